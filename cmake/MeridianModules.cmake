@@ -1,0 +1,22 @@
+# One static library per module folder. Dependencies are PRIVATE unless a module's public headers
+# expose another module's types, so that the layering in ARCHITECTURE.md is visible in the build.
+include(GoogleTest)
+
+# meridian_module(NAME SOURCES ... [PUBLIC_DEPS ...] [PRIVATE_DEPS ...])
+function(meridian_module name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(meridian_${name} STATIC ${ARG_SOURCES})
+  target_include_directories(meridian_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(meridian_${name} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+endfunction()
+
+# meridian_test(NAME SOURCES ... DEPS ... [ENV VAR=VALUE ...]): a GoogleTest binary whose tests
+# ctest lists one by one. Tests find the source tree in TEST_SOURCE_DIR.
+function(meridian_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;ENV" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest_main)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
+    PROPERTIES ENVIRONMENT "TEST_SOURCE_DIR=${PROJECT_SOURCE_DIR};${ARG_ENV}")
+endfunction()

@@ -1,0 +1,313 @@
+#include "common/config.h"
+
+#include <cctype>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/status_macros.h"
+#include "yaml-cpp/yaml.h"
+
+namespace meridian {
+namespace {
+
+absl::StatusOr<int64_t> ParseIntInRange(absl::string_view text, int64_t min, int64_t max) {
+  int64_t value = 0;
+  if (!absl::SimpleAtoi(text, &value)) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" is not an integer"));
+  }
+  if (value < min || value > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(value, " is out of range [", min, ", ", max, "]"));
+  }
+  return value;
+}
+
+absl::Status SetPort(absl::string_view v, uint16_t& out) {
+  ASSIGN_OR_RETURN(int64_t port, ParseIntInRange(v, 0, 65535));
+  out = static_cast<uint16_t>(port);
+  return absl::OkStatus();
+}
+
+absl::Status SetDuration(absl::string_view v, absl::Duration& out) {
+  ASSIGN_OR_RETURN(out, ParseNonNegativeDuration(v));
+  return absl::OkStatus();
+}
+
+absl::Status SetPositiveDuration(absl::string_view v, absl::Duration& out) {
+  ASSIGN_OR_RETURN(absl::Duration d, ParseNonNegativeDuration(v));
+  if (d <= absl::ZeroDuration()) return absl::InvalidArgumentError("must be greater than zero");
+  out = d;
+  return absl::OkStatus();
+}
+
+absl::Status SetBytes(absl::string_view v, uint64_t& out, uint64_t min) {
+  ASSIGN_OR_RETURN(uint64_t bytes, ParseByteSize(v));
+  if (bytes < min) return absl::InvalidArgumentError(absl::StrCat("must be at least ", min, " bytes"));
+  out = bytes;
+  return absl::OkStatus();
+}
+
+std::vector<ConfigOption> BuildOptions() {
+  std::vector<ConfigOption> o;
+  o.push_back({"dataDir", "data-dir", "DIR", "./meridian-data",
+               "directory for the embedded database and model artifacts",
+               [](absl::string_view v, Config& c) {
+                 if (v.empty()) return absl::InvalidArgumentError("must not be empty");
+                 c.data_dir = std::string(v);
+                 return absl::OkStatus();
+               }});
+  o.push_back({"http.host", "host", "ADDRESS", "127.0.0.1",
+               "address the HTTP server binds (0.0.0.0 for all interfaces)",
+               [](absl::string_view v, Config& c) {
+                 if (v.empty()) return absl::InvalidArgumentError("must not be empty");
+                 c.http.host = std::string(v);
+                 return absl::OkStatus();
+               }});
+  o.push_back({"http.port", "port", "PORT", "8080", "HTTP port (REST, OIP v2, UI, /metrics); 0 picks a free one",
+               [](absl::string_view v, Config& c) { return SetPort(v, c.http.port); }});
+  o.push_back({"http.ioThreads", "io-threads", "N", "0",
+               "HTTP I/O threads; 0 means one per CPU of the cgroup CPU limit",
+               [](absl::string_view v, Config& c) {
+                 ASSIGN_OR_RETURN(int64_t n, ParseIntInRange(v, 0, 256));
+                 c.http.io_threads = static_cast<int>(n);
+                 return absl::OkStatus();
+               }});
+  o.push_back({"http.readTimeout", "read-timeout", "DURATION", "30s",
+               "time allowed to receive a request's headers and body",
+               [](absl::string_view v, Config& c) { return SetPositiveDuration(v, c.http.read_timeout); }});
+  o.push_back({"http.idleTimeout", "idle-timeout", "DURATION", "60s",
+               "keep-alive connections idle this long are closed",
+               [](absl::string_view v, Config& c) { return SetPositiveDuration(v, c.http.idle_timeout); }});
+  o.push_back({"http.maxHeaderBytes", "max-header-bytes", "BYTES", "16KiB",
+               "largest request header block accepted (431 above it)",
+               [](absl::string_view v, Config& c) { return SetBytes(v, c.http.max_header_bytes, 1024); }});
+  o.push_back({"http.maxBodyBytes", "max-body-bytes", "BYTES", "8MiB",
+               "largest request body for routes without a limit of their own (413 above it)",
+               [](absl::string_view v, Config& c) { return SetBytes(v, c.http.max_body_bytes, 0); }});
+  o.push_back({"http.accessLog", "access-log", "BOOL", "true", "log one line per HTTP request",
+               [](absl::string_view v, Config& c) {
+                 ASSIGN_OR_RETURN(c.http.access_log, ParseBool(v));
+                 return absl::OkStatus();
+               }});
+  o.push_back({"http.tls.certFile", "tls-cert", "FILE", "",
+               "PEM certificate chain; with --tls-key, serves HTTPS",
+               [](absl::string_view v, Config& c) {
+                 c.http.tls.cert_file = std::string(v);
+                 return absl::OkStatus();
+               }});
+  o.push_back({"http.tls.keyFile", "tls-key", "FILE", "", "PEM private key for --tls-cert",
+               [](absl::string_view v, Config& c) {
+                 c.http.tls.key_file = std::string(v);
+                 return absl::OkStatus();
+               }});
+  o.push_back({"grpc.port", "grpc-port", "PORT", "8081", "gRPC port (OIP v2 gRPC)",
+               [](absl::string_view v, Config& c) { return SetPort(v, c.grpc.port); }});
+  o.push_back({"log.format", "log-format", "FORMAT", "text", "log format: text or json",
+               [](absl::string_view v, Config& c) {
+                 ASSIGN_OR_RETURN(c.log.format, log::ParseFormat(v));
+                 return absl::OkStatus();
+               }});
+  o.push_back({"log.level", "log-level", "LEVEL", "info", "log level: debug, info, warn or error",
+               [](absl::string_view v, Config& c) {
+                 ASSIGN_OR_RETURN(c.log.level, log::ParseLevel(v));
+                 return absl::OkStatus();
+               }});
+  o.push_back({"log.file", "log-file", "FILE", "", "write logs to this file instead of standard error",
+               [](absl::string_view v, Config& c) {
+                 c.log.file = std::string(v);
+                 return absl::OkStatus();
+               }});
+  o.push_back({"shutdown.drainTimeout", "drain-timeout", "DURATION", "30s",
+               "on SIGTERM/SIGINT, time in-flight requests get to finish before exit",
+               [](absl::string_view v, Config& c) { return SetDuration(v, c.drain_timeout); }});
+  return o;
+}
+
+const ConfigOption* FindOption(absl::string_view key) {
+  for (const ConfigOption& option : ConfigOptions()) {
+    if (option.key == key) return &option;
+  }
+  return nullptr;
+}
+
+absl::Status Annotate(const absl::Status& status, absl::string_view where, absl::string_view key) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(where, ": invalid value for \"", key, "\": ", status.message()));
+}
+
+// Flattens a YAML mapping into dotted keys; every leaf must be a scalar.
+absl::Status FlattenYaml(const YAML::Node& node, const std::string& prefix,
+                         std::vector<std::pair<std::string, YAML::Node>>& out) {
+  for (const auto& entry : node) {
+    const std::string name = entry.first.as<std::string>();
+    const std::string key = prefix.empty() ? name : absl::StrCat(prefix, ".", name);
+    const YAML::Node& value = entry.second;
+    if (value.IsMap()) {
+      RETURN_IF_ERROR(FlattenYaml(value, key, out));
+    } else {
+      out.emplace_back(key, value);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplyFile(const std::string& file, Config& config) {
+  const std::string where = absl::StrCat("config file ", file);
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(file);
+  } catch (const YAML::BadFile&) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot read config file ", file,
+                                                   ": it does not exist or is not readable"));
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ": not valid YAML: ", e.what()));
+  }
+  if (root.IsNull()) return absl::OkStatus();  // an empty file changes nothing
+  if (!root.IsMap()) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ": the top level must be a mapping"));
+  }
+  std::vector<std::pair<std::string, YAML::Node>> entries;
+  try {
+    RETURN_IF_ERROR(FlattenYaml(root, "", entries));
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ": ", e.what()));
+  }
+  for (const auto& [key, value] : entries) {
+    const ConfigOption* option = FindOption(key);
+    if (option == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": unknown key \"", key, "\""));
+    }
+    if (!value.IsScalar()) {
+      return Annotate(absl::InvalidArgumentError("expected a single value"), where, key);
+    }
+    if (absl::Status s = option->apply(value.Scalar(), config); !s.ok()) {
+      return Annotate(s, where, key);
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+const std::vector<ConfigOption>& ConfigOptions() {
+  static const std::vector<ConfigOption>* const options =
+      new std::vector<ConfigOption>(BuildOptions());
+  return *options;
+}
+
+std::string EnvVarName(absl::string_view key) {
+  std::string name = "MERIDIAN_";
+  for (char c : key) {
+    if (c == '.') {
+      name.push_back('_');
+    } else if (absl::ascii_isupper(c)) {
+      name.push_back('_');
+      name.push_back(c);
+    } else {
+      name.push_back(absl::ascii_toupper(c));
+    }
+  }
+  return name;
+}
+
+bool IsClientEnvVar(absl::string_view name) {
+  return name == "MERIDIAN_SERVER" || name == "MERIDIAN_TOKEN" || name == "MERIDIAN_CONFIG" ||
+         name == "MERIDIAN_ADMIN_TOKEN";
+}
+
+Config DefaultConfig() {
+  Config config;
+  for (const ConfigOption& option : ConfigOptions()) {
+    absl::Status s = option.apply(option.default_value, config);
+    if (!s.ok()) std::abort();  // a default that does not parse is a programming error
+  }
+  return config;
+}
+
+absl::StatusOr<Config> LoadConfig(const ConfigSources& sources) {
+  Config config = DefaultConfig();
+  if (!sources.file.empty()) RETURN_IF_ERROR(ApplyFile(sources.file, config));
+
+  for (const auto& [name, value] : sources.env) {
+    if (!name.starts_with("MERIDIAN_") || IsClientEnvVar(name)) continue;
+    const ConfigOption* match = nullptr;
+    for (const ConfigOption& option : ConfigOptions()) {
+      if (EnvVarName(option.key) == name) match = &option;
+    }
+    if (match == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "environment variable ", name,
+          ": unknown setting (see `meridian serve --help` for the MERIDIAN_* variables)"));
+    }
+    if (absl::Status s = match->apply(value, config); !s.ok()) {
+      return Annotate(s, absl::StrCat("environment variable ", name), match->key);
+    }
+  }
+
+  for (const auto& [key, value] : sources.flags) {
+    const ConfigOption* option = FindOption(key);
+    if (option == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown option ", key));
+    if (absl::Status s = option->apply(value, config); !s.ok()) {
+      return Annotate(s, absl::StrCat("flag --", option->flag), key);
+    }
+  }
+
+  if (config.http.tls.cert_file.empty() != config.http.tls.key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "http.tls.certFile and http.tls.keyFile must be set together (or neither)");
+  }
+  return config;
+}
+
+absl::StatusOr<uint64_t> ParseByteSize(absl::string_view text) {
+  absl::string_view t = absl::StripAsciiWhitespace(text);
+  size_t digits = 0;
+  while (digits < t.size() && absl::ascii_isdigit(t[digits])) ++digits;
+  if (digits == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", text, "\" is not a size (examples: 512, 64KiB, 8MiB, 1GiB)"));
+  }
+  uint64_t number = 0;
+  if (!absl::SimpleAtoi(t.substr(0, digits), &number)) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" is too large"));
+  }
+  const std::string unit = absl::AsciiStrToLower(absl::StripAsciiWhitespace(t.substr(digits)));
+  uint64_t multiplier = 0;
+  if (unit.empty() || unit == "b") multiplier = 1;
+  else if (unit == "kib") multiplier = 1ull << 10;
+  else if (unit == "mib") multiplier = 1ull << 20;
+  else if (unit == "gib") multiplier = 1ull << 30;
+  else if (unit == "kb") multiplier = 1000;
+  else if (unit == "mb") multiplier = 1000 * 1000;
+  else if (unit == "gb") multiplier = 1000 * 1000 * 1000;
+  else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown size unit in \"", text, "\": use B, KiB, MiB, GiB, KB, MB or GB"));
+  }
+  if (number > UINT64_MAX / multiplier) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" is too large"));
+  }
+  return number * multiplier;
+}
+
+absl::StatusOr<absl::Duration> ParseNonNegativeDuration(absl::string_view text) {
+  absl::Duration d;
+  if (!absl::ParseDuration(std::string(absl::StripAsciiWhitespace(text)), &d) ||
+      d == absl::InfiniteDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", text, "\" is not a duration (examples: 500ms, 30s, 2m)"));
+  }
+  if (d < absl::ZeroDuration()) return absl::InvalidArgumentError("must not be negative");
+  return d;
+}
+
+absl::StatusOr<bool> ParseBool(absl::string_view text) {
+  const std::string t = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text));
+  if (t == "true" || t == "yes" || t == "on" || t == "1") return true;
+  if (t == "false" || t == "no" || t == "off" || t == "0") return false;
+  return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" is not a boolean (true or false)"));
+}
+
+}  // namespace meridian

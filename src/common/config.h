@@ -1,0 +1,86 @@
+#pragma once
+
+// The platform's configuration: one YAML file, then MERIDIAN_* environment variables, then
+// command-line flags, each overriding the one before. Every option is declared once in
+// ConfigOptions(); the YAML key, the environment variable, the flag, the default and the help text
+// all come from that declaration, so they cannot drift apart.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/logging.h"
+
+namespace meridian {
+
+struct TlsConfig {
+  std::string cert_file;  // PEM certificate chain; TLS is on when both files are set
+  std::string key_file;   // PEM private key
+};
+
+struct HttpConfig {
+  std::string host;
+  uint16_t port = 0;
+  int io_threads = 0;  // 0: one per CPU of the cgroup limit
+  absl::Duration read_timeout;
+  absl::Duration idle_timeout;
+  uint64_t max_header_bytes = 0;
+  uint64_t max_body_bytes = 0;
+  bool access_log = false;
+  TlsConfig tls;
+};
+
+struct GrpcConfig {
+  uint16_t port = 0;
+};
+
+struct Config {
+  std::string data_dir;
+  HttpConfig http;
+  GrpcConfig grpc;
+  log::LogOptions log;
+  absl::Duration drain_timeout;
+};
+
+// One configuration option.
+struct ConfigOption {
+  std::string key;            // YAML path, e.g. "http.port"
+  std::string flag;           // long flag without dashes, e.g. "port"
+  std::string value_name;     // e.g. "PORT", for help text
+  std::string default_value;  // as a user would write it
+  std::string help;
+  std::function<absl::Status(absl::string_view value, Config& config)> apply;
+};
+
+const std::vector<ConfigOption>& ConfigOptions();
+
+// "http.tls.certFile" -> "MERIDIAN_HTTP_TLS_CERT_FILE".
+std::string EnvVarName(absl::string_view key);
+
+// MERIDIAN_* variables that are not configuration options of `serve` (client settings).
+bool IsClientEnvVar(absl::string_view name);
+
+// Where configuration values come from. Keys of `flags` are option keys ("http.port").
+struct ConfigSources {
+  std::string file;                          // empty: no file
+  std::map<std::string, std::string> env;    // the process environment (all of it is fine)
+  std::map<std::string, std::string> flags;  // only the flags the user gave
+};
+
+// Defaults, then file, then env, then flags. Errors name the key and where it came from.
+absl::StatusOr<Config> LoadConfig(const ConfigSources& sources);
+
+// The defaults alone.
+Config DefaultConfig();
+
+// Value parsers shared by options (exposed for tests).
+absl::StatusOr<uint64_t> ParseByteSize(absl::string_view text);  // "16KiB", "8MiB", "1GB", "512"
+absl::StatusOr<absl::Duration> ParseNonNegativeDuration(absl::string_view text);  // "30s", "1m30s"
+absl::StatusOr<bool> ParseBool(absl::string_view text);
+
+}  // namespace meridian
