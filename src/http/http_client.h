@@ -1,0 +1,50 @@
+#pragma once
+
+// A small blocking HTTP/1.1 client for the CLI and for tests: one connection per request,
+// HTTPS with certificate verification (against the system store or a given CA file).
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "http/http_message.h"
+#include "http/url.h"
+
+namespace meridian::http {
+
+struct ClientResponse {
+  int status = 0;
+  std::string body;
+  HeaderList headers;
+  std::optional<absl::string_view> Header(absl::string_view name) const;
+};
+
+struct HttpClientOptions {
+  absl::Duration timeout = absl::Seconds(30);
+  std::string ca_file;          // PEM bundle to trust instead of the system store
+  bool insecure_skip_verify = false;
+};
+
+class HttpClient {
+ public:
+  static absl::StatusOr<std::unique_ptr<HttpClient>> Create(absl::string_view base_url,
+                                                            const HttpClientOptions& options = {});
+  ~HttpClient();
+
+  // `target` is appended to the base URL's path, e.g. "/health/ready". Transport failures are
+  // kUnavailable errors naming the server; any HTTP status is a successful ClientResponse.
+  absl::StatusOr<ClientResponse> Send(HttpMethod method, absl::string_view target,
+                                      std::string body = {}, const HeaderList& headers = {});
+  absl::StatusOr<ClientResponse> Get(absl::string_view target) { return Send(HttpMethod::kGet, target); }
+
+  const Url& url() const { return url_; }
+
+ private:
+  HttpClient(Url url, HttpClientOptions options) : url_(std::move(url)), options_(std::move(options)) {}
+  Url url_;
+  HttpClientOptions options_;
+};
+
+}  // namespace meridian::http

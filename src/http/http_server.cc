@@ -1,0 +1,595 @@
+#include "http/http_server.h"
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <limits>
+#include <random>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "boost/asio/dispatch.hpp"
+#include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/post.hpp"
+#include "boost/asio/ssl.hpp"
+#include "boost/asio/steady_timer.hpp"
+#include "boost/beast/core.hpp"
+#include "boost/beast/http.hpp"
+#include "boost/beast/ssl.hpp"
+#include "common/logging.h"
+
+namespace meridian::http {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+constexpr size_t kReadChunk = 8192;
+// How long a closing connection keeps reading (and discarding) what the client still sends, so
+// that the kernel does not answer it with a reset that destroys the response we just wrote.
+constexpr auto kLingerTime = std::chrono::milliseconds(500);
+constexpr absl::string_view kUnmatched = "unmatched";
+
+std::chrono::steady_clock::duration ToChrono(absl::Duration d) { return absl::ToChronoNanoseconds(d); }
+
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  // Runs on the session's own thread: closes the connection if it waits for a request.
+  virtual void CloseIfIdle() = 0;
+  // Closes the connection now. Only when no I/O thread runs (end of shutdown).
+  virtual void ForceClose() = 0;
+  virtual net::any_io_executor executor() = 0;
+};
+
+// What every connection shares with the server. Sessions hold it by shared_ptr so that it
+// outlives them however the server shuts down.
+struct ServerState {
+  // Owned here rather than by the server so that a Responder held past shutdown (by some
+  // component that still finishes work) never refers to a destroyed io_context.
+  std::vector<std::unique_ptr<net::io_context>> contexts;
+  std::atomic<bool> closed{false};  // the I/O threads are gone; responses are dropped
+  HttpServerOptions options;
+  std::shared_ptr<const Router> router;
+  std::vector<RequestObserver*> observers;
+  std::atomic<bool> draining{false};
+  std::atomic<int64_t> in_flight{0};
+  std::string request_id_prefix;
+  std::atomic<uint64_t> next_request_id{1};
+
+  absl::Mutex mu;
+  absl::flat_hash_map<uint64_t, std::weak_ptr<SessionBase>> sessions ABSL_GUARDED_BY(mu);
+  uint64_t next_session_id ABSL_GUARDED_BY(mu) = 1;
+
+  uint64_t Register(std::weak_ptr<SessionBase> session) {
+    absl::MutexLock lock(&mu);
+    uint64_t id = next_session_id++;
+    sessions.emplace(id, std::move(session));
+    return id;
+  }
+  void Unregister(uint64_t id) {
+    absl::MutexLock lock(&mu);
+    sessions.erase(id);
+  }
+  std::vector<std::shared_ptr<SessionBase>> LiveSessions() {
+    absl::MutexLock lock(&mu);
+    std::vector<std::shared_ptr<SessionBase>> out;
+    for (auto& [id, weak] : sessions) {
+      if (auto s = weak.lock()) out.push_back(std::move(s));
+    }
+    return out;
+  }
+  std::string NextRequestId() {
+    return absl::StrCat(request_id_prefix, "-",
+                        absl::Hex(next_request_id.fetch_add(1, std::memory_order_relaxed)));
+  }
+};
+
+template <class Stream>
+class Session final : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+ public:
+  Session(std::shared_ptr<ServerState> state, Stream stream, std::string remote)
+      : state_(std::move(state)), stream_(std::move(stream)), remote_(std::move(remote)) {}
+
+  ~Session() override {
+    if (id_ != 0) state_->Unregister(id_);
+    if (counted_) state_->in_flight.fetch_sub(1);
+  }
+
+  void Start() {
+    id_ = state_->Register(this->weak_from_this());
+    if constexpr (kTls) {
+      Lowest().expires_after(ToChrono(state_->options.read_timeout));
+      stream_.async_handshake(net::ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) return self->Close();
+                                self->WaitForRequest();
+                              });
+    } else {
+      WaitForRequest();
+    }
+  }
+
+  void CloseIfIdle() override {
+    if (phase_ == Phase::kIdle) Close();
+  }
+
+  void ForceClose() override { Close(); }
+
+  net::any_io_executor executor() override { return stream_.get_executor(); }
+
+ private:
+  enum class Phase { kIdle, kReading, kHandling, kWriting, kClosing };
+
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  void WaitForRequest() {
+    phase_ = Phase::kIdle;
+    if (state_->draining.load()) return Close();
+    if (buffer_.size() > 0) return ReadHeader();  // a pipelined request is already here
+    Lowest().expires_after(ToChrono(first_request_ ? state_->options.read_timeout
+                                                   : state_->options.idle_timeout));
+    stream_.async_read_some(buffer_.prepare(kReadChunk),
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                              self->buffer_.commit(n);
+                              if (ec) return self->Close();
+                              self->ReadHeader();
+                            });
+  }
+
+  void ReadHeader() {
+    phase_ = Phase::kReading;
+    first_request_ = false;
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(state_->options.max_header_bytes));
+    // Checked per route once the route is known. (Not boost::none: Boost 1.74 compares
+    // `length > none` as true and rejects every body.)
+    parser_->body_limit(std::numeric_limits<uint64_t>::max());
+    Lowest().expires_after(ToChrono(state_->options.read_timeout));
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                               self->OnHeader(ec);
+                             });
+  }
+
+  void BeginRequest() {
+    start_ = std::chrono::steady_clock::now();
+    counted_ = true;
+    state_->in_flight.fetch_add(1);
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec == beast::error::timeout || ec == bhttp::error::end_of_stream ||
+        ec == net::error::eof || ec == net::error::connection_reset ||
+        ec == net::error::operation_aborted) {
+      return Close();  // a silent, slow or vanished client: nobody to answer
+    }
+    BeginRequest();
+    if (ec == bhttp::error::header_limit) {
+      return Fail(431, absl::StrCat("request headers exceed the limit of ",
+                                    state_->options.max_header_bytes, " bytes"));
+    }
+    if (ec) return Fail(400, absl::StrCat("malformed HTTP request: ", ec.message()));
+
+    const auto& msg = parser_->get();
+    method_name_ = std::string(msg.method_string());
+    target_ = std::string(msg.target());
+    keep_alive_ = msg.keep_alive();
+    const size_t q = target_.find('?');
+    const absl::string_view path = absl::string_view(target_).substr(0, q);
+    std::optional<HttpMethod> method = ParseMethod(method_name_);
+    if (!method || target_.empty() || target_.front() != '/') {
+      if (!method) return Fail(405, absl::StrCat("method ", method_name_, " is not supported"), false);
+      return Fail(400, "the request target must be an absolute path", false);
+    }
+    match_ = state_->router->Match(*method, path);
+    if (match_.kind == RouteMatch::Kind::kNotFound) {
+      return Fail(404, absl::StrCat("no route for ", method_name_, " ", path), false);
+    }
+    if (match_.kind == RouteMatch::Kind::kMethodNotAllowed) {
+      extra_headers_.emplace_back("Allow", match_.allow);
+      return Fail(405, absl::StrCat("method ", method_name_, " is not allowed on ", path,
+                                    "; allowed: ", match_.allow),
+                  false);
+    }
+    const uint64_t limit = match_.route->max_body_bytes.value_or(state_->options.max_body_bytes);
+    if (auto length = parser_->content_length(); length && *length > limit) {
+      return Fail(413, absl::StrCat("request body of ", *length, " bytes exceeds the limit of ",
+                                    limit, " bytes for this endpoint"));
+    }
+    if (parser_->is_done()) return Dispatch();
+    parser_->body_limit(limit);
+    auto expect = msg.find(bhttp::field::expect);
+    if (expect != msg.end() && beast::iequals(expect->value(), "100-continue")) {
+      static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      net::async_write(stream_, net::buffer(kContinue),
+                       [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                         if (ec) return self->Close();
+                         self->ReadBody();
+                       });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                        self->OnBody(ec);
+                      });
+  }
+
+  void OnBody(beast::error_code ec) {
+    if (ec == bhttp::error::body_limit) {
+      const uint64_t limit = match_.route->max_body_bytes.value_or(state_->options.max_body_bytes);
+      return Fail(413, absl::StrCat("request body exceeds the limit of ", limit,
+                                    " bytes for this endpoint"));
+    }
+    if (ec == beast::error::timeout) return Fail(408, "the request body did not arrive in time");
+    if (ec) {
+      if (ec == bhttp::error::partial_message || ec == net::error::eof ||
+          ec == net::error::connection_reset) {
+        return Close();  // the client went away mid-body
+      }
+      return Fail(400, absl::StrCat("malformed HTTP request body: ", ec.message()));
+    }
+    Dispatch();
+  }
+
+  void Dispatch() {
+    phase_ = Phase::kHandling;
+    auto msg = parser_->release();
+    HttpRequest request;
+    request.method = *ParseMethod(method_name_);
+    request.target = target_;
+    const size_t q = target_.find('?');
+    request.path = target_.substr(0, q);
+    if (q != std::string::npos) request.query = target_.substr(q + 1);
+    request.headers.reserve(std::distance(msg.begin(), msg.end()));
+    for (const auto& field : msg) {
+      request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    request_bytes_ = msg.body().size();
+    request.body = std::move(msg.body());
+    for (auto& [name, raw] : match_.params) {
+      auto decoded = PercentDecode(raw, false);
+      if (!decoded.ok()) return Fail(400, decoded.status().message(), false);
+      request.path_params.emplace(name, *std::move(decoded));
+    }
+    request.route_pattern = match_.route->pattern;
+    auto id = request.Header("X-Request-Id");
+    request_id_ = id && !id->empty() && id->size() <= 128 ? std::string(*id) : state_->NextRequestId();
+    request.request_id = request_id_;
+    request.remote_address = remote_;
+    head_request_ = request.method == HttpMethod::kHead;
+
+    Responder responder([self = this->shared_from_this()](HttpResponse response) {
+      if (self->state_->closed.load()) return;
+      net::dispatch(self->stream_.get_executor(),
+                    [self, response = std::move(response)]() mutable {
+                      self->Write(std::move(response));
+                    });
+    });
+    match_.route->handler(std::move(request), std::move(responder));
+  }
+
+  // Answers without running a handler. `close` ends the connection afterwards, for errors that
+  // leave unread bytes (a body we will not read) or a stream we can no longer parse.
+  void Fail(int status, absl::string_view message, bool close = true) {
+    if (close) keep_alive_ = false;
+    // A request body we did not read would be taken for the next request.
+    if (parser_ && !parser_->is_header_done()) keep_alive_ = false;
+    if (parser_ && parser_->is_header_done() && !parser_->is_done()) keep_alive_ = false;
+    Write(HttpResponse::Error(status, message));
+  }
+
+  void Write(HttpResponse response) {
+    if (phase_ == Phase::kClosing) return;
+    phase_ = Phase::kWriting;
+    response_.emplace(static_cast<bhttp::status>(response.status), 11);
+    response_->set(bhttp::field::server, "meridian");
+    response_->set(bhttp::field::content_type, response.content_type);
+    if (!request_id_.empty()) response_->set("X-Request-Id", request_id_);
+    for (auto& [name, value] : extra_headers_) response_->set(name, value);
+    for (auto& [name, value] : response.headers) response_->set(name, value);
+    status_ = response.status;
+    const bool keep_alive = keep_alive_ && !state_->draining.load();
+    response_->keep_alive(keep_alive);
+    response_->body() = std::move(response.body);
+    response_->prepare_payload();
+    if (head_request_) response_->body().clear();  // Content-Length stays that of the GET
+    Lowest().expires_after(ToChrono(state_->options.read_timeout));
+    bhttp::async_write(stream_, *response_,
+                       [self = this->shared_from_this(), keep_alive](beast::error_code ec, size_t n) {
+                         self->OnWrite(ec, n, keep_alive);
+                       });
+  }
+
+  void OnWrite(beast::error_code ec, size_t bytes, bool keep_alive) {
+    CompletedRequest record{
+        .method = method_name_.empty() ? absl::string_view("UNKNOWN") : absl::string_view(method_name_),
+        .route = match_.route ? absl::string_view(match_.route->pattern) : kUnmatched,
+        .target = target_,
+        .status = status_,
+        .duration = absl::FromChrono(std::chrono::steady_clock::now() - start_),
+        .request_body_bytes = request_bytes_,
+        .response_bytes = bytes,
+        .remote_address = remote_,
+        .request_id = request_id_};
+    for (RequestObserver* observer : state_->observers) observer->OnRequestCompleted(record);
+    EndRequest();
+    if (ec) return Close();
+    if (!keep_alive) return CloseGracefully();
+    WaitForRequest();
+  }
+
+  void EndRequest() {
+    if (counted_) {
+      counted_ = false;
+      state_->in_flight.fetch_sub(1);
+    }
+    response_.reset();
+    match_ = RouteMatch{};
+    extra_headers_.clear();
+    method_name_.clear();
+    target_.clear();
+    request_id_.clear();
+    request_bytes_ = 0;
+    head_request_ = false;
+  }
+
+  void CloseGracefully() {
+    phase_ = Phase::kClosing;
+    if constexpr (kTls) {
+      Lowest().expires_after(kLingerTime);
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) { self->Close(); });
+    } else {
+      beast::error_code ignored;
+      Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      Linger();
+    }
+  }
+
+  void Linger() {
+    Lowest().expires_after(kLingerTime);
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(kReadChunk),
+                            [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->Close();
+                              self->Linger();
+                            });
+  }
+
+  void Close() {
+    phase_ = Phase::kClosing;
+    beast::error_code ignored;
+    Lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    Lowest().close();
+  }
+
+  std::shared_ptr<ServerState> state_;
+  Stream stream_;
+  std::string remote_;
+  uint64_t id_ = 0;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::optional<bhttp::response<bhttp::string_body>> response_;
+  Phase phase_ = Phase::kIdle;
+  bool first_request_ = true;
+  bool counted_ = false;
+  bool keep_alive_ = true;
+  bool head_request_ = false;
+  RouteMatch match_;
+  HeaderList extra_headers_;
+  std::string method_name_;
+  std::string target_;
+  std::string request_id_;
+  uint64_t request_bytes_ = 0;
+  int status_ = 0;
+  SteadyTime start_;
+};
+
+std::string RandomPrefix() {
+  std::random_device rd;
+  return absl::StrCat(absl::Hex(rd() & 0xffffffu, absl::kZeroPad6));
+}
+
+absl::StatusOr<tcp::endpoint> Resolve(const std::string& host, uint16_t port) {
+  beast::error_code ec;
+  auto address = net::ip::make_address(host, ec);
+  if (!ec) return tcp::endpoint(address, port);
+  net::io_context ctx;
+  tcp::resolver resolver(ctx);
+  auto results = resolver.resolve(host, std::to_string(port), ec);
+  if (ec || results.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot resolve host \"", host, "\": ", ec.message()));
+  }
+  return results.begin()->endpoint();
+}
+
+}  // namespace
+
+class HttpServer::Impl {
+ public:
+  explicit Impl(std::shared_ptr<ServerState> state) : state_(std::move(state)) {}
+
+  absl::Status Listen() {
+    const HttpServerOptions& o = state_->options;
+    const int threads = std::max(1, o.io_threads);
+    for (int i = 0; i < threads; ++i) {
+      state_->contexts.push_back(std::make_unique<net::io_context>(1));
+    }
+    if (o.tls) {
+      ssl_ = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
+      ssl_->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                        net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                        net::ssl::context::no_tlsv1_1);
+      beast::error_code ec;
+      ssl_->use_certificate_chain_file(o.tls->cert_file, ec);
+      if (ec) {
+        return absl::InvalidArgumentError(absl::StrCat("cannot load TLS certificate ",
+                                                       o.tls->cert_file, ": ", ec.message()));
+      }
+      ssl_->use_private_key_file(o.tls->key_file, net::ssl::context::pem, ec);
+      if (ec) {
+        return absl::InvalidArgumentError(absl::StrCat("cannot load TLS private key ",
+                                                       o.tls->key_file, ": ", ec.message()));
+      }
+    }
+    auto endpoint = Resolve(o.host, o.port);
+    if (!endpoint.ok()) return endpoint.status();
+    acceptor_ = std::make_unique<tcp::acceptor>(*state_->contexts[0]);
+    beast::error_code ec;
+    acceptor_->open(endpoint->protocol(), ec);
+    if (!ec) acceptor_->set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_->bind(*endpoint, ec);
+    if (!ec) acceptor_->listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return absl::FailedPreconditionError(absl::StrCat("cannot listen on ", o.host, ":", o.port,
+                                                        ": ", ec.message()));
+    }
+    port_ = acceptor_->local_endpoint().port();
+    Accept();
+    for (auto& ctx : state_->contexts) {
+      guards_.emplace_back(ctx->get_executor());
+      threads_.emplace_back([ctx = ctx.get()] { RunLoop(*ctx); });
+    }
+    return absl::OkStatus();
+  }
+
+  bool Shutdown(absl::Duration drain_timeout) {
+    if (stopped_.exchange(true)) return true;
+    state_->draining.store(true);
+    if (!threads_.empty()) {
+      std::promise<void> closed;
+      net::post(*state_->contexts[0], [this, &closed] {
+        beast::error_code ignored;
+        if (acceptor_) acceptor_->close(ignored);
+        closed.set_value();
+      });
+      closed.get_future().wait();
+    }
+    for (auto& session : state_->LiveSessions()) {
+      net::post(session->executor(), [session] { session->CloseIfIdle(); });
+    }
+    const absl::Time deadline = absl::Now() + drain_timeout;
+    while (state_->in_flight.load() > 0 && absl::Now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    const bool drained = state_->in_flight.load() == 0;
+    for (auto& ctx : state_->contexts) ctx->stop();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+    guards_.clear();
+    state_->closed.store(true);
+    // No I/O thread runs now: close what is left from here and run the aborted completions, so
+    // that every session lets go of its socket.
+    acceptor_.reset();
+    for (auto& session : state_->LiveSessions()) session->ForceClose();
+    for (auto& ctx : state_->contexts) {
+      ctx->restart();
+      ctx->poll();
+    }
+    return drained;
+  }
+
+  uint16_t port() const { return port_; }
+  bool tls() const { return ssl_ != nullptr; }
+  int64_t in_flight() const { return state_->in_flight.load(); }
+
+ private:
+  static void RunLoop(net::io_context& ctx) {
+    for (;;) {
+      try {
+        ctx.run();
+        return;
+      } catch (const std::exception& e) {
+        log::Error("uncaught exception on an HTTP I/O thread", {{"error", e.what()}});
+      }
+    }
+  }
+
+  void Accept() {
+    net::io_context& target = *state_->contexts[next_context_++ % state_->contexts.size()];
+    acceptor_->async_accept(target, [this](beast::error_code ec, tcp::socket socket) {
+      if (ec == net::error::operation_aborted || !acceptor_->is_open()) return;
+      if (ec) {
+        log::Warn("accept failed", {{"error", ec.message()}});
+        RetryAcceptLater();
+        return;
+      }
+      StartSession(std::move(socket));
+      Accept();
+    });
+  }
+
+  void RetryAcceptLater() {
+    // Typically out of file descriptors: back off instead of spinning.
+    auto timer = std::make_shared<net::steady_timer>(*state_->contexts[0], std::chrono::milliseconds(100));
+    timer->async_wait([this, timer](beast::error_code ec) {
+      if (!ec && acceptor_ && acceptor_->is_open()) Accept();
+    });
+  }
+
+  void StartSession(tcp::socket socket) {
+    beast::error_code ec;
+    auto endpoint = socket.remote_endpoint(ec);
+    std::string remote = ec ? "unknown" : endpoint.address().to_string();
+    socket.set_option(tcp::no_delay(true), ec);
+    auto executor = socket.get_executor();
+    if (ssl_) {
+      auto session = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
+          state_, beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *ssl_),
+          std::move(remote));
+      net::post(executor, [session] { session->Start(); });
+    } else {
+      auto session = std::make_shared<Session<beast::tcp_stream>>(
+          state_, beast::tcp_stream(std::move(socket)), std::move(remote));
+      net::post(executor, [session] { session->Start(); });
+    }
+  }
+
+  std::shared_ptr<ServerState> state_;
+  std::unique_ptr<net::ssl::context> ssl_;
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> guards_;
+  std::unique_ptr<tcp::acceptor> acceptor_;
+  std::vector<std::thread> threads_;
+  size_t next_context_ = 0;
+  uint16_t port_ = 0;
+  std::atomic<bool> stopped_{false};
+};
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
+    const HttpServerOptions& options, std::shared_ptr<const Router> router,
+    std::vector<RequestObserver*> observers) {
+  if (!router) return absl::InvalidArgumentError("HttpServer needs a router");
+  auto state = std::make_shared<ServerState>();
+  state->options = options;
+  state->router = std::move(router);
+  state->observers = std::move(observers);
+  state->request_id_prefix = RandomPrefix();
+  auto impl = std::make_unique<Impl>(state);
+  if (absl::Status s = impl->Listen(); !s.ok()) {
+    impl->Shutdown(absl::ZeroDuration());
+    return s;
+  }
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpServer::~HttpServer() { impl_->Shutdown(absl::ZeroDuration()); }
+uint16_t HttpServer::port() const { return impl_->port(); }
+bool HttpServer::tls() const { return impl_->tls(); }
+int64_t HttpServer::in_flight() const { return impl_->in_flight(); }
+bool HttpServer::Shutdown(absl::Duration drain_timeout) { return impl_->Shutdown(drain_timeout); }
+
+}  // namespace meridian::http

@@ -1,0 +1,67 @@
+#pragma once
+
+// HTTP/1.1 server on Boost.Beast/Asio: a fixed pool of I/O threads, each with its own
+// io_context (a connection lives on one thread for its whole life, so its handlers never race),
+// keep-alive, per-route body limits, read and idle timeouts, optional TLS, and graceful
+// shutdown. Requests are routed by a Router; every answered request is reported to the
+// observers.
+//
+// Thread-safety: all public methods may be called from any thread.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "http/request_observer.h"
+#include "http/router.h"
+
+namespace meridian::http {
+
+struct TlsFiles {
+  std::string cert_file;  // PEM certificate chain
+  std::string key_file;   // PEM private key
+};
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;  // 0: the kernel picks a free port; see HttpServer::port()
+  int io_threads = 1;
+  absl::Duration read_timeout = absl::Seconds(30);  // headers + body of one request; also writes
+  absl::Duration idle_timeout = absl::Seconds(60);  // keep-alive wait between requests
+  uint64_t max_header_bytes = 16 * 1024;
+  uint64_t max_body_bytes = 8 * 1024 * 1024;  // for routes without their own limit
+  std::optional<TlsFiles> tls;
+};
+
+class HttpServer {
+ public:
+  // Binds, listens and starts the I/O threads. Fails (kFailedPrecondition) when the address
+  // cannot be bound, e.g. the port is in use, or (kInvalidArgument) when TLS files do not load.
+  // `observers` must outlive the server.
+  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
+      const HttpServerOptions& options, std::shared_ptr<const Router> router,
+      std::vector<RequestObserver*> observers);
+
+  ~HttpServer();  // Shutdown(absl::ZeroDuration()) unless already shut down
+
+  uint16_t port() const;
+  bool tls() const;
+  int64_t in_flight() const;
+
+  // Stops accepting connections, closes idle keep-alive connections, lets requests in flight
+  // finish (their responses carry "Connection: close") for up to `drain_timeout`, then closes
+  // everything and joins the I/O threads. Returns true when no request was cut off.
+  bool Shutdown(absl::Duration drain_timeout);
+
+  class Impl;
+
+ private:
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace meridian::http

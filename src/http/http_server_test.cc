@@ -1,0 +1,374 @@
+#include "http/http_server.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "http/http_client.h"
+#include "testing/raw_connection.h"
+
+namespace meridian::http {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::RawConnection;
+using namespace std::chrono_literals;
+
+class RecordingObserver : public RequestObserver {
+ public:
+  void OnRequestCompleted(const CompletedRequest& r) override {
+    absl::MutexLock lock(&mu_);
+    records_.push_back(std::string(r.method) + " " + std::string(r.route) + " " + std::to_string(r.status));
+  }
+  std::vector<std::string> records() {
+    absl::MutexLock lock(&mu_);
+    return records_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<std::string> records_;
+};
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    router_ = std::make_shared<Router>();
+    Add(HttpMethod::kGet, "/hello", Sync([](const HttpRequest&) {
+          return HttpResponse::Json(200, R"({"hello":"world"})");
+        }));
+    Add(HttpMethod::kGet, "/things/{id}", Sync([](const HttpRequest& r) {
+          return HttpResponse::Text(200, std::string(r.PathParam("id")));
+        }));
+    Add(HttpMethod::kDelete, "/things/{id}", Sync([](const HttpRequest&) {
+          return HttpResponse::Json(200, "{}");
+        }));
+    Add(HttpMethod::kPost, "/echo", Sync([](const HttpRequest& r) {
+          return HttpResponse::Text(200, r.body);
+        }), 16);
+    Add(HttpMethod::kPost, "/big", Sync([](const HttpRequest& r) {
+          return HttpResponse::Text(200, std::to_string(r.body.size()));
+        }));
+    Add(HttpMethod::kGet, "/request-id", Sync([](const HttpRequest& r) {
+          return HttpResponse::Text(200, r.request_id);
+        }));
+    // Answers from another thread after a delay, as a batcher would.
+    Add(HttpMethod::kGet, "/slow", [this](HttpRequest, Responder responder) {
+      workers_.emplace_back([responder = std::move(responder), delay = slow_delay_]() mutable {
+        std::this_thread::sleep_for(delay);
+        responder.Send(HttpResponse::Json(200, R"({"slow":true})"));
+      });
+    });
+    Add(HttpMethod::kGet, "/forgetful", [](HttpRequest, Responder) {});
+  }
+
+  void TearDown() override {
+    server_.reset();
+    for (auto& t : workers_) t.join();
+  }
+
+  void Add(HttpMethod method, std::string pattern, AsyncHandler handler,
+           std::optional<uint64_t> limit = std::nullopt) {
+    ASSERT_TRUE(router_->Add(Route{.method = method, .pattern = std::move(pattern), .resource = "test",
+                                   .verb = "get", .max_body_bytes = limit,
+                                   .handler = std::move(handler)})
+                    .ok());
+  }
+
+  void StartServer(HttpServerOptions options = {}) {
+    options.io_threads = 2;
+    auto server = HttpServer::Start(options, router_, {&observer_});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+  }
+
+  std::unique_ptr<HttpClient> Client() {
+    return *HttpClient::Create("http://127.0.0.1:" + std::to_string(server_->port()));
+  }
+
+  std::shared_ptr<Router> router_;
+  RecordingObserver observer_;
+  std::unique_ptr<HttpServer> server_;
+  std::vector<std::thread> workers_;
+  std::chrono::milliseconds slow_delay_ = 300ms;
+};
+
+TEST_F(HttpServerTest, ServesRoutesWithPathParameters) {
+  StartServer();
+  auto r = Client()->Get("/things/a%20b");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "a b");
+  EXPECT_EQ(*r->Header("Content-Type"), "text/plain");
+}
+
+TEST_F(HttpServerTest, UnknownRouteIsJson404) {
+  StartServer();
+  auto r = Client()->Get("/nope");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 404);
+  EXPECT_EQ(*r->Header("Content-Type"), "application/json");
+  EXPECT_EQ(r->body, R"({"error":"no route for GET /nope"})");
+}
+
+TEST_F(HttpServerTest, WrongMethodIs405WithAllow) {
+  StartServer();
+  auto r = Client()->Send(HttpMethod::kPut, "/things/1");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 405);
+  EXPECT_EQ(*r->Header("Allow"), "GET, DELETE");
+  EXPECT_THAT(r->body, HasSubstr("not allowed"));
+
+  RawConnection conn(server_->port());
+  conn.Send("BREW /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto raw = conn.ReadResponse();
+  ASSERT_TRUE(raw.has_value());
+  EXPECT_EQ(raw->result_int(), 405);
+}
+
+TEST_F(HttpServerTest, KeepAliveAndPipelining) {
+  StartServer();
+  RawConnection conn(server_->port());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(conn.Send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"));
+    auto r = conn.ReadResponse();
+    ASSERT_TRUE(r.has_value()) << i;
+    EXPECT_EQ(r->result_int(), 200);
+    EXPECT_TRUE(r->keep_alive());
+  }
+  // Two requests in one packet are answered in order.
+  ASSERT_TRUE(conn.Send("GET /things/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /things/2 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_EQ(conn.ReadResponse()->body(), "1");
+  EXPECT_EQ(conn.ReadResponse()->body(), "2");
+}
+
+TEST_F(HttpServerTest, BodyOverRouteLimitIs413) {
+  StartServer();
+  auto r = Client()->Send(HttpMethod::kPost, "/echo", std::string(17, 'x'));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 413);
+  EXPECT_THAT(r->body, HasSubstr("limit of 16 bytes"));
+  auto ok = Client()->Send(HttpMethod::kPost, "/echo", std::string(16, 'x'));
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->status, 200);
+}
+
+TEST_F(HttpServerTest, ServerWideBodyLimitAppliesToOtherRoutes) {
+  StartServer({.max_body_bytes = 1000});
+  EXPECT_EQ(Client()->Send(HttpMethod::kPost, "/big", std::string(1001, 'x'))->status, 413);
+  EXPECT_EQ(Client()->Send(HttpMethod::kPost, "/big", std::string(1000, 'x'))->body, "1000");
+}
+
+TEST_F(HttpServerTest, AnnouncedHugeBodyIsRefusedBeforeItIsSent) {
+  StartServer();
+  RawConnection conn(server_->port());
+  conn.Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000000\r\n\r\n");
+  auto r = conn.ReadResponse();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->result_int(), 413);
+  EXPECT_FALSE(r->keep_alive());
+}
+
+TEST_F(HttpServerTest, ChunkedBodyOverLimitIs413) {
+  StartServer();
+  RawConnection conn(server_->port());
+  conn.Send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "a\r\n0123456789\r\na\r\n0123456789\r\n0\r\n\r\n");
+  auto r = conn.ReadResponse();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->result_int(), 413);
+}
+
+TEST_F(HttpServerTest, ChunkedBodyWithinLimitIsServed) {
+  StartServer();
+  RawConnection conn(server_->port());
+  conn.Send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "5\r\nhello\r\n0\r\n\r\n");
+  auto r = conn.ReadResponse();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->body(), "hello");
+}
+
+TEST_F(HttpServerTest, ExpectContinueIsHonoured) {
+  StartServer();
+  RawConnection conn(server_->port());
+  conn.Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+  EXPECT_THAT(conn.ReadUntil("\r\n\r\n"), HasSubstr("100 Continue"));
+  conn.Send("hello");
+  auto r = conn.ReadResponse();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->body(), "hello");
+}
+
+TEST_F(HttpServerTest, HeadersTooLargeIs431) {
+  StartServer({.max_header_bytes = 2048});
+  RawConnection conn(server_->port());
+  conn.Send("GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(4096, 'a') + "\r\n\r\n");
+  auto r = conn.ReadResponse();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->result_int(), 431);
+  EXPECT_THAT(r->body(), HasSubstr("2048 bytes"));
+}
+
+TEST_F(HttpServerTest, MalformedRequestIs400AndServerKeepsServing) {
+  StartServer();
+  for (const char* garbage : {"this is not http\r\n\r\n", "GET /hello HTTP/9.9\r\n\r\n",
+                              "GET /hello HTTP/1.1\r\nBad Header\r\n\r\n",
+                              "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+                              "GET hello HTTP/1.1\r\nHost: x\r\n\r\n"}) {
+    RawConnection conn(server_->port());
+    conn.Send(garbage);
+    auto r = conn.ReadResponse();
+    ASSERT_TRUE(r.has_value()) << garbage;
+    EXPECT_EQ(r->result_int(), 400) << garbage;
+    EXPECT_THAT(r->body(), HasSubstr("\"error\"")) << garbage;
+  }
+  EXPECT_EQ(Client()->Get("/hello")->status, 200);
+}
+
+TEST_F(HttpServerTest, SlowLorisIsClosedAfterReadTimeoutWithoutBlockingOthers) {
+  StartServer({.read_timeout = absl::Milliseconds(400)});
+  RawConnection slow(server_->port());
+  ASSERT_TRUE(slow.Send("GET /hello HTTP/1.1\r\nHo"));
+  // Others are served meanwhile.
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(Client()->Get("/hello")->status, 200);
+  std::this_thread::sleep_for(150ms);
+  slow.Send("s");  // trickling bytes does not extend the deadline
+  EXPECT_TRUE(slow.ClosedByPeerWithin(2s));
+}
+
+TEST_F(HttpServerTest, IdleKeepAliveConnectionIsClosed) {
+  StartServer({.idle_timeout = absl::Milliseconds(200)});
+  RawConnection conn(server_->port());
+  conn.Send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(conn.ReadResponse().has_value());
+  EXPECT_TRUE(conn.ClosedByPeerWithin(2s));
+}
+
+TEST_F(HttpServerTest, AsyncHandlerAnswersFromAnotherThread) {
+  slow_delay_ = 50ms;
+  StartServer();
+  auto r = Client()->Get("/slow");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->body, R"({"slow":true})");
+}
+
+TEST_F(HttpServerTest, HandlerThatNeverAnswersGets500) {
+  StartServer();
+  auto r = Client()->Get("/forgetful");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 500);
+  EXPECT_THAT(r->body, HasSubstr("did not produce a response"));
+}
+
+TEST_F(HttpServerTest, RequestIdIsEchoedOrGenerated) {
+  StartServer();
+  auto given = Client()->Send(HttpMethod::kGet, "/request-id", "", {{"X-Request-Id", "abc-123"}});
+  EXPECT_EQ(given->body, "abc-123");
+  EXPECT_EQ(*given->Header("X-Request-Id"), "abc-123");
+  auto a = Client()->Get("/request-id");
+  auto b = Client()->Get("/request-id");
+  EXPECT_FALSE(a->body.empty());
+  EXPECT_NE(a->body, b->body);
+  EXPECT_EQ(*a->Header("X-Request-Id"), a->body);
+}
+
+TEST_F(HttpServerTest, ObserversSeeEveryAnsweredRequest) {
+  StartServer();
+  ASSERT_TRUE(Client()->Get("/things/9").ok());
+  ASSERT_TRUE(Client()->Get("/missing").ok());
+  auto records = observer_.records();
+  EXPECT_THAT(records, ::testing::ElementsAre("GET /things/{id} 200", "GET unmatched 404"));
+}
+
+TEST_F(HttpServerTest, GracefulShutdownFinishesRequestsInFlight) {
+  slow_delay_ = 400ms;
+  StartServer();
+  const uint16_t port = server_->port();
+  auto pending = std::async(std::launch::async, [port] {
+    return HttpClient::Create("http://127.0.0.1:" + std::to_string(port)).value()->Get("/slow");
+  });
+  RawConnection idle(port);  // an idle keep-alive connection must not hold up shutdown
+  idle.Send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(idle.ReadResponse().has_value());
+  while (server_->in_flight() == 0) std::this_thread::sleep_for(1ms);
+
+  EXPECT_TRUE(server_->Shutdown(absl::Seconds(5)));
+  auto r = pending.get();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(*r->Header("Connection"), "close");
+  EXPECT_TRUE(idle.ClosedByPeerWithin(1s));
+  EXPECT_FALSE(Client()->Get("/hello").ok());  // no longer accepting
+}
+
+TEST_F(HttpServerTest, ShutdownGivesUpAfterDrainTimeout) {
+  slow_delay_ = 1500ms;
+  StartServer();
+  const uint16_t port = server_->port();
+  auto pending = std::async(std::launch::async, [port] {
+    return HttpClient::Create("http://127.0.0.1:" + std::to_string(port)).value()->Get("/slow");
+  });
+  while (server_->in_flight() == 0) std::this_thread::sleep_for(1ms);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(server_->Shutdown(absl::Milliseconds(100)));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  EXPECT_FALSE(pending.get().ok());  // cut off
+}
+
+TEST_F(HttpServerTest, PortInUseIsAClearError) {
+  StartServer();
+  auto second = HttpServer::Start({.port = server_->port()}, router_, {});
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(second.status().message()), HasSubstr("in use"));
+}
+
+class TlsTest : public HttpServerTest {
+ protected:
+  void SetUp() override {
+    HttpServerTest::SetUp();
+    dir_ = std::filesystem::path(::testing::TempDir()) / "meridian-tls";
+    std::filesystem::create_directories(dir_);
+    const std::string cmd =
+        "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+        "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " +
+        (dir_ / "key.pem").string() + " -out " + (dir_ / "cert.pem").string() + " 2>/dev/null";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << "openssl must be installed (scripts/setup does)";
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(TlsTest, ServesHttpsWithAVerifiedCertificate) {
+  StartServer({.tls = TlsFiles{(dir_ / "cert.pem").string(), (dir_ / "key.pem").string()}});
+  EXPECT_TRUE(server_->tls());
+  auto client = HttpClient::Create("https://127.0.0.1:" + std::to_string(server_->port()),
+                                   {.ca_file = (dir_ / "cert.pem").string()});
+  ASSERT_TRUE(client.ok());
+  auto r = (*client)->Get("/hello");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200);
+
+  // Without trusting the certificate the client refuses it.
+  auto untrusting = HttpClient::Create("https://127.0.0.1:" + std::to_string(server_->port()));
+  EXPECT_FALSE((*untrusting)->Get("/hello").ok());
+  // Plain HTTP on the TLS port gets no answer, and the server keeps serving.
+  RawConnection plain(server_->port(), 2s);
+  plain.Send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_FALSE(plain.ReadResponse().has_value());
+  EXPECT_EQ((*client)->Get("/hello")->status, 200);
+}
+
+TEST_F(TlsTest, MissingCertificateNamesTheFile) {
+  auto server = HttpServer::Start({.tls = TlsFiles{"/nonexistent/cert.pem", (dir_ / "key.pem").string()}},
+                                  router_, {});
+  ASSERT_FALSE(server.ok());
+  EXPECT_THAT(std::string(server.status().message()), HasSubstr("/nonexistent/cert.pem"));
+}
+
+}  // namespace
+}  // namespace meridian::http
