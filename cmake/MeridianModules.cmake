@@ -10,13 +10,13 @@ function(meridian_module name)
   target_link_libraries(meridian_${name} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
 endfunction()
 
-# meridian_test(NAME SOURCES ... DEPS ... [ENV VAR=VALUE ...]): a GoogleTest binary whose tests
-# ctest lists one by one. Tests find the source tree in TEST_SOURCE_DIR.
+# meridian_test(NAME SOURCES ... DEPS ...): a GoogleTest binary whose tests ctest lists one by one.
+# Tests find the source tree in the TEST_SOURCE_DIR macro.
 function(meridian_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;ENV" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
-  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src)
+  target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest_main)
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60
-    PROPERTIES ENVIRONMENT "TEST_SOURCE_DIR=${PROJECT_SOURCE_DIR};${ARG_ENV}")
+  target_compile_definitions(${name} PRIVATE TEST_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60)
 endfunction()

@@ -1,6 +1,11 @@
 #include "common/config.h"
 
 #include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -102,7 +107,7 @@ std::vector<ConfigOption> BuildOptions() {
                  c.http.tls.key_file = std::string(v);
                  return absl::OkStatus();
                }});
-  o.push_back({"grpc.port", "grpc-port", "PORT", "8081", "gRPC port (OIP v2 gRPC)",
+  o.push_back({"grpc.port", "grpc-port", "PORT", "8081", "gRPC port for OIP v2 (reserved: the gRPC endpoint ships with inference serving)",
                [](absl::string_view v, Config& c) { return SetPort(v, c.grpc.port); }});
   o.push_back({"log.format", "log-format", "FORMAT", "text", "log format: text or json",
                [](absl::string_view v, Config& c) {
@@ -153,14 +158,29 @@ absl::Status FlattenYaml(const YAML::Node& node, const std::string& prefix,
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> ReadConfigFile(const std::string& file) {
+  auto fail = [&file](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot read config file ", file, ": ", why));
+  };
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return fail("it does not exist");
+  if (!std::filesystem::is_regular_file(file, ec)) return fail("it is not a regular file");
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(file.c_str(), "rb"), &std::fclose);
+  if (!f) return fail(std::strerror(errno));
+  std::string content;
+  char chunk[4096];
+  size_t n = 0;
+  while ((n = std::fread(chunk, 1, sizeof(chunk), f.get())) > 0) content.append(chunk, n);
+  if (std::ferror(f.get())) return fail(std::strerror(errno));
+  return content;
+}
+
 absl::Status ApplyFile(const std::string& file, Config& config) {
   const std::string where = absl::StrCat("config file ", file);
+  ASSIGN_OR_RETURN(std::string content, ReadConfigFile(file));
   YAML::Node root;
   try {
-    root = YAML::LoadFile(file);
-  } catch (const YAML::BadFile&) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot read config file ", file,
-                                                   ": it does not exist or is not readable"));
+    root = YAML::Load(content);
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": not valid YAML: ", e.what()));
   }

@@ -161,10 +161,19 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
                              });
   }
 
-  void BeginRequest() {
+  void BeginRequest(bool parsed) {
     start_ = std::chrono::steady_clock::now();
     counted_ = true;
     state_->in_flight.fetch_add(1);
+    // Honour a caller's X-Request-Id (bounded, so logs stay sane); otherwise make one up.
+    if (parsed) {
+      const auto& msg = parser_->get();
+      if (auto it = msg.find("X-Request-Id"); it != msg.end() && !it->value().empty() &&
+                                               it->value().size() <= 128) {
+        request_id_ = std::string(it->value());
+      }
+    }
+    if (request_id_.empty()) request_id_ = state_->NextRequestId();
   }
 
   void OnHeader(beast::error_code ec) {
@@ -173,7 +182,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
         ec == net::error::operation_aborted) {
       return Close();  // a silent, slow or vanished client: nobody to answer
     }
-    BeginRequest();
+    BeginRequest(!ec);
     if (ec == bhttp::error::header_limit) {
       return Fail(431, absl::StrCat("request headers exceed the limit of ",
                                     state_->options.max_header_bytes, " bytes"));
@@ -266,8 +275,6 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       request.path_params.emplace(name, *std::move(decoded));
     }
     request.route_pattern = match_.route->pattern;
-    auto id = request.Header("X-Request-Id");
-    request_id_ = id && !id->empty() && id->size() <= 128 ? std::string(*id) : state_->NextRequestId();
     request.request_id = request_id_;
     request.remote_address = remote_;
     head_request_ = request.method == HttpMethod::kHead;

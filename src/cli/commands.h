@@ -1,0 +1,13 @@
+#pragma once
+
+// One function per subcommand; each adds itself to the app and, when run, stores its exit code.
+
+#include "CLI/CLI.hpp"
+
+namespace meridian::cli {
+
+void AddServeCommand(CLI::App& app, int& exit_code);
+void AddVersionCommand(CLI::App& app, int& exit_code);
+void AddHealthCommand(CLI::App& app, int& exit_code);
+
+}  // namespace meridian::cli

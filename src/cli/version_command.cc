@@ -1,0 +1,23 @@
+#include <iostream>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "common/build_info.h"
+
+namespace meridian::cli {
+
+void AddVersionCommand(CLI::App& app, int& exit_code) {
+  CLI::App* command = app.add_subcommand("version", "Print the version and build details");
+  command->callback([&exit_code] {
+    const BuildInfo& build = GetBuildInfo();
+    std::cout << "meridian " << build.version << "\n"
+              << "commit:     " << build.git_commit << "\n"
+              << "build type: " << build.build_type << "\n"
+              << "sanitizers: " << build.sanitizers << "\n"
+              // Inference backends (torchscript, onnx, xgboost) register here once built in.
+              << "backends:   none\n";
+    exit_code = kExitOk;
+  });
+}
+
+}  // namespace meridian::cli

@@ -1,0 +1,144 @@
+#include "server/platform.h"
+
+#include "common/build_info.h"
+#include "common/cpu_limits.h"
+#include "common/logging.h"
+#include "common/status_macros.h"
+#include "health/health_routes.h"
+#include "health/health_state.h"
+#include "http/access_log.h"
+#include "http/http_server.h"
+#include "metrics/exposition.h"
+#include "metrics/http_metrics.h"
+#include "metrics/process_collector.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+#include "server/data_dir_lock.h"
+
+namespace meridian::server {
+namespace {
+
+// Feeds completed HTTP requests into the HTTP metrics (metrics/ may not depend on http/).
+class HttpMetricsObserver final : public http::RequestObserver {
+ public:
+  explicit HttpMetricsObserver(metrics::HttpMetrics* metrics) : metrics_(metrics) {}
+  void OnRequestCompleted(const http::CompletedRequest& r) override {
+    metrics_->Record(r.method, r.route, r.status, r.duration);
+  }
+
+ private:
+  metrics::HttpMetrics* metrics_;
+};
+
+void RegisterBuildInfo(prometheus::Registry& registry) {
+  const BuildInfo& build = GetBuildInfo();
+  prometheus::BuildGauge()
+      .Name("meridian_build_info")
+      .Help("Always 1; the labels describe the running build.")
+      .Register(registry)
+      .Add({{"version", std::string(build.version)},
+            {"commit", std::string(build.git_commit)},
+            {"build_type", std::string(build.build_type)}})
+      .Set(1);
+}
+
+}  // namespace
+
+// Everything the platform owns, in construction order (destroyed in reverse).
+class Platform::Parts {
+ public:
+  Config config;
+  std::unique_ptr<DataDirLock> data_dir_lock;
+  health::HealthState health;
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  std::shared_ptr<metrics::ProcessCollector> process_collector =
+      std::make_shared<metrics::ProcessCollector>();
+  std::unique_ptr<metrics::HttpMetrics> http_metrics;
+  std::unique_ptr<HttpMetricsObserver> http_metrics_observer;
+  http::AccessLog access_log;
+  std::unique_ptr<http::HttpServer> http_server;
+  bool shut_down = false;
+
+  absl::Status Start() {
+    health.AddComponent("store", "opening the data directory");
+    ASSIGN_OR_RETURN(data_dir_lock, DataDirLock::Acquire(config.data_dir));
+    health.SetReady("store");
+
+    RegisterBuildInfo(*registry);
+    http_metrics = std::make_unique<metrics::HttpMetrics>(*registry);
+    http_metrics_observer = std::make_unique<HttpMetricsObserver>(http_metrics.get());
+
+    auto router = std::make_shared<http::Router>();
+    RETURN_IF_ERROR(health::AddHealthRoutes(&health, *router));
+    RETURN_IF_ERROR(AddMetricsRoute(*router));
+
+    http::HttpServerOptions options{
+        .host = config.http.host,
+        .port = config.http.port,
+        .io_threads = config.http.io_threads > 0 ? config.http.io_threads : AvailableCpus(),
+        .read_timeout = config.http.read_timeout,
+        .idle_timeout = config.http.idle_timeout,
+        .max_header_bytes = config.http.max_header_bytes,
+        .max_body_bytes = config.http.max_body_bytes};
+    if (!config.http.tls.cert_file.empty()) {
+      options.tls = http::TlsFiles{config.http.tls.cert_file, config.http.tls.key_file};
+    }
+    std::vector<http::RequestObserver*> observers = {http_metrics_observer.get()};
+    if (config.http.access_log) observers.push_back(&access_log);
+    ASSIGN_OR_RETURN(http_server, http::HttpServer::Start(options, router, observers));
+
+    const BuildInfo& build = GetBuildInfo();
+    log::Info("meridian started", {{"version", build.version},
+                                   {"commit", build.git_commit},
+                                   {"http", absl::StrCat(options.tls ? "https://" : "http://",
+                                                         config.http.host, ":", http_server->port())},
+                                   {"port", http_server->port()},
+                                   {"io_threads", options.io_threads},
+                                   {"data_dir", config.data_dir}});
+    return absl::OkStatus();
+  }
+
+  absl::Status AddMetricsRoute(http::Router& router) {
+    std::vector<std::shared_ptr<prometheus::Collectable>> collectables = {registry, process_collector};
+    return router.Add(http::Route{
+        .method = http::HttpMethod::kGet,
+        .pattern = "/metrics",
+        .resource = "metrics",
+        .verb = "get",
+        .max_body_bytes = 0,
+        .handler = http::Sync([collectables](const http::HttpRequest&) {
+          return http::HttpResponse::Text(200, metrics::RenderText(collectables),
+                                          metrics::kExpositionContentType);
+        })});
+  }
+
+  bool Shutdown() {
+    if (shut_down) return true;
+    shut_down = true;
+    health.SetDraining();
+    if (!http_server) return true;
+    log::Info("shutting down", {{"drain_timeout", absl::FormatDuration(config.drain_timeout)},
+                                {"in_flight", http_server->in_flight()}});
+    const bool drained = http_server->Shutdown(config.drain_timeout);
+    if (drained) {
+      log::Info("shutdown complete");
+    } else {
+      log::Warn("drain timeout reached; requests still in flight were cut off");
+    }
+    return drained;
+  }
+};
+
+absl::StatusOr<std::unique_ptr<Platform>> Platform::Start(const Config& config) {
+  auto parts = std::make_unique<Parts>();
+  parts->config = config;
+  RETURN_IF_ERROR(parts->Start());
+  return std::unique_ptr<Platform>(new Platform(std::move(parts)));
+}
+
+Platform::Platform(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+Platform::~Platform() { Shutdown(); }
+uint16_t Platform::http_port() const { return parts_->http_server->port(); }
+bool Platform::Shutdown() { return parts_->Shutdown(); }
+
+}  // namespace meridian::server

@@ -1,0 +1,273 @@
+// End-to-end tests of the `meridian` binary: command line, configuration precedence and errors,
+// serving health and metrics, and shutdown on signals.
+
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include "absl/strings/str_split.h"
+#include "boost/asio/ip/tcp.hpp"
+#include "common/config.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "http/http_client.h"
+#include "rapidjson/document.h"
+#include "tests/child_process.h"
+
+namespace meridian {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using testing::ChildProcess;
+using testing::MeridianBinary;
+using testing::RunMeridian;
+using namespace std::chrono_literals;
+
+std::string FreshDir(const std::string& name) {
+  auto dir = std::filesystem::path(::testing::TempDir()) / ("meridian-e2e-" + name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+std::string WriteFile(const std::string& path, const std::string& content) {
+  std::ofstream(path) << content;
+  return path;
+}
+
+// A `meridian serve` child on a free port with JSON logs.
+class Server {
+ public:
+  explicit Server(const std::string& dir, std::vector<std::string> extra = {},
+                  std::map<std::string, std::string> env = {}) : dir_(dir) {
+    std::vector<std::string> args = {MeridianBinary(), "serve", "--port", "0", "--log-format",
+                                     "json", "--data-dir", dir + "/data"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    child_ = std::make_unique<ChildProcess>(args, env, dir);
+  }
+
+  // Waits for the "meridian started" log line and returns the HTTP port (0 if it never came).
+  uint16_t WaitUntilStarted() {
+    for (int i = 0; i < 1000; ++i) {
+      for (absl::string_view line : absl::StrSplit(child_->Stderr(), '\n')) {
+        rapidjson::Document doc;
+        doc.Parse(line.data(), line.size());
+        if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("msg") &&
+            std::string(doc["msg"].GetString()) == "meridian started") {
+          return static_cast<uint16_t>(doc["port"].GetInt());
+        }
+      }
+      if (child_->Wait(10ms).has_value()) return 0;
+    }
+    return 0;
+  }
+
+  ChildProcess& child() { return *child_; }
+
+ private:
+  std::string dir_;
+  std::unique_ptr<ChildProcess> child_;
+};
+
+std::unique_ptr<http::HttpClient> ClientFor(uint16_t port) {
+  return *http::HttpClient::Create("http://127.0.0.1:" + std::to_string(port));
+}
+
+TEST(MeridianBinaryTest, VersionPrintsBuildDetails) {
+  auto r = RunMeridian({"version"});
+  EXPECT_EQ(r.exit_status, 0);
+  EXPECT_THAT(r.out, AllOf(HasSubstr("meridian 0.1.0"), HasSubstr("commit:"), HasSubstr("build type:"),
+                           HasSubstr("backends:")));
+}
+
+TEST(MeridianBinaryTest, HelpListsCommandsAndEveryServeOptionWithItsDefault) {
+  auto top = RunMeridian({"--help"});
+  EXPECT_EQ(top.exit_status, 0);
+  EXPECT_THAT(top.out, AllOf(HasSubstr("serve"), HasSubstr("version"), HasSubstr("health")));
+
+  auto serve = RunMeridian({"serve", "--help"});
+  EXPECT_EQ(serve.exit_status, 0);
+  EXPECT_THAT(serve.out, HasSubstr("--config FILE"));
+  for (const ConfigOption& option : ConfigOptions()) {
+    EXPECT_THAT(serve.out, HasSubstr("--" + option.flag + " " + option.value_name));
+    EXPECT_THAT(serve.out, HasSubstr("(default: " + (option.default_value.empty() ? std::string("none")
+                                                                                  : option.default_value)));
+    EXPECT_THAT(serve.out, HasSubstr(EnvVarName(option.key)));
+  }
+}
+
+TEST(MeridianBinaryTest, UsageErrorsExitWith2) {
+  EXPECT_EQ(RunMeridian({}).exit_status, 2);
+  EXPECT_EQ(RunMeridian({"frobnicate"}).exit_status, 2);
+  auto r = RunMeridian({"serve", "--no-such-flag"});
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_THAT(r.err, HasSubstr("--no-such-flag"));
+}
+
+TEST(MeridianBinaryTest, ServesHealthAndMetricsThenExitsCleanlyOnSigterm) {
+  const std::string dir = FreshDir("serve");
+  Server server(dir);
+  const uint16_t port = server.WaitUntilStarted();
+  ASSERT_NE(port, 0) << server.child().Stderr();
+  auto client = ClientFor(port);
+  for (const char* path : {"/health", "/health/live", "/health/ready", "/v2/health/live", "/v2/health/ready"}) {
+    auto r = client->Get(path);
+    ASSERT_TRUE(r.ok()) << path << ": " << r.status();
+    EXPECT_EQ(r->status, 200) << path;
+  }
+  EXPECT_EQ(client->Get("/v2/health/ready")->body, R"({"ready":true})");
+  auto metrics = client->Get("/metrics");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_THAT(*metrics->Header("Content-Type"), HasSubstr("text/plain; version=0.0.4"));
+  EXPECT_THAT(metrics->body,
+              AllOf(HasSubstr("process_resident_memory_bytes "), HasSubstr("process_cpu_seconds_total "),
+                    HasSubstr("process_open_fds "), HasSubstr("process_start_time_seconds "),
+                    HasSubstr(R"(meridian_http_requests_total{code="200",method="GET",route="/health/ready"} 1)"),
+                    HasSubstr("meridian_http_request_duration_seconds_bucket"),
+                    HasSubstr("meridian_build_info{")));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/data/meridian.lock"));
+
+  server.child().Signal(SIGTERM);
+  auto status = server.child().Wait(10s);
+  ASSERT_TRUE(status.has_value()) << "did not exit after SIGTERM";
+  EXPECT_EQ(*status, 0);
+  EXPECT_THAT(server.child().Stderr(), HasSubstr("shutdown complete"));
+}
+
+TEST(MeridianBinaryTest, SigintAlsoShutsDownGracefully) {
+  Server server(FreshDir("sigint"));
+  ASSERT_NE(server.WaitUntilStarted(), 0);
+  server.child().Signal(SIGINT);
+  EXPECT_EQ(server.child().Wait(10s), 0);
+}
+
+TEST(MeridianBinaryTest, JsonLogsAreOneJsonObjectPerLine) {
+  Server server(FreshDir("jsonlogs"));
+  const uint16_t port = server.WaitUntilStarted();
+  ASSERT_NE(port, 0);
+  ASSERT_TRUE(ClientFor(port)->Get("/missing?x=\"quoted\"").ok());
+  server.child().Signal(SIGTERM);
+  ASSERT_EQ(server.child().Wait(10s), 0);
+  int lines = 0;
+  bool saw_access_line = false;
+  for (absl::string_view line : absl::StrSplit(server.child().Stderr(), '\n', absl::SkipEmpty())) {
+    rapidjson::Document doc;
+    doc.Parse(line.data(), line.size());
+    ASSERT_FALSE(doc.HasParseError()) << line;
+    EXPECT_TRUE(doc.HasMember("time") && doc.HasMember("level") && doc.HasMember("msg")) << line;
+    if (std::string(doc["msg"].GetString()) == "http request") {
+      saw_access_line = true;
+      EXPECT_EQ(doc["status"].GetInt(), 404);
+      EXPECT_EQ(std::string(doc["route"].GetString()), "unmatched");
+    }
+    ++lines;
+  }
+  EXPECT_GE(lines, 3);
+  EXPECT_TRUE(saw_access_line);
+}
+
+TEST(MeridianBinaryTest, PortInUseExitsWith2AndSaysSo) {
+  boost::asio::io_context ctx;
+  boost::asio::ip::tcp::acceptor taken(
+      ctx, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  const std::string port = std::to_string(taken.local_endpoint().port());
+  const std::string dir = FreshDir("port-in-use");
+  auto r = RunMeridian({"serve", "--port", port, "--data-dir", dir + "/data"});
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_THAT(r.err, AllOf(HasSubstr("127.0.0.1:" + port), HasSubstr("in use")));
+}
+
+TEST(MeridianBinaryTest, ConfigFileErrorsExitWith2NamingKeyAndFile) {
+  const std::string dir = FreshDir("config-errors");
+  auto missing = RunMeridian({"serve", "--config", dir + "/nope.yaml"});
+  EXPECT_EQ(missing.exit_status, 2);
+  EXPECT_THAT(missing.err, HasSubstr(dir + "/nope.yaml"));
+
+  const std::string unknown = WriteFile(dir + "/unknown.yaml", "http:\n  prot: 1\n");
+  auto r1 = RunMeridian({"serve", "--config", unknown});
+  EXPECT_EQ(r1.exit_status, 2);
+  EXPECT_THAT(r1.err, AllOf(HasSubstr(unknown), HasSubstr("http.prot")));
+
+  const std::string invalid = WriteFile(dir + "/invalid.yaml", "shutdown:\n  drainTimeout: forever\n");
+  auto r2 = RunMeridian({"serve", "--config", invalid});
+  EXPECT_EQ(r2.exit_status, 2);
+  EXPECT_THAT(r2.err, AllOf(HasSubstr(invalid), HasSubstr("shutdown.drainTimeout"), HasSubstr("forever")));
+
+  const std::string unreadable = WriteFile(dir + "/dir.yaml", "");
+  std::filesystem::remove(unreadable);
+  std::filesystem::create_directory(unreadable);  // a directory cannot be read as a file
+  auto r3 = RunMeridian({"serve", "--config", unreadable});
+  EXPECT_EQ(r3.exit_status, 2);
+  EXPECT_THAT(r3.err, HasSubstr(unreadable));
+}
+
+TEST(MeridianBinaryTest, EnvironmentErrorsExitWith2NamingTheVariable) {
+  auto bad = RunMeridian({"serve"}, {{"MERIDIAN_HTTP_PORT", "eighty"}});
+  EXPECT_EQ(bad.exit_status, 2);
+  EXPECT_THAT(bad.err, AllOf(HasSubstr("MERIDIAN_HTTP_PORT"), HasSubstr("eighty")));
+  auto unknown = RunMeridian({"serve"}, {{"MERIDIAN_HTTP_PROT", "1"}});
+  EXPECT_EQ(unknown.exit_status, 2);
+  EXPECT_THAT(unknown.err, HasSubstr("MERIDIAN_HTTP_PROT"));
+}
+
+TEST(MeridianBinaryTest, FlagsOverrideEnvironmentWhichOverridesTheFile) {
+  const std::string dir = FreshDir("precedence");
+  // The file asks for a port that is taken and text logs; the environment moves to a free port
+  // (port 0), so starting at all proves env beat the file; the flag's JSON logs beat env's text.
+  boost::asio::io_context ctx;
+  boost::asio::ip::tcp::acceptor taken(
+      ctx, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+  const std::string config = WriteFile(
+      dir + "/meridian.yaml",
+      "http:\n  port: " + std::to_string(taken.local_endpoint().port()) + "\nlog:\n  format: text\n");
+  ChildProcess child({MeridianBinary(), "serve", "--config", config, "--log-format", "json",
+                      "--data-dir", dir + "/data"},
+                     {{"MERIDIAN_HTTP_PORT", "0"}, {"MERIDIAN_LOG_FORMAT", "text"}}, dir);
+  std::string err;
+  for (int i = 0; i < 500 && err.find("meridian started") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(10ms);
+    err = child.Stderr();
+  }
+  EXPECT_THAT(err, HasSubstr(R"("msg":"meridian started")"));
+  child.Signal(SIGTERM);
+  EXPECT_EQ(child.Wait(10s), 0);
+}
+
+TEST(MeridianBinaryTest, SecondServerOnTheSameDataDirIsRefused) {
+  const std::string dir = FreshDir("data-dir-lock");
+  Server first(dir);
+  ASSERT_NE(first.WaitUntilStarted(), 0);
+  auto second = RunMeridian({"serve", "--port", "0", "--data-dir", dir + "/data"});
+  EXPECT_EQ(second.exit_status, 2);
+  EXPECT_THAT(second.err, HasSubstr("in use by another meridian process"));
+  first.child().Signal(SIGTERM);
+  EXPECT_EQ(first.child().Wait(10s), 0);
+}
+
+TEST(MeridianBinaryTest, HealthCommandFindsTheServerFromFlagOrEnvironment) {
+  Server server(FreshDir("health-cmd"));
+  const uint16_t port = server.WaitUntilStarted();
+  ASSERT_NE(port, 0);
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  auto by_env = RunMeridian({"health"}, {{"MERIDIAN_SERVER", url}});
+  EXPECT_EQ(by_env.exit_status, 0) << by_env.err;
+  EXPECT_THAT(by_env.out, HasSubstr(R"("ready":true)"));
+  auto by_flag = RunMeridian({"health", "--server", url}, {{"MERIDIAN_SERVER", "http://127.0.0.1:1"}});
+  EXPECT_EQ(by_flag.exit_status, 0) << by_flag.err;
+
+  auto unreachable = RunMeridian({"health", "--server", "http://127.0.0.1:1"});
+  EXPECT_EQ(unreachable.exit_status, 1);
+  EXPECT_THAT(unreachable.err, HasSubstr("cannot connect to http://127.0.0.1:1"));
+  auto bad_url = RunMeridian({"health", "--server", "127.0.0.1:8080"});
+  EXPECT_EQ(bad_url.exit_status, 2);
+  EXPECT_THAT(bad_url.err, HasSubstr("http://"));
+  server.child().Signal(SIGTERM);
+  EXPECT_EQ(server.child().Wait(10s), 0);
+}
+
+}  // namespace
+}  // namespace meridian
