@@ -1,0 +1,87 @@
+// The baseline for bench/http: the least a Boost.Beast HTTP/1.1 server can do to answer
+// GET /health/live with keep-alive, using the same threading model as Meridian's server
+// (one io_context per I/O thread). No router, no logging, no metrics, no timeouts.
+//
+// Usage: bare_beast_server PORT THREADS
+
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "boost/asio/ip/tcp.hpp"
+#include "boost/beast/core.hpp"
+#include "boost/beast/http.hpp"
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = net::ip::tcp;
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  explicit Session(tcp::socket socket) : stream_(std::move(socket)) {}
+  void Read() {
+    request_ = {};
+    http::async_read(stream_, buffer_, request_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       if (ec) return;
+                       self->Write();
+                     });
+  }
+
+ private:
+  void Write() {
+    response_ = {};
+    response_.version(11);
+    response_.result(request_.target() == "/health/live" ? http::status::ok : http::status::not_found);
+    response_.set(http::field::content_type, "application/json");
+    response_.body() = R"({"status":"live"})";
+    response_.keep_alive(request_.keep_alive());
+    response_.prepare_payload();
+    http::async_write(stream_, response_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec || !self->response_.keep_alive()) return;
+      self->Read();
+    });
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  http::request<http::string_body> request_;
+  http::response<http::string_body> response_;
+};
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    std::cerr << "usage: bare_beast_server PORT THREADS\n";
+    return 2;
+  }
+  const auto port = static_cast<unsigned short>(std::atoi(argv[1]));
+  const int threads = std::max(1, std::atoi(argv[2]));
+  std::vector<std::unique_ptr<net::io_context>> contexts;
+  for (int i = 0; i < threads; ++i) contexts.push_back(std::make_unique<net::io_context>(1));
+  tcp::acceptor acceptor(*contexts[0], tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  size_t next = 0;
+  std::function<void()> accept = [&] {
+    acceptor.async_accept(*contexts[next++ % contexts.size()], [&](beast::error_code ec, tcp::socket s) {
+      if (!ec) {
+        s.set_option(tcp::no_delay(true));
+        auto executor = s.get_executor();
+        auto session = std::make_shared<Session>(std::move(s));
+        net::post(executor, [session] { session->Read(); });
+      }
+      accept();
+    });
+  };
+  accept();
+  std::vector<std::thread> pool;
+  for (auto& ctx : contexts) {
+    pool.emplace_back([&ctx] {
+      auto guard = net::make_work_guard(*ctx);
+      ctx->run();
+    });
+  }
+  for (auto& t : pool) t.join();
+}
