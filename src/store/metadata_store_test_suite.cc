@@ -1,0 +1,186 @@
+#include "store/metadata_store_test_suite.h"
+
+#include "gmock/gmock.h"
+
+namespace meridian::store {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
+
+ModelRecord Model(const std::string& name, Tags tags = {}) {
+  return ModelRecord{.name = name, .namespace_name = "team-a", .description = "d", .tags = std::move(tags),
+                     .owner = "alice", .created_at = kT0, .updated_at = kT0};
+}
+
+VersionRecord Version(const std::string& model, const std::string& version,
+                      const std::string& digest = "sha256:aa") {
+  return VersionRecord{.model = model, .version = version, .framework = "onnx",
+                       .artifact_digest = digest, .artifact_size = 42,
+                       .metadata_json = R"({"accuracy":0.95,"note":"ünïcode ✓"})",
+                       .tags = {{"stage", "test"}},
+                       .lineage = {"s3://bucket/run", "0.9.0", "run-7"},
+                       .created_by = "alice", .created_at = kT0 + absl::Seconds(1),
+                       .status = VersionStatus::kReady};
+}
+
+std::string Message(const absl::Status& s) { return std::string(s.message()); }
+
+TEST_P(MetadataStoreTest, ModelsRoundTrip) {
+  ASSERT_TRUE(store_->CreateModel(Model("clf", {{"team", "vision"}})).ok());
+  auto m = store_->GetModel("clf");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->namespace_name, "team-a");
+  EXPECT_EQ(m->owner, "alice");
+  EXPECT_EQ(m->tags.at("team"), "vision");
+  EXPECT_EQ(m->created_at, kT0);
+
+  EXPECT_EQ(store_->CreateModel(Model("clf")).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->GetModel("nope").status().code(), absl::StatusCode::kNotFound);
+
+  ModelRecord changed = *m;
+  changed.description = "new";
+  changed.tags = {{"team", "nlp"}};
+  changed.updated_at = kT0 + absl::Hours(1);
+  ASSERT_TRUE(store_->UpdateModel(changed).ok());
+  EXPECT_EQ(store_->GetModel("clf")->description, "new");
+  EXPECT_EQ(store_->GetModel("clf")->updated_at, kT0 + absl::Hours(1));
+  EXPECT_EQ(store_->UpdateModel(Model("ghost")).code(), absl::StatusCode::kNotFound);
+}
+
+TEST_P(MetadataStoreTest, ListModelsPaginatesAndFilters) {
+  for (const char* name : {"a-1", "a-2", "a-3", "b-1", "a-4"}) {
+    ASSERT_TRUE(store_->CreateModel(Model(name, {{"team", name[0] == 'a' ? "x" : "y"}})).ok());
+  }
+  std::vector<std::string> seen;
+  ListModelsOptions options{.name_prefix = "a-", .page_size = 2};
+  for (int pages = 0; pages < 10; ++pages) {
+    auto page = store_->ListModels(options);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const auto& m : page->models) seen.push_back(m.name);
+    if (page->next_page_token.empty()) break;
+    options.page_token = page->next_page_token;
+  }
+  EXPECT_THAT(seen, ElementsAre("a-1", "a-2", "a-3", "a-4"));
+
+  auto tagged = store_->ListModels({.tag = std::make_pair(std::string("team"), std::string("y"))});
+  ASSERT_TRUE(tagged.ok()) << tagged.status();
+  ASSERT_EQ(tagged->models.size(), 1u);
+  EXPECT_EQ(tagged->models[0].name, "b-1");
+
+  EXPECT_EQ(store_->ListModels({.page_token = "%%%"}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(MetadataStoreTest, NamesAreDataNotSql) {
+  const std::string tricky = "x'); DROP TABLE models; --";
+  ASSERT_TRUE(store_->CreateModel(Model(tricky)).ok());
+  EXPECT_EQ(store_->GetModel(tricky)->name, tricky);
+  EXPECT_TRUE(store_->ListModels({}).ok());
+}
+
+TEST_P(MetadataStoreTest, VersionsRoundTrip) {
+  EXPECT_EQ(store_->CreateVersion(Version("clf", "1.0.0")).code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(store_->CreateModel(Model("clf")).ok());
+  ASSERT_TRUE(store_->CreateVersion(Version("clf", "1.0.0")).ok());
+  ASSERT_TRUE(store_->CreateVersion(Version("clf", "1.1.0-rc.1")).ok());
+  auto dup = store_->CreateVersion(Version("clf", "1.0.0"));
+  EXPECT_EQ(dup.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(Message(dup), HasSubstr("1.0.0"));
+
+  auto v = store_->GetVersion("clf", "1.0.0");
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->framework, "onnx");
+  EXPECT_EQ(v->artifact_digest, "sha256:aa");
+  EXPECT_EQ(v->artifact_size, 42u);
+  EXPECT_EQ(v->metadata_json, R"({"accuracy":0.95,"note":"ünïcode ✓"})");
+  EXPECT_EQ(v->tags.at("stage"), "test");
+  EXPECT_EQ(v->lineage.parent_version, "0.9.0");
+  EXPECT_EQ(v->lineage.run_id, "run-7");
+  EXPECT_EQ(v->status, VersionStatus::kReady);
+  EXPECT_EQ(v->created_at, kT0 + absl::Seconds(1));
+
+  auto all = store_->ListVersions("clf");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 2u);
+  EXPECT_EQ(store_->ListVersions("ghost").status().code(), absl::StatusCode::kNotFound);
+
+  VersionRecord archived = *v;
+  archived.status = VersionStatus::kArchived;
+  archived.metadata_json = "{}";
+  ASSERT_TRUE(store_->UpdateVersion(archived).ok());
+  EXPECT_EQ(store_->GetVersion("clf", "1.0.0")->status, VersionStatus::kArchived);
+  EXPECT_EQ(store_->GetVersion("clf", "9.9.9").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_P(MetadataStoreTest, DeletingRespectsVersionsAliasesAndReferences) {
+  ASSERT_TRUE(store_->CreateModel(Model("clf")).ok());
+  ASSERT_TRUE(store_->CreateVersion(Version("clf", "1.0.0", "sha256:one")).ok());
+  ASSERT_TRUE(store_->CreateVersion(Version("clf", "2.0.0", "sha256:one")).ok());
+  EXPECT_EQ(*store_->CountArtifactUses("sha256:one"), 2);
+
+  auto model_delete = store_->DeleteModel("clf");
+  EXPECT_EQ(model_delete.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(Message(model_delete), HasSubstr("2 version"));
+
+  ASSERT_TRUE(store_->SetAlias({"clf", "production", "1.0.0", "bob", kT0}, "launch").ok());
+  auto aliased = store_->DeleteVersion("clf", "1.0.0");
+  EXPECT_EQ(aliased.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(Message(aliased), HasSubstr("production"));
+
+  ASSERT_TRUE(store_->AddVersionReference("clf", "2.0.0", "deployment/clf-prod").ok());
+  auto referenced = store_->DeleteVersion("clf", "2.0.0");
+  EXPECT_EQ(referenced.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(Message(referenced), HasSubstr("deployment/clf-prod"));
+  ASSERT_TRUE(store_->RemoveVersionReference("clf", "2.0.0", "deployment/clf-prod").ok());
+  ASSERT_TRUE(store_->DeleteVersion("clf", "2.0.0").ok());
+  EXPECT_EQ(*store_->CountArtifactUses("sha256:one"), 1);
+  EXPECT_EQ(store_->DeleteVersion("clf", "2.0.0").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->AddVersionReference("clf", "7.0.0", "x").code(), absl::StatusCode::kNotFound);
+
+  ASSERT_TRUE(store_->DeleteAlias("clf", "production", "bob", "retire", kT0).ok());
+  ASSERT_TRUE(store_->DeleteVersion("clf", "1.0.0").ok());
+  ASSERT_TRUE(store_->DeleteModel("clf").ok());
+  EXPECT_EQ(store_->GetModel("clf").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->DeleteModel("clf").code(), absl::StatusCode::kNotFound);
+}
+
+TEST_P(MetadataStoreTest, AliasesRecordEveryMove) {
+  ASSERT_TRUE(store_->CreateModel(Model("clf")).ok());
+  ASSERT_TRUE(store_->CreateVersion(Version("clf", "1.0.0")).ok());
+  ASSERT_TRUE(store_->CreateVersion(Version("clf", "1.1.0")).ok());
+
+  EXPECT_EQ(store_->SetAlias({"clf", "production", "3.0.0", "bob", kT0}, "").code(),
+            absl::StatusCode::kNotFound);
+  ASSERT_TRUE(store_->SetAlias({"clf", "production", "1.0.0", "bob", kT0}, "first").ok());
+  ASSERT_TRUE(store_->SetAlias({"clf", "production", "1.1.0", "carol", kT0 + absl::Minutes(1)}, "upgrade").ok());
+  ASSERT_TRUE(store_->SetAlias({"clf", "staging", "1.1.0", "carol", kT0}, "").ok());
+
+  auto prod = store_->GetAlias("clf", "production");
+  ASSERT_TRUE(prod.ok());
+  EXPECT_EQ(prod->version, "1.1.0");
+  EXPECT_EQ(prod->updated_by, "carol");
+  EXPECT_EQ(store_->ListAliases("clf")->size(), 2u);
+  EXPECT_EQ(store_->GetAlias("clf", "canary").status().code(), absl::StatusCode::kNotFound);
+
+  ASSERT_TRUE(store_->DeleteAlias("clf", "production", "dave", "incident", kT0 + absl::Minutes(2)).ok());
+  EXPECT_EQ(store_->DeleteAlias("clf", "production", "dave", "", kT0).code(), absl::StatusCode::kNotFound);
+
+  auto history = store_->AliasHistory("clf", "production");
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 3u);
+  EXPECT_EQ((*history)[0].previous_version, "");
+  EXPECT_EQ((*history)[0].version, "1.0.0");
+  EXPECT_EQ((*history)[0].reason, "first");
+  EXPECT_EQ((*history)[1].previous_version, "1.0.0");
+  EXPECT_EQ((*history)[1].version, "1.1.0");
+  EXPECT_EQ((*history)[1].actor, "carol");
+  EXPECT_EQ((*history)[2].previous_version, "1.1.0");
+  EXPECT_EQ((*history)[2].version, "");
+  EXPECT_EQ((*history)[2].time, kT0 + absl::Minutes(2));
+  EXPECT_LT((*history)[0].id, (*history)[1].id);
+}
+
+}  // namespace
+}  // namespace meridian::store
