@@ -2,6 +2,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "boost/beast/http/file_body.hpp"
+#include <limits>
 #include "boost/asio/connect.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/ssl.hpp"
@@ -17,27 +19,45 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
 
-template <class Stream>
-absl::StatusOr<ClientResponse> Exchange(Stream& stream, bhttp::request<bhttp::string_body>& request,
-                                        const std::string& server) {
+template <class Fields>
+HeaderList CopyHeaders(const Fields& fields) {
+  HeaderList out;
+  for (const auto& field : fields) out.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  return out;
+}
+
+// Writes `request`, then reads the answer; with a `download_path`, a 2xx body goes to that file.
+template <class Stream, class Body>
+absl::StatusOr<ClientResponse> Exchange(Stream& stream, bhttp::request<Body>& request, const std::string& server,
+                                        const std::string* download_path) {
   beast::error_code ec;
   bhttp::write(stream, request, ec);
   if (ec) return absl::UnavailableError(absl::StrCat("sending to ", server, " failed: ", ec.message()));
+  auto read_failed = [&server](const beast::error_code& e) {
+    return absl::UnavailableError(absl::StrCat("reading the response from ", server, " failed: ", e.message()));
+  };
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // boost::none misbehaves in 1.74
-  bhttp::read(stream, buffer, parser, ec);
-  if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("reading the response from ", server, " failed: ", ec.message()));
-  }
-  auto response = parser.release();
+  bhttp::read_header(stream, buffer, parser, ec);
+  if (ec) return read_failed(ec);
   ClientResponse out;
-  out.status = static_cast<int>(response.result_int());
-  for (const auto& field : response) {
-    out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  out.status = static_cast<int>(parser.get().result_int());
+  out.headers = CopyHeaders(parser.get());
+  if (download_path != nullptr && out.status >= 200 && out.status < 300) {
+    bhttp::response_parser<bhttp::file_body> file_parser(std::move(parser));
+    file_parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+    file_parser.get().body().open(download_path->c_str(), beast::file_mode::write, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot write ", *download_path, ": ", ec.message()));
+    }
+    bhttp::read(stream, buffer, file_parser, ec);
+    if (ec) return read_failed(ec);
+    return out;
   }
-  out.body = std::move(response.body());
+  bhttp::read(stream, buffer, parser, ec);
+  if (ec) return read_failed(ec);
+  out.body = std::move(parser.get().body());
   return out;
 }
 
@@ -59,36 +79,35 @@ absl::StatusOr<std::unique_ptr<HttpClient>> HttpClient::Create(absl::string_view
 
 HttpClient::~HttpClient() = default;
 
-absl::StatusOr<ClientResponse> HttpClient::Send(HttpMethod method, absl::string_view target,
-                                                std::string body, const HeaderList& headers) {
+namespace {
+
+// Sets what every request carries; Content-Length comes from the body.
+template <class Body>
+void Prepare(bhttp::request<Body>& request, const Url& url, const HeaderList& headers) {
+  request.set(bhttp::field::host, url.host);
+  request.set(bhttp::field::user_agent, "meridian-cli");
+  for (const auto& [name, value] : headers) request.set(name, value);
+  request.keep_alive(false);
+}
+
+}  // namespace
+
+template <class Body>
+absl::StatusOr<ClientResponse> HttpClient::Transfer(bhttp_request<Body>& request, const std::string* download_path) {
   const std::string server = absl::StrCat(url_.https ? "https://" : "http://", url_.host, ":", url_.port);
   net::io_context ctx;
   tcp::resolver resolver(ctx);
   beast::error_code ec;
   auto endpoints = resolver.resolve(url_.host, std::to_string(url_.port), ec);
   if (ec) return absl::UnavailableError(absl::StrCat("cannot resolve ", url_.host, ": ", ec.message()));
-
-  bhttp::request<bhttp::string_body> request(
-      bhttp::string_to_verb(std::string(MethodName(method))), absl::StrCat(url_.path, target), 11);
-  request.set(bhttp::field::host, url_.host);
-  request.set(bhttp::field::user_agent, "meridian-cli");
-  for (const auto& [name, value] : headers) request.set(name, value);
-  if (!body.empty() || method == HttpMethod::kPost || method == HttpMethod::kPut ||
-      method == HttpMethod::kPatch) {
-    request.body() = std::move(body);
-    request.prepare_payload();
-  }
-  request.keep_alive(false);
-
   const auto timeout = absl::ToChronoNanoseconds(options_.timeout);
   if (!url_.https) {
     beast::tcp_stream stream(ctx);
     stream.expires_after(timeout);
     stream.connect(endpoints, ec);
     if (ec) return absl::UnavailableError(absl::StrCat("cannot connect to ", server, ": ", ec.message()));
-    return Exchange(stream, request, server);
+    return Exchange(stream, request, server, download_path);
   }
-
   net::ssl::context ssl(net::ssl::context::tls_client);
   if (options_.insecure_skip_verify) {
     ssl.set_verify_mode(net::ssl::verify_none);
@@ -112,7 +131,39 @@ absl::StatusOr<ClientResponse> HttpClient::Send(HttpMethod method, absl::string_
   if (ec) return absl::UnavailableError(absl::StrCat("cannot connect to ", server, ": ", ec.message()));
   stream.handshake(net::ssl::stream_base::client, ec);
   if (ec) return absl::UnavailableError(absl::StrCat("TLS handshake with ", server, " failed: ", ec.message()));
-  return Exchange(stream, request, server);
+  return Exchange(stream, request, server, download_path);
+}
+
+absl::StatusOr<ClientResponse> HttpClient::Send(HttpMethod method, absl::string_view target,
+                                                std::string body, const HeaderList& headers) {
+  bhttp::request<bhttp::string_body> request(bhttp::string_to_verb(std::string(MethodName(method))),
+                                             absl::StrCat(url_.path, target), 11);
+  Prepare(request, url_, headers);
+  if (!body.empty() || method == HttpMethod::kPost || method == HttpMethod::kPut ||
+      method == HttpMethod::kPatch) {
+    request.body() = std::move(body);
+    request.prepare_payload();
+  }
+  return Transfer(request, nullptr);
+}
+
+absl::StatusOr<ClientResponse> HttpClient::SendFile(HttpMethod method, absl::string_view target,
+                                                    const std::string& path, const HeaderList& headers) {
+  bhttp::request<bhttp::file_body> request(bhttp::string_to_verb(std::string(MethodName(method))),
+                                           absl::StrCat(url_.path, target), 11);
+  Prepare(request, url_, headers);
+  beast::error_code ec;
+  request.body().open(path.c_str(), beast::file_mode::scan, ec);
+  if (ec) return absl::InvalidArgumentError(absl::StrCat("cannot read ", path, ": ", ec.message()));
+  request.prepare_payload();
+  return Transfer(request, nullptr);
+}
+
+absl::StatusOr<ClientResponse> HttpClient::Download(absl::string_view target, const std::string& path,
+                                                    const HeaderList& headers) {
+  bhttp::request<bhttp::empty_body> request(bhttp::verb::get, absl::StrCat(url_.path, target), 11);
+  Prepare(request, url_, headers);
+  return Transfer(request, &path);
 }
 
 }  // namespace meridian::http

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "boost/beast/http/message.hpp"
 #include "http/http_message.h"
 #include "http/url.h"
 
@@ -39,9 +40,22 @@ class HttpClient {
                                       std::string body = {}, const HeaderList& headers = {});
   absl::StatusOr<ClientResponse> Get(absl::string_view target) { return Send(HttpMethod::kGet, target); }
 
+  // Sends the file at `path` as the body, streamed from disk.
+  absl::StatusOr<ClientResponse> SendFile(HttpMethod method, absl::string_view target,
+                                          const std::string& path, const HeaderList& headers = {});
+  // GETs `target`; a 2xx body is streamed into the file at `path` (created or truncated) and the
+  // returned body is empty. Other answers come back in the body as usual, leaving no file.
+  absl::StatusOr<ClientResponse> Download(absl::string_view target, const std::string& path,
+                                          const HeaderList& headers = {});
+
   const Url& url() const { return url_; }
 
  private:
+  template <class Body>
+  using bhttp_request = boost::beast::http::request<Body>;
+  template <class Body>
+  absl::StatusOr<ClientResponse> Transfer(bhttp_request<Body>& request, const std::string* download_path);
+
   HttpClient(Url url, HttpClientOptions options) : url_(std::move(url)), options_(std::move(options)) {}
   Url url_;
   HttpClientOptions options_;

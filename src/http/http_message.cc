@@ -3,6 +3,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_split.h"
 #include "common/json.h"
 #include "common/status_codes.h"
@@ -88,6 +91,46 @@ HttpResponse HttpResponse::Error(int status, absl::string_view message) {
 
 HttpResponse HttpResponse::Error(const absl::Status& status) {
   return Error(ToHttpStatus(status), status.message());
+}
+
+HttpResponse FileResponse(const HttpRequest& request, const std::string& path, uint64_t size,
+                          std::string content_type) {
+  HttpResponse response{.status = 200, .content_type = std::move(content_type)};
+  response.headers.emplace_back("Accept-Ranges", "bytes");
+  uint64_t first = 0;
+  uint64_t last = size == 0 ? 0 : size - 1;
+  bool partial = false;
+  auto range = request.Header("Range");
+  absl::string_view spec = range ? *range : absl::string_view();
+  if (range && absl::ConsumePrefix(&spec, "bytes=") && !absl::StrContains(spec, ',')) {
+    std::pair<absl::string_view, absl::string_view> ends = absl::StrSplit(spec, absl::MaxSplits('-', 1));
+    uint64_t a = 0, b = 0;
+    const bool has_a = !ends.first.empty() && absl::SimpleAtoi(ends.first, &a);
+    const bool has_b = !ends.second.empty() && absl::SimpleAtoi(ends.second, &b);
+    bool satisfiable = false;
+    if (has_a && (ends.second.empty() || has_b)) {  // "a-" or "a-b"
+      satisfiable = a < size && (!has_b || b >= a);
+      first = a;
+      last = has_b ? std::min(b, size - 1) : size - 1;
+    } else if (ends.first.empty() && has_b) {  // "-n": the last n bytes
+      satisfiable = b > 0 && size > 0;
+      first = b >= size ? 0 : size - b;
+      last = size - 1;
+    }
+    if (!satisfiable) {
+      HttpResponse error = HttpResponse::Error(416, absl::StrCat("range \"", *range, "\" is not satisfiable; the artifact has ",
+                                                   size, " bytes"));
+      error.headers.emplace_back("Content-Range", absl::StrCat("bytes */", size));
+      return error;
+    }
+    partial = true;
+  }
+  if (partial) {
+    response.status = 206;
+    response.headers.emplace_back("Content-Range", absl::StrCat("bytes ", first, "-", last, "/", size));
+  }
+  response.file = FileSlice{path, first, size == 0 ? 0 : last - first + 1};
+  return response;
 }
 
 absl::StatusOr<std::string> PercentDecode(absl::string_view text, bool plus_is_space) {

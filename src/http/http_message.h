@@ -4,6 +4,7 @@
 // that handler code (protocol/, registry/ ...) does not pull Beast headers into its build.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -23,6 +24,8 @@ std::optional<HttpMethod> ParseMethod(absl::string_view name);
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
+class BodySink;
+
 struct HttpRequest {
   HttpMethod method = HttpMethod::kGet;
   std::string target;  // as received: path and query
@@ -34,6 +37,8 @@ struct HttpRequest {
   std::string route_pattern;  // e.g. "/v2/models/{name}/infer"; empty when no route matched
   std::string request_id;     // from X-Request-Id, or generated
   std::string remote_address;
+  // For routes with a BodySinkFactory: the sink that received the body (body stays empty).
+  std::shared_ptr<BodySink> body_sink;
 
   // Case-insensitive header lookup; nullopt when absent.
   std::optional<absl::string_view> Header(absl::string_view name) const;
@@ -43,11 +48,19 @@ struct HttpRequest {
   absl::string_view PathParam(absl::string_view name) const;
 };
 
+// A slice of a file sent as the response body, streamed from disk rather than held in memory.
+struct FileSlice {
+  std::string path;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   HeaderList headers;
+  std::optional<FileSlice> file;  // when set, replaces `body`
 
   static HttpResponse Json(int status, std::string body);
   static HttpResponse Text(int status, std::string body, std::string content_type = "text/plain");
@@ -55,6 +68,12 @@ struct HttpResponse {
   static HttpResponse Error(const absl::Status& status);
   static HttpResponse Error(int status, absl::string_view message);
 };
+
+// Answers GET of a whole file or, with a "Range: bytes=..." header, one range of it (206 with
+// Content-Range; 416 when unsatisfiable). Multiple ranges are answered with the whole file, as
+// RFC 9110 allows.
+HttpResponse FileResponse(const HttpRequest& request, const std::string& path, uint64_t size,
+                          std::string content_type);
 
 // Decodes %XX escapes ('+' is not a space in paths). Fails on malformed escapes.
 absl::StatusOr<std::string> PercentDecode(absl::string_view text, bool plus_is_space);

@@ -1,6 +1,11 @@
 #include "http/http_server.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <atomic>
 #include <chrono>
@@ -21,6 +26,7 @@
 #include "boost/beast/http.hpp"
 #include "boost/beast/ssl.hpp"
 #include "common/logging.h"
+#include "common/status_codes.h"
 
 namespace meridian::http {
 namespace {
@@ -32,6 +38,7 @@ using tcp = net::ip::tcp;
 using SteadyTime = std::chrono::steady_clock::time_point;
 
 constexpr size_t kReadChunk = 8192;
+constexpr size_t kSinkChunk = 256 * 1024;
 // How long a closing connection keeps reading (and discarding) what the client still sends, so
 // that the kernel does not answer it with a reset that destroys the response we just wrote.
 constexpr auto kLingerTime = std::chrono::milliseconds(500);
@@ -101,6 +108,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       : state_(std::move(state)), stream_(std::move(stream)), remote_(std::move(remote)) {}
 
   ~Session() override {
+    if (file_.fd >= 0) close(file_.fd);
     if (id_ != 0) state_->Unregister(id_);
     if (counted_) state_->in_flight.fetch_sub(1);
   }
@@ -218,16 +226,67 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (parser_->is_done()) return Dispatch();
     parser_->body_limit(limit);
     auto expect = msg.find(bhttp::field::expect);
-    if (expect != msg.end() && beast::iequals(expect->value(), "100-continue")) {
+    const bool expect_continue =
+        expect != msg.end() && beast::iequals(expect->value(), "100-continue");
+    const bool streamed = static_cast<bool>(match_.route->body_sink);
+    if (streamed) {
+      HttpRequest head;
+      if (absl::Status s = FillHead(msg, head); !s.ok()) return Fail(400, s.message());
+      auto sink = match_.route->body_sink(head);
+      if (!sink.ok()) return Fail(ToHttpStatus(sink.status()), sink.status().message());
+      sink_ = *std::move(sink);
+      sink_parser_.emplace(std::move(*parser_));
+      sink_parser_->body_limit(limit);
+      parser_.reset();
+    }
+    if (expect_continue) {
       static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       net::async_write(stream_, net::buffer(kContinue),
-                       [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                       [self = this->shared_from_this(), streamed](beast::error_code ec, size_t) {
                          if (ec) return self->Close();
-                         self->ReadBody();
+                         streamed ? self->ReadSinkChunk() : self->ReadBody();
                        });
       return;
     }
-    ReadBody();
+    streamed ? ReadSinkChunk() : ReadBody();
+  }
+
+  // Streams the body into sink_, one chunk at a time; each chunk must arrive within the read
+  // timeout (a large upload as a whole may take longer).
+  void ReadSinkChunk() {
+    if (chunk_.empty()) chunk_.resize(kSinkChunk);
+    auto& body = sink_parser_->get().body();
+    body.data = chunk_.data();
+    body.size = chunk_.size();
+    body.more = true;
+    Lowest().expires_after(ToChrono(state_->options.read_timeout));
+    bhttp::async_read(stream_, buffer_, *sink_parser_,
+                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                        self->OnSinkChunk(ec);
+                      });
+  }
+
+  void OnSinkChunk(beast::error_code ec) {
+    if (ec == bhttp::error::need_buffer) ec = {};
+    const size_t received = chunk_.size() - sink_parser_->get().body().size;
+    if (received > 0 && (!ec || ec == bhttp::error::body_limit)) {
+      request_bytes_ += received;
+      if (absl::Status s = sink_->Write(absl::string_view(chunk_.data(), received)); !s.ok()) {
+        sink_.reset();
+        return Fail(ToHttpStatus(s), s.message());
+      }
+    }
+    if (ec) {
+      sink_.reset();  // abandons the upload
+      return OnBody(ec);
+    }
+    if (!sink_parser_->is_done()) return ReadSinkChunk();
+    phase_ = Phase::kHandling;
+    HttpRequest request;
+    if (absl::Status s = FillHead(sink_parser_->get(), request); !s.ok()) return Fail(400, s.message());
+    request.body_sink = std::move(sink_);
+    sink_parser_.reset();
+    Invoke(std::move(request));
   }
 
   void ReadBody() {
@@ -254,10 +313,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     Dispatch();
   }
 
-  void Dispatch() {
-    phase_ = Phase::kHandling;
-    auto msg = parser_->release();
-    HttpRequest request;
+  // Everything but the body, from the parsed header.
+  template <class Message>
+  absl::Status FillHead(const Message& msg, HttpRequest& request) {
     request.method = *ParseMethod(method_name_);
     request.target = target_;
     const size_t q = target_.find('?');
@@ -267,18 +325,29 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     for (const auto& field : msg) {
       request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     }
-    request_bytes_ = msg.body().size();
-    request.body = std::move(msg.body());
     for (auto& [name, raw] : match_.params) {
       auto decoded = PercentDecode(raw, false);
-      if (!decoded.ok()) return Fail(400, decoded.status().message(), false);
+      if (!decoded.ok()) return decoded.status();
       request.path_params.emplace(name, *std::move(decoded));
     }
     request.route_pattern = match_.route->pattern;
     request.request_id = request_id_;
     request.remote_address = remote_;
-    head_request_ = request.method == HttpMethod::kHead;
+    return absl::OkStatus();
+  }
 
+  void Dispatch() {
+    phase_ = Phase::kHandling;
+    auto msg = parser_->release();
+    HttpRequest request;
+    if (absl::Status s = FillHead(msg, request); !s.ok()) return Fail(400, s.message(), false);
+    request_bytes_ = msg.body().size();
+    request.body = std::move(msg.body());
+    Invoke(std::move(request));
+  }
+
+  void Invoke(HttpRequest request) {
+    head_request_ = request.method == HttpMethod::kHead;
     Responder responder([self = this->shared_from_this()](HttpResponse response) {
       if (self->state_->closed.load()) return;
       net::dispatch(self->stream_.get_executor(),
@@ -296,6 +365,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     // A request body we did not read would be taken for the next request.
     if (parser_ && !parser_->is_header_done()) keep_alive_ = false;
     if (parser_ && parser_->is_header_done() && !parser_->is_done()) keep_alive_ = false;
+    if (sink_parser_ && !sink_parser_->is_done()) keep_alive_ = false;
     Write(HttpResponse::Error(status, message));
   }
 
@@ -310,6 +380,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     for (auto& [name, value] : response.headers) response_->set(name, value);
     status_ = response.status;
     const bool keep_alive = keep_alive_ && !state_->draining.load();
+    if (response.file) return WriteFile(std::move(response), keep_alive);
     response_->keep_alive(keep_alive);
     response_->body() = std::move(response.body);
     response_->prepare_payload();
@@ -319,6 +390,63 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
                        [self = this->shared_from_this(), keep_alive](beast::error_code ec, size_t n) {
                          self->OnWrite(ec, n, keep_alive);
                        });
+  }
+
+  // Sends the header of response_ with the slice's length, then the slice in chunks read with
+  // pread, so that a large artifact never sits in memory.
+  void WriteFile(HttpResponse response, bool keep_alive) {
+    file_ = FileSender{};
+    file_.fd = open(response.file->path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (file_.fd < 0) {
+      log::Error("cannot open file for a response", {{"path", response.file->path}, {"error", std::strerror(errno)}});
+      return Write(HttpResponse::Error(500, "the file to send could not be opened"));
+    }
+    file_.offset = response.file->offset;
+    file_.remaining = head_request_ ? 0 : response.file->length;
+    file_.keep_alive = keep_alive;
+    file_header_.emplace(response_->result(), 11);
+    for (const auto& field : *response_) file_header_->set(field.name_string(), field.value());
+    file_header_->content_length(response.file->length);
+    file_header_->keep_alive(keep_alive);
+    response_.reset();
+    file_serializer_.emplace(*file_header_);
+    Lowest().expires_after(ToChrono(state_->options.read_timeout));
+    bhttp::async_write_header(stream_, *file_serializer_,
+                              [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                                self->file_.sent += n;
+                                if (ec) return self->FinishFile(ec);
+                                self->WriteFileChunk();
+                              });
+  }
+
+  void WriteFileChunk() {
+    if (file_.remaining == 0) return FinishFile({});
+    if (chunk_.size() < kSinkChunk) chunk_.resize(kSinkChunk);
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(file_.remaining, chunk_.size()));
+    ssize_t n = pread(file_.fd, chunk_.data(), want, static_cast<off_t>(file_.offset));
+    if (n <= 0) {
+      // The file shrank or failed under us: the length is already promised, so the connection
+      // has to go; the client sees a short body.
+      log::Error("short read while sending a file", {{"error", n < 0 ? std::strerror(errno) : "end of file"}});
+      return FinishFile(net::error::make_error_code(net::error::broken_pipe));
+    }
+    file_.offset += static_cast<uint64_t>(n);
+    file_.remaining -= static_cast<uint64_t>(n);
+    Lowest().expires_after(ToChrono(state_->options.read_timeout));
+    net::async_write(stream_, net::buffer(chunk_.data(), static_cast<size_t>(n)),
+                     [self = this->shared_from_this()](beast::error_code ec, size_t written) {
+                       self->file_.sent += written;
+                       if (ec) return self->FinishFile(ec);
+                       self->WriteFileChunk();
+                     });
+  }
+
+  void FinishFile(beast::error_code ec) {
+    close(file_.fd);
+    file_.fd = -1;
+    file_serializer_.reset();
+    file_header_.reset();
+    OnWrite(ec, file_.sent, file_.keep_alive);
   }
 
   void OnWrite(beast::error_code ec, size_t bytes, bool keep_alive) {
@@ -390,6 +518,21 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::optional<bhttp::response<bhttp::string_body>> response_;
+  // Streamed request bodies (routes with a BodySinkFactory).
+  std::optional<bhttp::request_parser<bhttp::buffer_body>> sink_parser_;
+  std::shared_ptr<BodySink> sink_;
+  std::vector<char> chunk_;  // sink and file transfer buffer, allocated on first use
+  // Streamed file responses.
+  struct FileSender {
+    int fd = -1;
+    uint64_t offset = 0;
+    uint64_t remaining = 0;
+    uint64_t sent = 0;
+    bool keep_alive = false;
+  };
+  FileSender file_;
+  std::optional<bhttp::response<bhttp::empty_body>> file_header_;
+  std::optional<bhttp::response_serializer<bhttp::empty_body>> file_serializer_;
   Phase phase_ = Phase::kIdle;
   bool first_request_ = true;
   bool counted_ = false;

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <atomic>
 #include <future>
 #include <thread>
@@ -66,7 +67,37 @@ class HttpServerTest : public ::testing::Test {
       });
     });
     Add(HttpMethod::kGet, "/forgetful", [](HttpRequest, Responder) {});
+    // Streams its body into a sink that keeps it in memory (or fails on demand).
+    ASSERT_TRUE(router_->Add(Route{
+        .method = HttpMethod::kPost, .pattern = "/upload", .resource = "test", .verb = "create",
+        .max_body_bytes = 4 << 20,
+        .body_sink = [this](const HttpRequest& head) -> absl::StatusOr<std::shared_ptr<BodySink>> {
+          if (head.Header("X-Refuse")) return absl::AlreadyExistsError("refused by the sink factory");
+          auto sink = std::make_shared<MemorySink>(&sinks_alive_, head.Header("X-Fail-After").has_value());
+          return sink;
+        },
+        .handler = Sync([](const HttpRequest& r) {
+          auto* sink = static_cast<MemorySink*>(r.body_sink.get());
+          return HttpResponse::Text(200, std::to_string(sink->data.size()) + ":" +
+                                             std::to_string(std::hash<std::string>()(sink->data)));
+        })}).ok());
+    Add(HttpMethod::kGet, "/file", Sync([this](const HttpRequest& r) {
+          return FileResponse(r, file_path_, file_content_.size(), "application/octet-stream");
+        }));
   }
+
+  struct MemorySink : BodySink {
+    MemorySink(std::atomic<int>* alive, bool fail) : alive(alive), fail(fail) { alive->fetch_add(1); }
+    ~MemorySink() override { alive->fetch_sub(1); }
+    absl::Status Write(absl::string_view chunk) override {
+      if (fail && !data.empty()) return absl::ResourceExhaustedError("disk full");
+      data.append(chunk.data(), chunk.size());
+      return absl::OkStatus();
+    }
+    std::atomic<int>* alive;
+    bool fail;
+    std::string data;
+  };
 
   void TearDown() override {
     server_.reset();
@@ -98,6 +129,9 @@ class HttpServerTest : public ::testing::Test {
   std::vector<std::thread> workers_;
   std::chrono::milliseconds slow_delay_ = 300ms;
   std::atomic<int> slow_started_{0};  // /slow handlers entered
+  std::atomic<int> sinks_alive_{0};
+  std::string file_path_ = ::testing::TempDir() + "/meridian-http-file-test.bin";
+  std::string file_content_;
 };
 
 TEST_F(HttpServerTest, ServesRoutesWithPathParameters) {
@@ -329,6 +363,95 @@ TEST_F(HttpServerTest, PortInUseIsAClearError) {
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(second.status().message()), HasSubstr("in use"));
+}
+
+std::string Bytes(size_t n) {
+  std::string out(n, '\0');
+  for (size_t i = 0; i < n; ++i) out[i] = static_cast<char>((i * 7919) % 251);
+  return out;
+}
+
+TEST_F(HttpServerTest, StreamedBodyReachesTheSinkWhole) {
+  StartServer();
+  const std::string body = Bytes(3 << 20);
+  auto r = Client()->Send(HttpMethod::kPost, "/upload", body);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, std::to_string(body.size()) + ":" + std::to_string(std::hash<std::string>()(body)));
+
+  RawConnection conn(server_->port());  // chunked, with 100-continue
+  conn.Send("POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n");
+  EXPECT_THAT(conn.ReadUntil("\r\n\r\n"), HasSubstr("100 Continue"));
+  conn.Send("3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+  auto chunked = conn.ReadResponse();
+  ASSERT_TRUE(chunked.has_value());
+  EXPECT_EQ(chunked->body(), "5:" + std::to_string(std::hash<std::string>()("abcde")));
+  EXPECT_EQ(sinks_alive_.load(), 0);
+}
+
+TEST_F(HttpServerTest, StreamedBodyErrorsAnswerAndAbandonTheSink) {
+  StartServer();
+  auto refused = Client()->Send(HttpMethod::kPost, "/upload", "data", {{"X-Refuse", "1"}});
+  EXPECT_EQ(refused->status, 409);
+  EXPECT_THAT(refused->body, HasSubstr("refused by the sink factory"));
+
+  auto failing = Client()->Send(HttpMethod::kPost, "/upload", Bytes(1 << 20), {{"X-Fail-After", "1"}});
+  ASSERT_TRUE(failing.ok()) << failing.status();
+  EXPECT_EQ(failing->status, 429);
+  EXPECT_THAT(failing->body, HasSubstr("disk full"));
+
+  RawConnection over(server_->port());  // chunked past the route's 4 MiB limit
+  over.Send("POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+  const std::string chunk = Bytes(1 << 20);
+  char size_line[32];
+  std::snprintf(size_line, sizeof(size_line), "%zx\r\n", chunk.size());
+  for (int i = 0; i < 5; ++i) over.Send(size_line + chunk + "\r\n");
+  auto r = over.ReadResponse();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->result_int(), 413);
+
+  {
+    RawConnection gone(server_->port());  // the client vanishes mid-body
+    gone.Send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n" + Bytes(1000));
+    std::this_thread::sleep_for(50ms);
+  }
+  for (int i = 0; i < 200 && sinks_alive_.load() != 0; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(sinks_alive_.load(), 0);
+}
+
+TEST_F(HttpServerTest, FileResponsesServeWholeFilesAndRanges) {
+  file_content_ = Bytes(1 << 20);
+  {
+    std::ofstream out(file_path_, std::ios::binary | std::ios::trunc);
+    out << file_content_;
+  }
+  StartServer();
+  auto whole = Client()->Get("/file");
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  EXPECT_EQ(whole->status, 200);
+  EXPECT_EQ(whole->body, file_content_);
+  EXPECT_EQ(*whole->Header("Accept-Ranges"), "bytes");
+
+  auto range = Client()->Send(HttpMethod::kGet, "/file", "", {{"Range", "bytes=10-19"}});
+  EXPECT_EQ(range->status, 206);
+  EXPECT_EQ(range->body, file_content_.substr(10, 10));
+  EXPECT_EQ(*range->Header("Content-Range"), "bytes 10-19/1048576");
+
+  auto suffix = Client()->Send(HttpMethod::kGet, "/file", "", {{"Range", "bytes=-5"}});
+  EXPECT_EQ(suffix->body, file_content_.substr(file_content_.size() - 5));
+  auto open_ended = Client()->Send(HttpMethod::kGet, "/file", "", {{"Range", "bytes=1048570-"}});
+  EXPECT_EQ(open_ended->body, file_content_.substr(1048570));
+
+  auto beyond = Client()->Send(HttpMethod::kGet, "/file", "", {{"Range", "bytes=2000000-"}});
+  EXPECT_EQ(beyond->status, 416);
+  EXPECT_EQ(*beyond->Header("Content-Range"), "bytes */1048576");
+
+  const std::string download = ::testing::TempDir() + "/meridian-http-download.bin";
+  auto saved = Client()->Download("/file", download);
+  ASSERT_TRUE(saved.ok()) << saved.status();
+  std::ifstream in(download, std::ios::binary);
+  std::string read((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(read, file_content_);
 }
 
 class TlsTest : public HttpServerTest {

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "absl/status/statusor.h"
+
 #include "http/http_message.h"
 
 namespace meridian::http {
@@ -31,6 +33,19 @@ class Responder {
   SendFn send_;
 };
 
+// Receives a request body as it arrives, for routes whose bodies are too large to buffer
+// (artifact uploads). Write runs on the connection's I/O thread; a failed Write answers the
+// request with that error. Dropping the sink unfinished (client gone, limit exceeded) is how an
+// upload is abandoned, so implementations clean up in their destructor.
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  virtual absl::Status Write(absl::string_view chunk) = 0;
+};
+
+// Makes the sink once the request headers are known; an error is the answer to the request.
+using BodySinkFactory = std::function<absl::StatusOr<std::shared_ptr<BodySink>>(const HttpRequest& head)>;
+
 // Handlers run on an I/O thread: a handler that has to wait (for a batch, a disk, another
 // service) hands the Responder to whoever finishes the work instead of blocking.
 using AsyncHandler = std::function<void(HttpRequest request, Responder responder)>;
@@ -47,6 +62,9 @@ struct Route {
   std::string verb;
   // Largest accepted body; nullopt uses the server-wide default.
   std::optional<uint64_t> max_body_bytes;
+  // When set, the body streams into a sink made by this factory instead of HttpRequest::body;
+  // the handler finds the sink in HttpRequest::body_sink once the whole body has arrived.
+  BodySinkFactory body_sink;
   AsyncHandler handler;
 };
 
