@@ -107,6 +107,9 @@ std::vector<ConfigOption> BuildOptions() {
                  c.http.tls.key_file = std::string(v);
                  return absl::OkStatus();
                }});
+  o.push_back({"registry.maxArtifactBytes", "max-artifact-bytes", "BYTES", "16GiB",
+               "largest model artifact an upload may carry (413 above it)",
+               [](absl::string_view v, Config& c) { return SetBytes(v, c.registry.max_artifact_bytes, 1); }});
   o.push_back({"grpc.port", "grpc-port", "PORT", "8081", "gRPC port for OIP v2 (reserved: the gRPC endpoint ships with inference serving)",
                [](absl::string_view v, Config& c) { return SetPort(v, c.grpc.port); }});
   o.push_back({"log.format", "log-format", "FORMAT", "text", "log format: text or json",

@@ -39,8 +39,13 @@ struct GrpcConfig {
   uint16_t port = 0;
 };
 
+struct RegistryConfig {
+  uint64_t max_artifact_bytes = 0;
+};
+
 struct Config {
   std::string data_dir;
+  RegistryConfig registry;
   HttpConfig http;
   GrpcConfig grpc;
   log::LogOptions log;

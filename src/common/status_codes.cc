@@ -26,7 +26,6 @@ int ToHttpStatus(const absl::Status& status) {
       return 200;
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kOutOfRange:
-    case absl::StatusCode::kFailedPrecondition:
       return 400;
     case absl::StatusCode::kUnauthenticated:
       return 401;
@@ -34,8 +33,11 @@ int ToHttpStatus(const absl::Status& status) {
       return 403;
     case absl::StatusCode::kNotFound:
       return 404;
+    // The request is fine but the state forbids it (e.g. deleting a version an alias points
+    // at): Kubernetes and most REST APIs answer 409 Conflict.
     case absl::StatusCode::kAlreadyExists:
     case absl::StatusCode::kAborted:
+    case absl::StatusCode::kFailedPrecondition:
       return 409;
     case absl::StatusCode::kResourceExhausted:
       return 429;

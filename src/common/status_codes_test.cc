@@ -13,6 +13,7 @@ TEST(StatusCodesTest, MapsCanonicalCodesToHttp) {
   EXPECT_EQ(ToHttpStatus(absl::PermissionDeniedError("x")), 403);
   EXPECT_EQ(ToHttpStatus(absl::NotFoundError("x")), 404);
   EXPECT_EQ(ToHttpStatus(absl::AlreadyExistsError("x")), 409);
+  EXPECT_EQ(ToHttpStatus(absl::FailedPreconditionError("x")), 409);
   EXPECT_EQ(ToHttpStatus(absl::ResourceExhaustedError("x")), 429);
   EXPECT_EQ(ToHttpStatus(absl::InternalError("x")), 500);
   EXPECT_EQ(ToHttpStatus(absl::UnavailableError("x")), 503);

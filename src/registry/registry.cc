@@ -93,17 +93,17 @@ absl::StatusOr<VersionRecord> Registry::RegisterVersion(const RegisterVersionReq
   if (!request.lineage.parent_version.empty()) {
     RETURN_IF_ERROR(SemVer::Parse(request.lineage.parent_version).status());
   }
+  std::optional<SemVer> explicit_version;
+  if (!request.version.empty()) {
+    ASSIGN_OR_RETURN(explicit_version, SemVer::Parse(request.version));
+  }
+  // Inputs are all valid; now the state.
   auto blob = options_.blobs->Stat(request.artifact_digest);
   if (absl::IsNotFound(blob.status())) {
     return absl::FailedPreconditionError(absl::StrCat(
         "artifact ", request.artifact_digest, " has not been uploaded; POST it to /api/v1/artifacts first"));
   }
   RETURN_IF_ERROR(blob.status());
-
-  std::optional<SemVer> explicit_version;
-  if (!request.version.empty()) {
-    ASSIGN_OR_RETURN(explicit_version, SemVer::Parse(request.version));
-  }
   // A computed version can race with another registration; the loser recomputes.
   for (int attempt = 0;; ++attempt) {
     ASSIGN_OR_RETURN(std::vector<VersionRecord> existing, options_.metadata->ListVersions(request.model));

@@ -13,7 +13,11 @@
 #include "metrics/process_collector.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
+#include "registry/registry.h"
+#include "registry/registry_routes.h"
 #include "server/data_dir_lock.h"
+#include "store/blob_store.h"
+#include "store/sqlite/sqlite_store.h"
 
 namespace meridian::server {
 namespace {
@@ -49,6 +53,9 @@ class Platform::Parts {
  public:
   Config config;
   std::unique_ptr<DataDirLock> data_dir_lock;
+  std::unique_ptr<store::SqliteStore> metadata;
+  std::unique_ptr<store::BlobStore> blobs;
+  std::unique_ptr<registry::Registry> registry;
   health::HealthState health;
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
   std::shared_ptr<metrics::ProcessCollector> process_collector =
@@ -62,6 +69,12 @@ class Platform::Parts {
   absl::Status Start() {
     health.AddComponent("store", "opening the data directory");
     ASSIGN_OR_RETURN(data_dir_lock, DataDirLock::Acquire(config.data_dir));
+    ASSIGN_OR_RETURN(metadata, store::SqliteStore::Open({.path = config.data_dir + "/meridian.db"}));
+    ASSIGN_OR_RETURN(blobs, store::BlobStore::Open({.root = config.data_dir + "/blobs"}));
+    if (blobs->removed_temporaries() > 0) {
+      log::Info("removed uploads interrupted by an earlier stop", {{"files", blobs->removed_temporaries()}});
+    }
+    ASSIGN_OR_RETURN(registry, registry::Registry::Create({.metadata = metadata.get(), .blobs = blobs.get()}));
     health.SetReady("store");
 
     RegisterBuildInfo(*registry);
@@ -71,6 +84,8 @@ class Platform::Parts {
     auto router = std::make_shared<http::Router>();
     RETURN_IF_ERROR(health::AddHealthRoutes(&health, *router));
     RETURN_IF_ERROR(AddMetricsRoute(*router));
+    RETURN_IF_ERROR(registry::AddRegistryRoutes(
+        {.registry = registry.get(), .max_artifact_bytes = config.registry.max_artifact_bytes}, *router));
 
     http::HttpServerOptions options{
         .host = config.http.host,
