@@ -57,7 +57,7 @@ class Platform::Parts {
   std::unique_ptr<store::BlobStore> blobs;
   std::unique_ptr<registry::Registry> registry;
   health::HealthState health;
-  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  std::shared_ptr<prometheus::Registry> metrics_registry = std::make_shared<prometheus::Registry>();
   std::shared_ptr<metrics::ProcessCollector> process_collector =
       std::make_shared<metrics::ProcessCollector>();
   std::unique_ptr<metrics::HttpMetrics> http_metrics;
@@ -77,8 +77,8 @@ class Platform::Parts {
     ASSIGN_OR_RETURN(registry, registry::Registry::Create({.metadata = metadata.get(), .blobs = blobs.get()}));
     health.SetReady("store");
 
-    RegisterBuildInfo(*registry);
-    http_metrics = std::make_unique<metrics::HttpMetrics>(*registry);
+    RegisterBuildInfo(*metrics_registry);
+    http_metrics = std::make_unique<metrics::HttpMetrics>(*metrics_registry);
     http_metrics_observer = std::make_unique<HttpMetricsObserver>(http_metrics.get());
 
     auto router = std::make_shared<http::Router>();
@@ -114,7 +114,7 @@ class Platform::Parts {
   }
 
   absl::Status AddMetricsRoute(http::Router& router) {
-    std::vector<std::shared_ptr<prometheus::Collectable>> collectables = {registry, process_collector};
+    std::vector<std::shared_ptr<prometheus::Collectable>> collectables = {metrics_registry, process_collector};
     return router.Add(http::Route{
         .method = http::HttpMethod::kGet,
         .pattern = "/metrics",

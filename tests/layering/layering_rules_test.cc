@@ -44,6 +44,7 @@ TEST(LayeringRulesTest, NobodyIncludesTheCompositionRoot) {
 TEST(LayeringRulesTest, StorageOnlyThroughStoreInterfaces) {
   EXPECT_EQ(Count("registry/registry.cc", "#include \"store/metadata_store.h\"\n"), 0u);
   EXPECT_EQ(Count("registry/registry.cc", "#include \"store/sqlite/sqlite_store.h\"\n"), 1u);
+  EXPECT_EQ(Count("registry/registry_test.cc", "#include \"store/sqlite/sqlite_store.h\"\n"), 0u);
   EXPECT_EQ(Count("registry/registry.cc", "#include <sqlite3.h>\n"), 1u);
   EXPECT_EQ(Count("store/sqlite/sqlite_store.cc", "#include <sqlite3.h>\n"), 0u);
 }
