@@ -16,6 +16,7 @@
 #include "http/http_client.h"
 #include "rapidjson/document.h"
 #include "tests/child_process.h"
+#include "tests/test_server.h"
 
 namespace meridian {
 namespace {
@@ -39,38 +40,10 @@ std::string WriteFile(const std::string& path, const std::string& content) {
   return path;
 }
 
-// A `meridian serve` child on a free port with JSON logs.
-class Server {
+// A `meridian serve` child on a free port with JSON logs, its data in DIR/data.
+class Server : public testing::TestServer {
  public:
-  explicit Server(const std::string& dir, std::vector<std::string> extra = {},
-                  std::map<std::string, std::string> env = {}) : dir_(dir) {
-    std::vector<std::string> args = {MeridianBinary(), "serve", "--port", "0", "--log-format",
-                                     "json", "--data-dir", dir + "/data"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    child_ = std::make_unique<ChildProcess>(args, env, dir);
-  }
-
-  // Waits for the "meridian started" log line and returns the HTTP port (0 if it never came).
-  uint16_t WaitUntilStarted() {
-    for (int i = 0; i < 1000; ++i) {
-      for (absl::string_view line : absl::StrSplit(child_->Stderr(), '\n')) {
-        rapidjson::Document doc;
-        doc.Parse(line.data(), line.size());
-        if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("msg") &&
-            std::string(doc["msg"].GetString()) == "meridian started") {
-          return static_cast<uint16_t>(doc["port"].GetInt());
-        }
-      }
-      if (child_->Wait(10ms).has_value()) return 0;
-    }
-    return 0;
-  }
-
-  ChildProcess& child() { return *child_; }
-
- private:
-  std::string dir_;
-  std::unique_ptr<ChildProcess> child_;
+  explicit Server(const std::string& dir) : TestServer(dir, dir + "/data") {}
 };
 
 std::unique_ptr<http::HttpClient> ClientFor(uint16_t port) {

@@ -15,6 +15,7 @@ int Run(int argc, char** argv) {
   AddServeCommand(app, exit_code);
   AddVersionCommand(app, exit_code);
   AddHealthCommand(app, exit_code);
+  AddModelCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

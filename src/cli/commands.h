@@ -9,5 +9,6 @@ namespace meridian::cli {
 void AddServeCommand(CLI::App& app, int& exit_code);
 void AddVersionCommand(CLI::App& app, int& exit_code);
 void AddHealthCommand(CLI::App& app, int& exit_code);
+void AddModelCommand(CLI::App& app, int& exit_code);
 
 }  // namespace meridian::cli

@@ -12,6 +12,9 @@ namespace {
 using store::VersionRecord;
 using store::VersionStatus;
 
+// The stores keep microseconds; records handed back must equal what a later read returns.
+absl::Time Now(Clock* clock) { return absl::FromUnixMicros(absl::ToUnixMicros(clock->Now())); }
+
 // Versions as stored always parse; one that does not is skipped rather than breaking listing.
 std::vector<std::pair<SemVer, VersionRecord>> Parsed(std::vector<VersionRecord> versions) {
   std::vector<std::pair<SemVer, VersionRecord>> out;
@@ -39,7 +42,7 @@ absl::StatusOr<store::ModelRecord> Registry::CreateModel(const CreateModelReques
   if (request.description.size() > 4096) {
     return absl::InvalidArgumentError("description is longer than 4096 bytes");
   }
-  const absl::Time now = options_.clock->Now();
+  const absl::Time now = Now(options_.clock);
   store::ModelRecord model{.name = request.name, .namespace_name = request.namespace_name,
                            .description = request.description, .tags = request.tags,
                            .owner = std::string(actor), .created_at = now, .updated_at = now};
@@ -73,7 +76,7 @@ absl::StatusOr<store::ModelRecord> Registry::UpdateModel(absl::string_view name,
     RETURN_IF_ERROR(ValidateTags(*request.tags));
     model.tags = *request.tags;
   }
-  model.updated_at = options_.clock->Now();
+  model.updated_at = Now(options_.clock);
   RETURN_IF_ERROR(options_.metadata->UpdateModel(model));
   return model;
 }
@@ -128,7 +131,7 @@ absl::StatusOr<VersionRecord> Registry::RegisterVersion(const RegisterVersionReq
                          .framework = request.framework, .artifact_digest = request.artifact_digest,
                          .artifact_size = blob->size, .metadata_json = request.metadata_json,
                          .tags = request.tags, .lineage = request.lineage,
-                         .created_by = std::string(actor), .created_at = options_.clock->Now(),
+                         .created_by = std::string(actor), .created_at = Now(options_.clock),
                          .status = VersionStatus::kReady};
     absl::Status created = options_.metadata->CreateVersion(record);
     if (created.ok()) return record;
@@ -219,7 +222,7 @@ absl::StatusOr<store::AliasRecord> Registry::SetAlias(absl::string_view model, a
                                                       "; an alias may only point at a READY version"));
   }
   store::AliasRecord record{std::string(model), std::string(alias), target.version, std::string(actor),
-                            options_.clock->Now()};
+                            Now(options_.clock)};
   RETURN_IF_ERROR(options_.metadata->SetAlias(record, reason));
   return record;
 }
@@ -240,7 +243,7 @@ absl::Status Registry::DeleteAlias(absl::string_view model, absl::string_view al
                                    absl::string_view reason) {
   RETURN_IF_ERROR(ValidateModelName(model));
   RETURN_IF_ERROR(ValidateAliasName(alias));
-  return options_.metadata->DeleteAlias(model, alias, actor, reason, options_.clock->Now());
+  return options_.metadata->DeleteAlias(model, alias, actor, reason, Now(options_.clock));
 }
 
 absl::StatusOr<std::vector<store::AliasEvent>> Registry::AliasHistory(absl::string_view model,

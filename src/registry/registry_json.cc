@@ -16,7 +16,8 @@ using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 void Str(Writer& w, absl::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
 void Key(Writer& w, absl::string_view k) { w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size())); }
 
-void Time(Writer& w, absl::Time t) { Str(w, absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone())); }
+// RFC 3339 in UTC with microseconds, the precision the stores keep.
+void Time(Writer& w, absl::Time t) { Str(w, absl::FormatTime("%Y-%m-%d%ET%H:%M:%E6SZ", t, absl::UTCTimeZone())); }
 
 void TagsValue(Writer& w, const store::Tags& tags) {
   w.StartObject();

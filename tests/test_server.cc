@@ -1,0 +1,34 @@
+#include "tests/test_server.h"
+
+#include <chrono>
+
+#include "absl/strings/str_split.h"
+#include "rapidjson/document.h"
+
+namespace meridian::testing {
+
+TestServer::TestServer(const std::string& work_dir, const std::string& data_dir, std::vector<std::string> extra,
+                       std::map<std::string, std::string> env) {
+  std::vector<std::string> args = {MeridianBinary(), "serve", "--port", "0", "--log-format", "json",
+                                   "--data-dir", data_dir};
+  args.insert(args.end(), extra.begin(), extra.end());
+  child_ = std::make_unique<ChildProcess>(args, env, work_dir);
+}
+
+uint16_t TestServer::WaitUntilStarted() {
+  for (int i = 0; i < 1000; ++i) {
+    for (absl::string_view line : absl::StrSplit(child_->Stderr(), '\n')) {
+      rapidjson::Document doc;
+      doc.Parse(line.data(), line.size());
+      if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("msg") &&
+          std::string(doc["msg"].GetString()) == "meridian started") {
+        port_ = static_cast<uint16_t>(doc["port"].GetInt());
+        return port_;
+      }
+    }
+    if (child_->Wait(std::chrono::milliseconds(10)).has_value()) return 0;
+  }
+  return 0;
+}
+
+}  // namespace meridian::testing

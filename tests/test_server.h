@@ -1,0 +1,30 @@
+#pragma once
+
+// A `meridian serve` child process on a free port, for end-to-end tests.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/child_process.h"
+
+namespace meridian::testing {
+
+class TestServer {
+ public:
+  // Runs `meridian serve --port 0 --log-format json --data-dir DATA_DIR EXTRA...` in `work_dir`.
+  TestServer(const std::string& work_dir, const std::string& data_dir, std::vector<std::string> extra = {},
+             std::map<std::string, std::string> env = {});
+
+  // Waits for the "meridian started" log line; returns the HTTP port, or 0 if the server exited
+  // or did not start within 10 s.
+  uint16_t WaitUntilStarted();
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  ChildProcess& child() { return *child_; }
+
+ private:
+  std::unique_ptr<ChildProcess> child_;
+  uint16_t port_ = 0;
+};
+
+}  // namespace meridian::testing
