@@ -16,6 +16,7 @@
 #include "rapidjson/document.h"
 #include "tests/child_process.h"
 #include "tests/test_server.h"
+#include "testing/postgres_server.h"
 
 namespace meridian {
 namespace {
@@ -47,12 +48,14 @@ std::string ReadFile(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-TEST(RegistryEndToEndTest, PushListAliasRollbackPullAndRestart) {
-  const std::string dir = FreshDir("cli");
+// Push three versions, list them, point production, roll back, see the history, pull with a
+// verified digest, restart and find everything intact. `extra` selects the metadata store.
+void PushListAliasRollbackPullAndRestart(const std::string& name, const std::vector<std::string>& extra) {
+  const std::string dir = FreshDir(name);
   std::vector<std::string> contents;
   for (int i = 0; i < 3; ++i) contents.push_back(WriteRandomFile(dir + "/model-" + std::to_string(i) + ".onnx", 300000 + i, i));
 
-  auto server = std::make_unique<TestServer>(dir, dir + "/data");
+  auto server = std::make_unique<TestServer>(dir, dir + "/data", extra);
   ASSERT_NE(server->WaitUntilStarted(), 0) << server->child().Stderr();
   const std::map<std::string, std::string> env = {{"MERIDIAN_SERVER", server->url()}};
   auto meridian = [&](std::vector<std::string> args) { return RunMeridian(args, env, dir); };
@@ -89,7 +92,7 @@ TEST(RegistryEndToEndTest, PushListAliasRollbackPullAndRestart) {
   // Restart: everything is still there.
   server->child().Signal(SIGTERM);
   ASSERT_EQ(server->child().Wait(10s), 0);
-  server = std::make_unique<TestServer>(dir, dir + "/data");
+  server = std::make_unique<TestServer>(dir, dir + "/data", extra);
   ASSERT_NE(server->WaitUntilStarted(), 0);
   const std::map<std::string, std::string> env2 = {{"MERIDIAN_SERVER", server->url()}};
   auto after = RunMeridian({"model", "get", "image-classifier", "-o", "json"}, env2, dir);
@@ -112,6 +115,18 @@ TEST(RegistryEndToEndTest, PushListAliasRollbackPullAndRestart) {
   EXPECT_EQ(missing.exit_status, 2);
   server->child().Signal(SIGTERM);
   EXPECT_EQ(server->child().Wait(10s), 0);
+}
+
+TEST(RegistryEndToEndTest, PushListAliasRollbackPullAndRestartOnSqlite) {
+  PushListAliasRollbackPullAndRestart("sqlite", {});
+}
+
+TEST(RegistryEndToEndTest, PushListAliasRollbackPullAndRestartOnPostgres) {
+  auto postgres = testing::PostgresServer::Start();
+  ASSERT_TRUE(postgres.ok()) << postgres.status();
+  auto url = (*postgres)->CreateDatabase("registry_e2e");
+  ASSERT_TRUE(url.ok()) << url.status();
+  PushListAliasRollbackPullAndRestart("postgres", {"--postgres-url", *url});
 }
 
 // Kills the server with SIGKILL while clients upload and register versions, then checks that

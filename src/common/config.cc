@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -110,6 +111,15 @@ std::vector<ConfigOption> BuildOptions() {
   o.push_back({"registry.maxArtifactBytes", "max-artifact-bytes", "BYTES", "16GiB",
                "largest model artifact an upload may carry (413 above it)",
                [](absl::string_view v, Config& c) { return SetBytes(v, c.registry.max_artifact_bytes, 1); }});
+  o.push_back({"store.postgresUrl", "postgres-url", "URL", "",
+               "keep metadata in this PostgreSQL database instead of the embedded SQLite one",
+               [](absl::string_view v, Config& c) {
+                 if (!v.empty() && !absl::StartsWith(v, "postgresql://") && !absl::StartsWith(v, "postgres://")) {
+                   return absl::InvalidArgumentError("must start with postgresql://");
+                 }
+                 c.store.postgres_url = std::string(v);
+                 return absl::OkStatus();
+               }});
   o.push_back({"grpc.port", "grpc-port", "PORT", "8081", "gRPC port for OIP v2 (reserved: the gRPC endpoint ships with inference serving)",
                [](absl::string_view v, Config& c) { return SetPort(v, c.grpc.port); }});
   o.push_back({"log.format", "log-format", "FORMAT", "text", "log format: text or json",

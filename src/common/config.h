@@ -43,9 +43,16 @@ struct RegistryConfig {
   uint64_t max_artifact_bytes = 0;
 };
 
+struct StoreConfig {
+  // Empty: the embedded SQLite database in the data directory. Otherwise a PostgreSQL URL
+  // (postgresql://user:password@host:port/database) shared by several replicas.
+  std::string postgres_url;
+};
+
 struct Config {
   std::string data_dir;
   RegistryConfig registry;
+  StoreConfig store;
   HttpConfig http;
   GrpcConfig grpc;
   log::LogOptions log;

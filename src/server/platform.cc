@@ -17,6 +17,7 @@
 #include "registry/registry_routes.h"
 #include "server/data_dir_lock.h"
 #include "store/blob_store.h"
+#include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace meridian::server {
@@ -53,7 +54,7 @@ class Platform::Parts {
  public:
   Config config;
   std::unique_ptr<DataDirLock> data_dir_lock;
-  std::unique_ptr<store::SqliteStore> metadata;
+  std::unique_ptr<store::MetadataStore> metadata;
   std::unique_ptr<store::BlobStore> blobs;
   std::unique_ptr<registry::Registry> registry;
   health::HealthState health;
@@ -69,7 +70,11 @@ class Platform::Parts {
   absl::Status Start() {
     health.AddComponent("store", "opening the data directory");
     ASSIGN_OR_RETURN(data_dir_lock, DataDirLock::Acquire(config.data_dir));
-    ASSIGN_OR_RETURN(metadata, store::SqliteStore::Open({.path = config.data_dir + "/meridian.db"}));
+    if (config.store.postgres_url.empty()) {
+      ASSIGN_OR_RETURN(metadata, store::SqliteStore::Open({.path = config.data_dir + "/meridian.db"}));
+    } else {
+      ASSIGN_OR_RETURN(metadata, store::PostgresStore::Open({.url = config.store.postgres_url}));
+    }
     ASSIGN_OR_RETURN(blobs, store::BlobStore::Open({.root = config.data_dir + "/blobs"}));
     if (blobs->removed_temporaries() > 0) {
       log::Info("removed uploads interrupted by an earlier stop", {{"files", blobs->removed_temporaries()}});
@@ -109,6 +114,7 @@ class Platform::Parts {
                                                          config.http.host, ":", http_server->port())},
                                    {"port", http_server->port()},
                                    {"io_threads", options.io_threads},
+                                   {"metadata", config.store.postgres_url.empty() ? "sqlite" : "postgresql"},
                                    {"data_dir", config.data_dir}});
     return absl::OkStatus();
   }
