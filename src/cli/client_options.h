@@ -18,8 +18,8 @@ struct ClientOptions {
   bool insecure = false;
 
   void AddTo(CLI::App& command);
-  // Resolves the server URL and makes a client for it.
-  absl::StatusOr<std::unique_ptr<http::HttpClient>> MakeClient() const;
+  // Resolves the server URL and makes a client for it; `progress` sees file transfers.
+  absl::StatusOr<std::unique_ptr<http::HttpClient>> MakeClient(http::ProgressCallback progress = nullptr) const;
 };
 
 }  // namespace meridian::cli

@@ -15,6 +15,7 @@
 #include "cli/client_options.h"
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "cli/progress_bar.h"
 #include "common/json.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
@@ -36,8 +37,11 @@ struct ModelOptions {
 class Api {
  public:
   static absl::StatusOr<Api> Connect(const ModelOptions& options) {
-    ASSIGN_OR_RETURN(auto client, options.client.MakeClient());
     Api api;
+    api.progress_ = std::make_shared<std::unique_ptr<ProgressBar>>();
+    ASSIGN_OR_RETURN(auto client, options.client.MakeClient([bar = api.progress_](uint64_t done, uint64_t total) {
+      if (*bar) (*bar)->Update(done, total);
+    }));
     api.client_ = std::shared_ptr<http::HttpClient>(std::move(client));
     if (const char* token = std::getenv("MERIDIAN_TOKEN"); token != nullptr && *token != '\0') {
       api.headers_.emplace_back("Authorization", absl::StrCat("Bearer ", token));
@@ -57,14 +61,20 @@ class Api {
     http::HeaderList headers = headers_;
     headers.emplace_back("Content-Type", "application/octet-stream");
     headers.emplace_back("X-Content-Digest", digest);
-    ASSIGN_OR_RETURN(http::ClientResponse r, client_->SendFile(HttpMethod::kPost, "/api/v1/artifacts", file, headers));
-    return Check(r);
+    *progress_ = std::make_unique<ProgressBar>("upload  ");
+    auto r = client_->SendFile(HttpMethod::kPost, "/api/v1/artifacts", file, headers);
+    progress_->reset();
+    if (!r.ok()) return r.status();
+    return Check(*r);
   }
 
   absl::StatusOr<http::ClientResponse> Download(const std::string& path, const std::string& file) {
-    ASSIGN_OR_RETURN(http::ClientResponse r, client_->Download(path, file, headers_));
-    RETURN_IF_ERROR(Check(r).status());
-    return r;
+    *progress_ = std::make_unique<ProgressBar>("download");
+    auto r = client_->Download(path, file, headers_);
+    progress_->reset();
+    if (!r.ok()) return r.status();
+    RETURN_IF_ERROR(Check(*r).status());
+    return *r;
   }
 
  private:
@@ -81,6 +91,7 @@ class Api {
 
   std::shared_ptr<http::HttpClient> client_;
   http::HeaderList headers_;
+  std::shared_ptr<std::unique_ptr<ProgressBar>> progress_;  // the transfer in progress, if any
 };
 
 std::string Path(std::initializer_list<absl::string_view> parts) {

@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "boost/beast/http/file_body.hpp"
+#include <chrono>
 #include <limits>
 #include "boost/asio/connect.hpp"
 #include "boost/asio/ip/tcp.hpp"
@@ -29,16 +30,27 @@ HeaderList CopyHeaders(const Fields& fields) {
 // Writes `request`, then reads the answer; with a `download_path`, a 2xx body goes to that file.
 template <class Stream, class Body>
 absl::StatusOr<ClientResponse> Exchange(Stream& stream, bhttp::request<Body>& request, const std::string& server,
-                                        const std::string* download_path) {
+                                        const std::string* download_path, const ProgressCallback* progress,
+                                        std::chrono::nanoseconds timeout) {
   beast::error_code ec;
-  bhttp::write(stream, request, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("sending to ", server, " failed: ", ec.message()));
+  // Piece by piece, so that progress can be reported and the timeout applies per piece.
+  bhttp::request_serializer<Body> serializer(request);
+  const uint64_t total = request.payload_size().value_or(0);
+  uint64_t sent = 0;
+  while (!serializer.is_done()) {
+    beast::get_lowest_layer(stream).expires_after(timeout);
+    const size_t n = bhttp::write_some(stream, serializer, ec);
+    if (ec) return absl::UnavailableError(absl::StrCat("sending to ", server, " failed: ", ec.message()));
+    if (serializer.is_header_done()) sent = std::min<uint64_t>(total, sent + n);
+    if (progress && *progress && total > 0) (*progress)(sent, total);
+  }
   auto read_failed = [&server](const beast::error_code& e) {
     return absl::UnavailableError(absl::StrCat("reading the response from ", server, " failed: ", e.message()));
   };
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // boost::none misbehaves in 1.74
+  beast::get_lowest_layer(stream).expires_after(timeout);
   bhttp::read_header(stream, buffer, parser, ec);
   if (ec) return read_failed(ec);
   ClientResponse out;
@@ -51,10 +63,18 @@ absl::StatusOr<ClientResponse> Exchange(Stream& stream, bhttp::request<Body>& re
     if (ec) {
       return absl::InvalidArgumentError(absl::StrCat("cannot write ", *download_path, ": ", ec.message()));
     }
-    bhttp::read(stream, buffer, file_parser, ec);
-    if (ec) return read_failed(ec);
+    const uint64_t expected = file_parser.content_length().value_or(0);
+    while (!file_parser.is_done()) {
+      beast::get_lowest_layer(stream).expires_after(timeout);
+      bhttp::read_some(stream, buffer, file_parser, ec);
+      if (ec) return read_failed(ec);
+      if (progress && *progress && expected > 0) {
+        (*progress)(expected - file_parser.content_length_remaining().value_or(0), expected);
+      }
+    }
     return out;
   }
+  beast::get_lowest_layer(stream).expires_after(timeout);
   bhttp::read(stream, buffer, parser, ec);
   if (ec) return read_failed(ec);
   out.body = std::move(parser.get().body());
@@ -93,7 +113,8 @@ void Prepare(bhttp::request<Body>& request, const Url& url, const HeaderList& he
 }  // namespace
 
 template <class Body>
-absl::StatusOr<ClientResponse> HttpClient::Transfer(bhttp_request<Body>& request, const std::string* download_path) {
+absl::StatusOr<ClientResponse> HttpClient::Transfer(bhttp_request<Body>& request, const std::string* download_path,
+                                                    bool with_progress) {
   const std::string server = absl::StrCat(url_.https ? "https://" : "http://", url_.host, ":", url_.port);
   net::io_context ctx;
   tcp::resolver resolver(ctx);
@@ -106,7 +127,7 @@ absl::StatusOr<ClientResponse> HttpClient::Transfer(bhttp_request<Body>& request
     stream.expires_after(timeout);
     stream.connect(endpoints, ec);
     if (ec) return absl::UnavailableError(absl::StrCat("cannot connect to ", server, ": ", ec.message()));
-    return Exchange(stream, request, server, download_path);
+    return Exchange(stream, request, server, download_path, with_progress ? &options_.progress : nullptr, timeout);
   }
   net::ssl::context ssl(net::ssl::context::tls_client);
   if (options_.insecure_skip_verify) {
@@ -131,7 +152,7 @@ absl::StatusOr<ClientResponse> HttpClient::Transfer(bhttp_request<Body>& request
   if (ec) return absl::UnavailableError(absl::StrCat("cannot connect to ", server, ": ", ec.message()));
   stream.handshake(net::ssl::stream_base::client, ec);
   if (ec) return absl::UnavailableError(absl::StrCat("TLS handshake with ", server, " failed: ", ec.message()));
-  return Exchange(stream, request, server, download_path);
+  return Exchange(stream, request, server, download_path, with_progress ? &options_.progress : nullptr, timeout);
 }
 
 absl::StatusOr<ClientResponse> HttpClient::Send(HttpMethod method, absl::string_view target,
@@ -144,7 +165,7 @@ absl::StatusOr<ClientResponse> HttpClient::Send(HttpMethod method, absl::string_
     request.body() = std::move(body);
     request.prepare_payload();
   }
-  return Transfer(request, nullptr);
+  return Transfer(request, nullptr, false);
 }
 
 absl::StatusOr<ClientResponse> HttpClient::SendFile(HttpMethod method, absl::string_view target,
@@ -156,14 +177,14 @@ absl::StatusOr<ClientResponse> HttpClient::SendFile(HttpMethod method, absl::str
   request.body().open(path.c_str(), beast::file_mode::scan, ec);
   if (ec) return absl::InvalidArgumentError(absl::StrCat("cannot read ", path, ": ", ec.message()));
   request.prepare_payload();
-  return Transfer(request, nullptr);
+  return Transfer(request, nullptr, true);
 }
 
 absl::StatusOr<ClientResponse> HttpClient::Download(absl::string_view target, const std::string& path,
                                                     const HeaderList& headers) {
   bhttp::request<bhttp::empty_body> request(bhttp::verb::get, absl::StrCat(url_.path, target), 11);
   Prepare(request, url_, headers);
-  return Transfer(request, &path);
+  return Transfer(request, &path, true);
 }
 
 }  // namespace meridian::http

@@ -3,6 +3,7 @@
 // A small blocking HTTP/1.1 client for the CLI and for tests: one connection per request,
 // HTTPS with certificate verification (against the system store or a given CA file).
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,10 +23,14 @@ struct ClientResponse {
   std::optional<absl::string_view> Header(absl::string_view name) const;
 };
 
+// Called as a file body goes out or comes in: bytes so far and the total (0 when unknown).
+using ProgressCallback = std::function<void(uint64_t done, uint64_t total)>;
+
 struct HttpClientOptions {
-  absl::Duration timeout = absl::Seconds(30);
+  absl::Duration timeout = absl::Seconds(30);  // per network operation, not for a whole transfer
   std::string ca_file;          // PEM bundle to trust instead of the system store
   bool insecure_skip_verify = false;
+  ProgressCallback progress;  // for SendFile and Download
 };
 
 class HttpClient {
@@ -54,7 +59,8 @@ class HttpClient {
   template <class Body>
   using bhttp_request = boost::beast::http::request<Body>;
   template <class Body>
-  absl::StatusOr<ClientResponse> Transfer(bhttp_request<Body>& request, const std::string* download_path);
+  absl::StatusOr<ClientResponse> Transfer(bhttp_request<Body>& request, const std::string* download_path,
+                                          bool with_progress);
 
   HttpClient(Url url, HttpClientOptions options) : url_(std::move(url)), options_(std::move(options)) {}
   Url url_;
