@@ -75,6 +75,11 @@ void PushListAliasRollbackPullAndRestart(const std::string& name, const std::vec
   EXPECT_LT(versions.out.find("1.0.0"), versions.out.find("1.1.0"));
   EXPECT_LT(versions.out.find("1.1.0"), versions.out.find("1.1.1"));
 
+  auto accurate = meridian({"model", "versions", "image-classifier", "--filter", "metrics.accuracy>=0.93"});
+  ASSERT_EQ(accurate.exit_status, 0) << accurate.err;
+  EXPECT_THAT(accurate.out, HasSubstr("1.1.0"));
+  EXPECT_THAT(accurate.out, ::testing::Not(HasSubstr("1.0.0")));
+
   ASSERT_EQ(meridian({"model", "alias", "image-classifier", "production", "1.1.0", "--reason", "launch"}).exit_status, 0);
   ASSERT_EQ(meridian({"model", "alias", "image-classifier", "production", "1.1.1"}).exit_status, 0);
   auto rollback = meridian({"model", "rollback", "image-classifier", "--reason", "regression"});

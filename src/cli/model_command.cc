@@ -8,6 +8,7 @@
 #include <iostream>
 #include <memory>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -142,6 +143,41 @@ absl::StatusOr<std::string> KeyValuesJson(const std::vector<std::string>& pairs,
   return out;
 }
 
+std::string PercentEncode(absl::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(c);
+    } else {
+      absl::StrAppend(&out, "%", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+    }
+  }
+  return out;
+}
+
+// GETs `path` (which has a query) page after page and joins the `key` arrays into one document.
+absl::StatusOr<std::string> FetchAllPages(Api& api, const std::string& path, const char* key) {
+  std::string all = absl::StrCat("{\"", key, "\":[");
+  std::string token;
+  bool first = true;
+  do {
+    ASSIGN_OR_RETURN(std::string page, api.Call(HttpMethod::kGet, absl::StrCat(path, "&pageToken=", token)));
+    rapidjson::Document doc;
+    doc.Parse(page.c_str());
+    if (doc.HasParseError() || !doc.HasMember(key)) return absl::InternalError("the server answered with invalid JSON");
+    for (const auto& item : doc[key].GetArray()) {
+      rapidjson::StringBuffer buffer;
+      rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+      item.Accept(w);
+      absl::StrAppend(&all, first ? "" : ",", buffer.GetString());
+      first = false;
+    }
+    token = doc.HasMember("nextPageToken") ? doc["nextPageToken"].GetString() : "";
+  } while (!token.empty());
+  absl::StrAppend(&all, "]}");
+  return all;
+}
+
 const std::vector<Column> kModelColumns = {{"NAME", "name"}, {"NAMESPACE", "namespace"}, {"OWNER", "owner"},
                                            {"UPDATED", "updatedAt"}, {"DESCRIPTION", "description"}};
 const std::vector<Column> kVersionColumns = {{"MODEL", "model"},         {"VERSION", "version"},
@@ -268,27 +304,9 @@ void AddModelCommand(CLI::App& app, int& exit_code) {
   add_common(c);
   c->callback([&exit_code, options, list] {
     Run(exit_code, *options, [list](Api& api, OutputFormat format) -> absl::StatusOr<std::string> {
-      // Follow every page and print one list.
-      std::string all = R"({"models":[)";
-      std::string token;
-      bool first = true;
-      do {
-        std::string path = absl::StrCat("/api/v1/models?pageSize=500&namePrefix=", list->first, "&pageToken=", token);
-        if (!list->second.empty()) absl::StrAppend(&path, "&tag=", list->second);
-        ASSIGN_OR_RETURN(std::string page, api.Call(HttpMethod::kGet, path));
-        rapidjson::Document doc;
-        doc.Parse(page.c_str());
-        if (doc.HasParseError()) return absl::InternalError("the server answered with invalid JSON");
-        for (const auto& m : doc["models"].GetArray()) {
-          rapidjson::StringBuffer buffer;
-          rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-          m.Accept(w);
-          absl::StrAppend(&all, first ? "" : ",", buffer.GetString());
-          first = false;
-        }
-        token = doc["nextPageToken"].GetString();
-      } while (!token.empty());
-      absl::StrAppend(&all, "]}");
+      const std::string query = absl::StrCat("/api/v1/models?pageSize=500&namePrefix=", PercentEncode(list->first),
+                                             "&tag=", PercentEncode(list->second));
+      ASSIGN_OR_RETURN(std::string all, FetchAllPages(api, query, "models"));
       return Render(all, format, "models", kModelColumns);
     });
   });
@@ -306,17 +324,25 @@ void AddModelCommand(CLI::App& app, int& exit_code) {
   });
 
   // versions
-  auto versions_of = std::make_shared<std::pair<std::string, bool>>();  // name, descending
+  struct Versions {
+    std::string model, filter, tag;
+    bool descending = false;
+  };
+  auto versions_of = std::make_shared<Versions>();
   c = model->add_subcommand("versions", "List a model's versions in semantic-version order");
-  c->add_option("name", versions_of->first, "model name")->required();
-  c->add_flag("--desc", versions_of->second, "newest first");
+  c->add_option("name", versions_of->model, "model name")->required();
+  c->add_flag("--desc", versions_of->descending, "newest first");
+  c->add_option("--filter", versions_of->filter,
+                "metadata conditions, e.g. 'metrics.accuracy>=0.9,dataset=imagenet' (ops: = != >= <= > <)");
+  c->add_option("--tag", versions_of->tag, "only versions with this tag, key=value");
   add_common(c);
   c->callback([&exit_code, options, versions_of] {
     Run(exit_code, *options, [versions_of](Api& api, OutputFormat format) -> absl::StatusOr<std::string> {
-      ASSIGN_OR_RETURN(std::string body,
-                       api.Call(HttpMethod::kGet, Path({versions_of->first, "versions"}) +
-                                                      (versions_of->second ? "?order=desc" : "?order=asc")));
-      return Render(body, format, "versions", kVersionColumns);
+      const std::string query = absl::StrCat("?pageSize=1000&order=", versions_of->descending ? "desc" : "asc",
+                                             "&filter=", PercentEncode(versions_of->filter),
+                                             "&tag=", PercentEncode(versions_of->tag));
+      ASSIGN_OR_RETURN(std::string all, FetchAllPages(api, Path({versions_of->model, "versions"}) + query, "versions"));
+      return Render(all, format, "versions", kVersionColumns);
     });
   });
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "registry/names.h"
@@ -171,6 +172,33 @@ absl::StatusOr<std::vector<VersionRecord>> Registry::ListVersions(absl::string_v
   for (auto& [semver, record] : sorted) out.push_back(std::move(record));
   if (order == VersionOrder::kDescending) std::reverse(out.begin(), out.end());
   return out;
+}
+
+absl::StatusOr<VersionPage> Registry::ListVersions(absl::string_view model, const ListVersionsOptions& options) {
+  if (options.page_size < 1 || options.page_size > 1000) {
+    return absl::InvalidArgumentError("pageSize must be between 1 and 1000");
+  }
+  std::string after;
+  if (!options.page_token.empty() &&
+      (!absl::WebSafeBase64Unescape(options.page_token, &after) || !SemVer::Parse(after).ok())) {
+    return absl::InvalidArgumentError("invalid pageToken: pass the nextPageToken of the previous page");
+  }
+  ASSIGN_OR_RETURN(std::vector<VersionRecord> all, ListVersions(model, options.order));
+  VersionPage page;
+  bool past_token = after.empty();
+  for (auto& v : all) {
+    if (!past_token) {
+      past_token = v.version == after;
+      continue;
+    }
+    if (!options.filter.Matches(v)) continue;
+    if (static_cast<int>(page.versions.size()) == options.page_size) {
+      page.next_page_token = absl::WebSafeBase64Escape(page.versions.back().version);
+      break;
+    }
+    page.versions.push_back(std::move(v));
+  }
+  return page;
 }
 
 absl::StatusOr<VersionRecord> Registry::UpdateVersion(absl::string_view model, absl::string_view version,

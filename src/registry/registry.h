@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "common/semver.h"
+#include "registry/version_filter.h"
 #include "store/blob_store.h"
 #include "store/metadata_store.h"
 
@@ -54,6 +55,18 @@ struct UpdateVersionRequest {
 
 enum class VersionOrder { kAscending, kDescending };
 
+struct ListVersionsOptions {
+  VersionOrder order = VersionOrder::kAscending;
+  VersionFilter filter;
+  int page_size = 1000;
+  std::string page_token;  // opaque, from the previous page
+};
+
+struct VersionPage {
+  std::vector<store::VersionRecord> versions;
+  std::string next_page_token;  // empty on the last page
+};
+
 class Registry {
  public:
   static absl::StatusOr<std::unique_ptr<Registry>> Create(const RegistryOptions& options);
@@ -72,6 +85,8 @@ class Registry {
   // excluded).
   absl::StatusOr<store::VersionRecord> GetVersion(absl::string_view model, absl::string_view ref);
   absl::StatusOr<std::vector<store::VersionRecord>> ListVersions(absl::string_view model, VersionOrder order);
+  // Sorted by SemVer precedence, filtered, one page at a time.
+  absl::StatusOr<VersionPage> ListVersions(absl::string_view model, const ListVersionsOptions& options);
   absl::StatusOr<store::VersionRecord> UpdateVersion(absl::string_view model, absl::string_view version,
                                                      const UpdateVersionRequest& request);
   // Deletes the version, and its artifact when no other version uses it.

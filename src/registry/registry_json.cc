@@ -167,13 +167,14 @@ std::string VersionJson(const store::VersionRecord& version) {
   return Render([&](Writer& w) { VersionValue(w, version); });
 }
 
-std::string VersionListJson(const std::vector<store::VersionRecord>& versions) {
+std::string VersionPageJson(const VersionPage& page) {
   return Render([&](Writer& w) {
     w.StartObject();
     Key(w, "versions");
     w.StartArray();
-    for (const auto& v : versions) VersionValue(w, v);
+    for (const auto& v : page.versions) VersionValue(w, v);
     w.EndArray();
+    Key(w, "nextPageToken"), Str(w, page.next_page_token);
     w.EndObject();
   });
 }

@@ -15,7 +15,7 @@ namespace meridian::registry {
 std::string ModelJson(const store::ModelRecord& model);
 std::string ModelPageJson(const store::ModelPage& page);
 std::string VersionJson(const store::VersionRecord& version);
-std::string VersionListJson(const std::vector<store::VersionRecord>& versions);
+std::string VersionPageJson(const VersionPage& page);
 std::string AliasJson(const store::AliasRecord& alias);
 std::string AliasListJson(const std::vector<store::AliasRecord>& aliases);
 std::string AliasHistoryJson(const std::vector<store::AliasEvent>& events);

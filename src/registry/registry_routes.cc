@@ -97,7 +97,7 @@ class Routes {
           return HttpResponse::Error(400, "pageSize must be an integer between 1 and 1000");
         }
       }
-      if (auto tag = r.QueryParam("tag")) {
+      if (auto tag = r.QueryParam("tag"); tag && !tag->empty()) {
         std::pair<std::string, std::string> kv = absl::StrSplit(*tag, absl::MaxSplits('=', 1));
         options.tag = kv;
       }
@@ -124,14 +124,25 @@ class Routes {
                             }));
     RETURN_IF_ERROR(Add(HttpMethod::kGet, "/api/v1/models/{model}/versions", "versions", "list",
                         [reg](const HttpRequest& r) {
+                          ListVersionsOptions options;
                           const std::string order = r.QueryParam("order").value_or("asc");
                           if (order != "asc" && order != "desc") {
                             return HttpResponse::Error(400, "order must be asc or desc");
                           }
-                          return Answer(reg->ListVersions(r.PathParam("model"), order == "asc"
-                                                                                     ? VersionOrder::kAscending
-                                                                                     : VersionOrder::kDescending),
-                                        200, VersionListJson);
+                          options.order = order == "asc" ? VersionOrder::kAscending : VersionOrder::kDescending;
+                          if (auto size = r.QueryParam("pageSize"); size && !absl::SimpleAtoi(*size, &options.page_size)) {
+                            return HttpResponse::Error(400, "pageSize must be an integer between 1 and 1000");
+                          }
+                          options.page_token = r.QueryParam("pageToken").value_or("");
+                          if (auto tag = r.QueryParam("tag"); tag && !tag->empty()) {
+                            std::pair<std::string, std::string> kv = absl::StrSplit(*tag, absl::MaxSplits('=', 1));
+                            options.filter.tag = kv;
+                          }
+                          auto conditions = ParseMetadataConditions(r.QueryParam("filter").value_or(""));
+                          if (!conditions.ok()) return HttpResponse::Error(conditions.status());
+                          options.filter.conditions = *std::move(conditions);
+                          return Answer(reg->ListVersions(r.PathParam("model"), options), 200,
+                                        [](const VersionPage& page) { return VersionPageJson(page); });
                         }));
     RETURN_IF_ERROR(Add(HttpMethod::kGet, "/api/v1/models/{model}/versions/{version}", "versions", "get",
                         [reg](const HttpRequest& r) {

@@ -5,6 +5,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include <thread>
+
+#include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/write.hpp"
 #include "common/sha256.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -146,7 +150,7 @@ TEST_F(RegistryRoutesTest, BadRequestsGetClearErrorsAndChangeNothing) {
   EXPECT_EQ(xml.status, 415);
   auto big = Call(HttpMethod::kPost, "/api/v1/models", std::string(2 << 20, ' '));
   EXPECT_EQ(big.status, 413);
-  EXPECT_EQ(Call(HttpMethod::kGet, "/api/v1/models/clf/versions").body, R"({"versions":[]})");
+  EXPECT_EQ(Call(HttpMethod::kGet, "/api/v1/models/clf/versions").body, R"({"versions":[],"nextPageToken":""})");
   auto models = Call(HttpMethod::kGet, "/api/v1/models");
   EXPECT_THAT(models.body, HasSubstr(R"("name":"clf")"));
   EXPECT_THAT(models.body, ::testing::Not(HasSubstr("clf2")));
@@ -169,6 +173,54 @@ TEST_F(RegistryRoutesTest, UploadsWithAWrongDigestOrOverTheLimitLeaveNothing) {
   auto ok = Call(HttpMethod::kPost, "/api/v1/artifacts?digest=" + right, "some weights");
   EXPECT_EQ(ok.status, 201);
   EXPECT_EQ(TempFiles(), 0u);
+}
+
+TEST_F(RegistryRoutesTest, VersionsPaginateAndFilterByTagAndMetadata) {
+  ASSERT_EQ(Call(HttpMethod::kPost, "/api/v1/models", R"({"name":"clf"})").status, 201);
+  const std::string digest = UploadArtifact("w");
+  for (int i = 0; i < 5; ++i) {
+    const std::string body = R"({"version":"1.)" + std::to_string(i) + R"(.0","framework":"onnx","artifactDigest":")" +
+                             digest + R"(","metadata":{"metrics":{"accuracy":0.9)" + std::to_string(i) + R"(}},"tags":{"even":")" +
+                             (i % 2 == 0 ? "yes" : "no") + R"("}})";
+    ASSERT_EQ(Call(HttpMethod::kPost, "/api/v1/models/clf/versions", body).status, 201);
+  }
+  std::vector<std::string> seen;
+  std::string token;
+  for (int pages = 0; pages < 10; ++pages) {
+    auto r = Call(HttpMethod::kGet, "/api/v1/models/clf/versions?order=desc&pageSize=2&pageToken=" + token);
+    ASSERT_EQ(r.status, 200) << r.body;
+    rapidjson::Document doc;
+    doc.Parse(r.body.c_str());
+    for (const auto& v : doc["versions"].GetArray()) seen.push_back(v["version"].GetString());
+    token = doc["nextPageToken"].GetString();
+    if (token.empty()) break;
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"1.4.0", "1.3.0", "1.2.0", "1.1.0", "1.0.0"}));
+
+  auto filtered = Call(HttpMethod::kGet, "/api/v1/models/clf/versions?tag=even%3Dyes&filter=metrics.accuracy%3E%3D0.92");
+  ASSERT_EQ(filtered.status, 200);
+  EXPECT_THAT(filtered.body, HasSubstr(R"("version":"1.2.0")"));
+  EXPECT_THAT(filtered.body, HasSubstr(R"("version":"1.4.0")"));
+  EXPECT_THAT(filtered.body, ::testing::Not(HasSubstr(R"("version":"1.0.0")")));
+  EXPECT_THAT(filtered.body, ::testing::Not(HasSubstr(R"("version":"1.3.0")")));
+  EXPECT_EQ(Call(HttpMethod::kGet, "/api/v1/models/clf/versions?filter=accuracy").status, 400);
+  EXPECT_EQ(Call(HttpMethod::kGet, "/api/v1/models/clf/versions?pageToken=garbage").status, 400);
+}
+
+TEST_F(RegistryRoutesTest, UploadCutOffMidStreamLeavesNothing) {
+  {
+    boost::asio::io_context ctx;
+    boost::asio::ip::tcp::socket socket(ctx);
+    socket.connect({boost::asio::ip::make_address("127.0.0.1"), server_->port()});
+    const std::string head = "POST /api/v1/artifacts HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n";
+    boost::asio::write(socket, boost::asio::buffer(head + std::string(300000, 'x')));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }  // the client goes away with 700000 bytes unsent
+  for (int i = 0; i < 200 && TempFiles() != 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(TempFiles(), 0u);
+  size_t blobs = 0;
+  for (const auto& e : fs::recursive_directory_iterator(root_ + "/blobs/sha256")) blobs += e.is_regular_file();
+  EXPECT_EQ(blobs, 0u);
 }
 
 TEST_F(RegistryRoutesTest, DeletionIsRefusedWhileAnAliasPointsAtTheVersion) {
