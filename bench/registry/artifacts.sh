@@ -32,7 +32,7 @@ for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/n
 RSS_BEFORE=$(awk '/VmRSS/ {print $2}' "/proc/$SERVER/status")
 
 start=$(now)
-curl -sf -o /dev/null -X POST --data-binary @"$WORK/model.bin" -H "Content-Type: application/octet-stream" \
+curl -sf -o /dev/null -X POST -T "$WORK/model.bin" -H "Content-Type: application/octet-stream" \
   -H "X-Content-Digest: $DIGEST" "http://127.0.0.1:$PORT/api/v1/artifacts"
 end=$(now); UPLOAD=$(rate "$start" "$end")
 

@@ -16,6 +16,7 @@ int Run(int argc, char** argv) {
   AddVersionCommand(app, exit_code);
   AddHealthCommand(app, exit_code);
   AddModelCommand(app, exit_code);
+  AddSimCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

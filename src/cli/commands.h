@@ -10,5 +10,6 @@ void AddServeCommand(CLI::App& app, int& exit_code);
 void AddVersionCommand(CLI::App& app, int& exit_code);
 void AddHealthCommand(CLI::App& app, int& exit_code);
 void AddModelCommand(CLI::App& app, int& exit_code);
+void AddSimCommand(CLI::App& app, int& exit_code);
 
 }  // namespace meridian::cli

@@ -49,9 +49,13 @@ SloDecision DecideSlo(const SloSpec& spec, const SloObservation& o) {
   }
   const double mu = 1.0 / service_s;
   const int slots = std::max(1, spec.slots_per_replica);
+  // A backlog must drain on top of the arrivals.
+  const double drain_rate = o.backlog / std::max(0.001, absl::ToDoubleSeconds(spec.backlog_drain_time));
+  const int drain_slots = static_cast<int>(std::ceil(drain_rate * service_s));
   for (int replicas = std::max(1, spec.min_replicas); replicas <= spec.max_replicas; ++replicas) {
-    const absl::Duration latency =
-        PredictLatency(replicas * slots, o.arrival_rate, mu, spec.percentile, o.service_time_percentile);
+    if (replicas * slots < drain_slots) continue;
+    const absl::Duration latency = PredictLatency(replicas * slots - drain_slots, o.arrival_rate, mu,
+                                                  spec.percentile, o.service_time_percentile);
     if (latency <= spec.latency_target) {
       d.desired_replicas = replicas;
       d.predicted_latency = latency;
@@ -62,8 +66,8 @@ SloDecision DecideSlo(const SloSpec& spec, const SloObservation& o) {
     }
   }
   d.desired_replicas = spec.max_replicas;
-  d.predicted_latency =
-      PredictLatency(spec.max_replicas * slots, o.arrival_rate, mu, spec.percentile, o.service_time_percentile);
+  d.predicted_latency = PredictLatency(std::max(1, spec.max_replicas * slots - drain_slots), o.arrival_rate, mu,
+                                       spec.percentile, o.service_time_percentile);
   d.reason = "the target needs more than maxReplicas";
   return d;
 }
