@@ -1,5 +1,7 @@
 #include "http/http_server.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -461,7 +463,10 @@ class TlsTest : public HttpServerTest {
  protected:
   void SetUp() override {
     HttpServerTest::SetUp();
-    dir_ = std::filesystem::path(::testing::TempDir()) / "meridian-tls";
+    // Per process and test: ctest runs tests of this binary in parallel processes.
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           ("meridian-tls-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
     const std::string cmd =
         "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
@@ -469,11 +474,15 @@ class TlsTest : public HttpServerTest {
         (dir_ / "key.pem").string() + " -out " + (dir_ / "cert.pem").string() + " 2>/dev/null";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << "openssl must be installed (scripts/setup does)";
   }
+  void TearDown() override {
+    HttpServerTest::TearDown();
+    std::filesystem::remove_all(dir_);
+  }
   std::filesystem::path dir_;
 };
 
 TEST_F(TlsTest, ServesHttpsWithAVerifiedCertificate) {
-  StartServer({.tls = TlsFiles{(dir_ / "cert.pem").string(), (dir_ / "key.pem").string()}});
+  ASSERT_NO_FATAL_FAILURE(StartServer({.tls = TlsFiles{(dir_ / "cert.pem").string(), (dir_ / "key.pem").string()}}));
   EXPECT_TRUE(server_->tls());
   auto client = HttpClient::Create("https://127.0.0.1:" + std::to_string(server_->port()),
                                    {.ca_file = (dir_ / "cert.pem").string()});
