@@ -28,12 +28,7 @@ using testing::MeridianBinary;
 using testing::RunMeridian;
 using namespace std::chrono_literals;
 
-std::string FreshDir(const std::string& name) {
-  auto dir = std::filesystem::path(::testing::TempDir()) / ("meridian-e2e-" + name);
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir.string();
-}
+std::string FreshDir(const std::string& name) { return testing::FreshTestDir("e2e-" + name); }
 
 std::string WriteFile(const std::string& path, const std::string& content) {
   std::ofstream(path) << content;

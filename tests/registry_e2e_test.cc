@@ -28,12 +28,7 @@ using testing::TestServer;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-std::string FreshDir(const std::string& name) {
-  auto dir = fs::path(::testing::TempDir()) / ("meridian-registry-e2e-" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir.string();
-}
+std::string FreshDir(const std::string& name) { return testing::FreshTestDir("registry-e2e-" + name); }
 
 std::string WriteRandomFile(const std::string& path, size_t size, unsigned seed) {
   std::mt19937 rng(seed);

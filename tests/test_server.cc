@@ -1,11 +1,19 @@
 #include "tests/test_server.h"
 
 #include <chrono>
+#include <filesystem>
 
 #include "absl/strings/str_split.h"
 #include "rapidjson/document.h"
 
 namespace meridian::testing {
+
+std::string FreshTestDir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / ("meridian-test-" + name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
 
 TestServer::TestServer(const std::string& work_dir, const std::string& data_dir, std::vector<std::string> extra,
                        std::map<std::string, std::string> env) {

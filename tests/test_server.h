@@ -10,6 +10,9 @@
 
 namespace meridian::testing {
 
+// An empty directory under the test temp dir, named after `name` (removed first if it exists).
+std::string FreshTestDir(const std::string& name);
+
 class TestServer {
  public:
   // Runs `meridian serve --port 0 --log-format json --data-dir DATA_DIR EXTRA...` in `work_dir`.

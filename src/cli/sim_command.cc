@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "common/config.h"
 #include "sim/autoscale_simulator.h"
+#include "sim/timeline_plot.h"
 
 namespace meridian::cli {
 namespace {
@@ -76,6 +77,7 @@ absl::Status RunAutoscale(const AutoscaleFlags& f) {
   for (const std::string& spec : f.traces) {
     auto trace = MakeTrace(spec, static_cast<int>(absl::ToInt64Seconds(*duration)), f);
     if (!trace.ok()) return trace.status();
+    std::vector<sim::SimulationResult> results;
     for (const std::string& name : f.policies) {
       auto policy = ParsePolicy(name);
       if (!policy.ok()) return policy.status();
@@ -92,6 +94,12 @@ absl::Status RunAutoscale(const AutoscaleFlags& f) {
         }
         if (!csv) return absl::InternalError(absl::StrCat("cannot write ", path));
       }
+      results.push_back(std::move(r));
+    }
+    if (!f.out.empty()) {
+      const std::string png =
+          absl::StrCat(f.out, "/", std::filesystem::path(trace->name).stem().string(), ".png");
+      if (absl::Status s = sim::WriteTimelinePng(png, results, *objective); !s.ok()) return s;
     }
   }
   return absl::OkStatus();
@@ -115,7 +123,7 @@ void AddSimCommand(CLI::App& app, int& exit_code) {
   c->add_option("--base-rps", f->base_rps, "base load of the generated traces")->capture_default_str();
   c->add_option("--peak-rps", f->peak_rps, "peak load of the step and diurnal traces")->capture_default_str();
   c->add_option("--seed", f->seed, "random seed (arrivals, service times, spikes, noise)")->capture_default_str();
-  c->add_option("--out", f->out, "write a CSV timeline per trace and policy into this directory");
+  c->add_option("--out", f->out, "write a CSV timeline per trace and policy and a PNG plot per trace into this directory");
   c->callback([&exit_code, f] {
     absl::Status s = RunAutoscale(*f);
     if (!s.ok()) {

@@ -1,5 +1,9 @@
 #include "sim/autoscale_simulator.h"
 
+#include <fstream>
+
+#include "sim/timeline_plot.h"
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -56,6 +60,20 @@ TEST(AutoscaleSimulatorTest, SloPolicyServesAStepBestOfAll) {
   for (auto other : {AutoscalePolicy::kHpa, AutoscalePolicy::kStep}) {
     EXPECT_GE(slo.within_objective, Simulate(trace, other, {}).within_objective) << PolicyName(other);
   }
+}
+
+TEST(TimelinePlotTest, WritesAPng) {
+  auto trace = StepTrace(120, 20, 200);
+  std::vector<SimulationResult> results = {Simulate(trace, AutoscalePolicy::kHpa, {}),
+                                           Simulate(trace, AutoscalePolicy::kSlo, {})};
+  const std::string path = ::testing::TempDir() + "/meridian-plot-test.png";
+  ASSERT_TRUE(WriteTimelinePng(path, results, absl::Milliseconds(100)).ok());
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(bytes.size(), 10000u);
+  EXPECT_EQ(bytes.substr(1, 3), "PNG");
+  EXPECT_FALSE(WriteTimelinePng("/nonexistent-dir/x.png", results, absl::Milliseconds(100)).ok());
+  EXPECT_FALSE(WriteTimelinePng(path, {}, absl::Milliseconds(100)).ok());
 }
 
 }  // namespace
