@@ -30,6 +30,8 @@ struct AutoscaleFlags {
   double base_rps = 50;
   double peak_rps = 400;
   uint64_t seed = 1;
+  double hpa_target = 0.7;
+  std::string slo_window = "60s";
   std::string out;
 };
 
@@ -62,15 +64,18 @@ absl::Status RunAutoscale(const AutoscaleFlags& f) {
   auto service = ParseNonNegativeDuration(f.service_time);
   auto objective = ParseNonNegativeDuration(f.objective);
   auto startup = ParseNonNegativeDuration(f.startup);
-  for (const auto* d : {&duration, &service, &objective, &startup}) {
+  auto slo_window = ParseNonNegativeDuration(f.slo_window);
+  for (const auto* d : {&duration, &service, &objective, &startup, &slo_window}) {
     if (!d->ok()) return d->status();
   }
   if (*duration < absl::Seconds(60) || *duration > absl::Hours(48)) {
     return absl::InvalidArgumentError("--duration must be between 1m and 48h");
   }
   if (*service <= absl::ZeroDuration()) return absl::InvalidArgumentError("--service-time must be positive");
+  if (f.hpa_target <= 0 || f.hpa_target > 1) return absl::InvalidArgumentError("--hpa-target must be in (0, 1]");
   sim::SimulationOptions options{.mean_service_time = *service, .startup_delay = *startup,
-                                 .latency_objective = *objective, .seed = f.seed};
+                                 .latency_objective = *objective, .hpa_target_utilization = f.hpa_target,
+                                 .slo_scale_down_window = *slo_window, .seed = f.seed};
   if (!f.out.empty()) std::filesystem::create_directories(f.out);
   std::cout << "| trace | policy | requests | within " << f.objective << " | p99 ms | replica-seconds | scaling actions |\n"
             << "|---|---|---|---|---|---|---|\n";
@@ -123,6 +128,10 @@ void AddSimCommand(CLI::App& app, int& exit_code) {
   c->add_option("--base-rps", f->base_rps, "base load of the generated traces")->capture_default_str();
   c->add_option("--peak-rps", f->peak_rps, "peak load of the step and diurnal traces")->capture_default_str();
   c->add_option("--seed", f->seed, "random seed (arrivals, service times, spikes, noise)")->capture_default_str();
+  c->add_option("--hpa-target", f->hpa_target, "HPA CPU utilization target in (0, 1]")->capture_default_str();
+  c->add_option("--slo-window", f->slo_window,
+                "SLO policy: scale down only to the highest recommendation within this window")
+      ->capture_default_str();
   c->add_option("--out", f->out, "write a CSV timeline per trace and policy and a PNG plot per trace into this directory");
   c->callback([&exit_code, f] {
     absl::Status s = RunAutoscale(*f);

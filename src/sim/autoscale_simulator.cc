@@ -76,10 +76,10 @@ class PolicyRunner {
                            .service_time_percentile = absl::Seconds(w.service_p95_s),
                            .backlog = w.backlog};
         const int wanted = DecideSlo(spec, obs).desired_replicas;
-        // Up at once; down only to the highest recommendation of the last minute, so that noise
-        // in one window does not remove capacity the next one needs.
+        // Up at once; down only to the highest recommendation of the scale-down window, so that
+        // noise (or a burst that recurs) does not remove capacity the next window needs.
         recent_.push_back({now, wanted});
-        while (!recent_.empty() && recent_.front().first <= now - absl::Seconds(60)) recent_.pop_front();
+        while (!recent_.empty() && recent_.front().first <= now - o_.slo_scale_down_window) recent_.pop_front();
         int floor = wanted;
         for (const auto& r : recent_) floor = std::max(floor, r.second);
         return wanted >= current ? wanted : floor;

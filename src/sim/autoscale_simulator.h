@@ -30,6 +30,9 @@ struct SimulationOptions {
   int initial_replicas = 2;
   double hpa_target_utilization = 0.7;  // HPA: CPU target
   double kpa_target_utilization = 0.7;  // KPA: target concurrency per slot
+  // SLO: scale down only to the highest recommendation within this window. Longer windows keep
+  // capacity for bursts that come back (spikes); 60 s only smooths noise.
+  absl::Duration slo_scale_down_window = absl::Seconds(60);
   uint64_t seed = 1;
 };
 
