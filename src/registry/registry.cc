@@ -239,6 +239,21 @@ absl::Status Registry::DeleteVersion(absl::string_view model, absl::string_view 
   return absl::OkStatus();
 }
 
+absl::StatusOr<int> Registry::CollectUnusedArtifacts(absl::Duration min_age) {
+  ASSIGN_OR_RETURN(auto blobs, options_.blobs->List());
+  const absl::Time cutoff = options_.clock->Now() - min_age;
+  int deleted = 0;
+  for (const auto& blob : blobs) {
+    if (blob.modified > cutoff) continue;
+    ASSIGN_OR_RETURN(int64_t uses, options_.metadata->CountArtifactUses(blob.digest));
+    if (uses > 0) continue;
+    absl::Status s = options_.blobs->Delete(blob.digest);
+    if (s.ok()) ++deleted;
+    if (!s.ok() && !absl::IsNotFound(s)) return s;
+  }
+  return deleted;
+}
+
 absl::StatusOr<store::AliasRecord> Registry::SetAlias(absl::string_view model, absl::string_view alias,
                                                       absl::string_view version_ref, absl::string_view actor,
                                                       absl::string_view reason) {

@@ -105,6 +105,10 @@ class Registry {
   absl::StatusOr<store::AliasRecord> Rollback(absl::string_view model, absl::string_view alias,
                                               absl::string_view actor, absl::string_view reason);
 
+  // Deletes artifacts that no version uses and that are older than `min_age` (an upload waiting
+  // for its registration is young). Returns how many were deleted.
+  absl::StatusOr<int> CollectUnusedArtifacts(absl::Duration min_age);
+
   store::BlobStore& blobs() { return *options_.blobs; }
 
  private:

@@ -162,6 +162,22 @@ TEST_F(RegistryTest, SharedArtifactSurvivesDeletingOneOfItsVersions) {
   EXPECT_TRUE(blobs_->Stat(digest).ok());
 }
 
+TEST_F(RegistryTest, UnusedArtifactsAreCollectedAfterTheirGracePeriod) {
+  ASSERT_TRUE(Register("1.0.0", "used").ok());
+  const std::string orphan = Upload("uploaded but never registered");
+  // The blob files carry real modification times; the fake clock decides what is old.
+  clock_.Set(absl::Now());
+  auto young = registry_->CollectUnusedArtifacts(absl::Hours(1));
+  ASSERT_TRUE(young.ok()) << young.status();
+  EXPECT_EQ(*young, 0);
+  clock_.Advance(absl::Hours(2));
+  auto collected = registry_->CollectUnusedArtifacts(absl::Hours(1));
+  ASSERT_TRUE(collected.ok());
+  EXPECT_EQ(*collected, 1);
+  EXPECT_EQ(blobs_->Stat(orphan).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(blobs_->Stat(registry_->GetVersion("clf", "1.0.0")->artifact_digest).ok());
+}
+
 TEST_F(RegistryTest, ArchivedVersionsAreNotLatestNorAliasTargets) {
   ASSERT_TRUE(Register("1.0.0").ok());
   ASSERT_TRUE(Register("2.0.0").ok());

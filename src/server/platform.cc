@@ -80,6 +80,14 @@ class Platform::Parts {
       log::Info("removed uploads interrupted by an earlier stop", {{"files", blobs->removed_temporaries()}});
     }
     ASSIGN_OR_RETURN(registry, registry::Registry::Create({.metadata = metadata.get(), .blobs = blobs.get()}));
+    // Artifacts uploaded but never registered (a client that gave up, a crash between the two
+    // requests) go after a day.
+    auto collected = registry->CollectUnusedArtifacts(absl::Hours(24));
+    if (!collected.ok()) {
+      log::Warn("artifact garbage collection failed", {{"error", collected.status().message()}});
+    } else if (*collected > 0) {
+      log::Info("deleted artifacts that no version uses", {{"count", *collected}});
+    }
     health.SetReady("store");
 
     RegisterBuildInfo(*metrics_registry);

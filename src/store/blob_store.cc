@@ -194,4 +194,24 @@ absl::Status BlobStore::Delete(absl::string_view digest) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<BlobStore::StoredBlob>> BlobStore::List() const {
+  std::vector<StoredBlob> out;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(fs::path(root_) / "sha256", ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file()) continue;
+    const std::string digest = absl::StrCat(kPrefix, it->path().filename().string());
+    if (!ValidateDigest(digest).ok()) continue;  // not ours
+    std::error_code stat_error;
+    const auto size = it->file_size(stat_error);
+    const auto mtime = fs::last_write_time(it->path(), stat_error);
+    if (stat_error) continue;  // deleted meanwhile
+    const auto since_epoch = std::chrono::file_clock::to_sys(mtime).time_since_epoch();
+    out.push_back({digest, static_cast<uint64_t>(size), absl::FromChrono(std::chrono::system_clock::time_point(
+                                                            std::chrono::duration_cast<std::chrono::system_clock::duration>(since_epoch)))});
+  }
+  if (ec) return absl::InternalError(absl::StrCat("cannot list blobs under ", root_, ": ", ec.message()));
+  return out;
+}
+
 }  // namespace meridian::store

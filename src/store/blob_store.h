@@ -12,9 +12,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace meridian::store {
 
@@ -54,6 +56,14 @@ class BlobStore {
   // The path of a blob, without verification (for ranged downloads).
   absl::StatusOr<std::string> PathOf(absl::string_view digest) const;
   absl::Status Delete(absl::string_view digest);
+
+  struct StoredBlob {
+    std::string digest;
+    uint64_t size = 0;
+    absl::Time modified;
+  };
+  // Every committed blob (for garbage collection and verification sweeps).
+  absl::StatusOr<std::vector<StoredBlob>> List() const;
 
   const std::string& root() const { return root_; }
   // How many leftover temporary files Open removed.
