@@ -5,6 +5,8 @@
 // in panic (panic-window demand at least 200 % of what ready replicas can take), the replica
 // count never goes down. Panic ends after a stable window without a trigger. With scale to zero
 // allowed, a model idle for the grace period goes to 0 and the first request wakes it (1).
+// The same core serves a requests-per-second target: pass the observed rate as `concurrency` and
+// the rate one replica should carry as `target_concurrency`.
 // Pure: samples and time in, desired replicas out; the caller keeps the state.
 
 #include <optional>
