@@ -237,5 +237,34 @@ TEST(MeridianBinaryTest, HealthCommandFindsTheServerFromFlagOrEnvironment) {
   EXPECT_EQ(server.child().Wait(10s), 0);
 }
 
+TEST(MeridianBinaryTest, SimAutoscaleWritesTableCsvAndPlotAndRejectsBadInput) {
+  const std::string dir = FreshDir("sim");
+  auto r = RunMeridian({"sim", "autoscale", "--duration", "2m", "--trace", "step", "--out", dir + "/out"});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  for (const char* policy : {"hpa", "kpa", "slo", "step"}) {
+    EXPECT_THAT(r.out, HasSubstr(std::string("| step | ") + policy + " |"));
+    EXPECT_TRUE(std::filesystem::exists(dir + "/out/step-" + policy + ".csv")) << policy;
+  }
+  EXPECT_GT(std::filesystem::file_size(dir + "/out/step.png"), 1000u);
+
+  WriteFile(dir + "/trace.csv", "second,rps\n0,10\nnot,a number\n");
+  for (const std::vector<std::string>& bad : std::vector<std::vector<std::string>>{
+           {"--trace", "nope"},
+           {"--trace", "csv:" + dir + "/missing.csv"},
+           {"--trace", "csv:" + dir + "/trace.csv"},
+           {"--policy", "magic"},
+           {"--duration", "10s"},
+           {"--duration", "soon"},
+           {"--base-rps", "-1"},
+           {"--peak-rps", "1e9"},
+           {"--hpa-target", "0"}}) {
+    std::vector<std::string> args = {"sim", "autoscale"};
+    args.insert(args.end(), bad.begin(), bad.end());
+    auto result = RunMeridian(args);
+    EXPECT_EQ(result.exit_status, 2) << bad[0] << " " << bad[1] << ": " << result.err;
+    EXPECT_THAT(result.err, HasSubstr("meridian: ")) << bad[0];
+  }
+}
+
 }  // namespace
 }  // namespace meridian

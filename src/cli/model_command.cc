@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -133,8 +134,8 @@ absl::StatusOr<std::string> KeyValuesJson(const std::vector<std::string>& pairs,
     AppendJsonQuoted(&out, kv.first);
     out.push_back(':');
     double number = 0;
-    if (numbers && absl::SimpleAtod(kv.second, &number)) {
-      out.append(kv.second);
+    if (numbers && absl::SimpleAtod(kv.second, &number) && std::isfinite(number)) {
+      absl::StrAppend(&out, number);  // canonical JSON number ("1e3" -> 1000)
     } else {
       AppendJsonQuoted(&out, kv.second);
     }
@@ -164,7 +165,9 @@ absl::StatusOr<std::string> FetchAllPages(Api& api, const std::string& path, con
     ASSIGN_OR_RETURN(std::string page, api.Call(HttpMethod::kGet, absl::StrCat(path, "&pageToken=", token)));
     rapidjson::Document doc;
     doc.Parse(page.c_str());
-    if (doc.HasParseError() || !doc.HasMember(key)) return absl::InternalError("the server answered with invalid JSON");
+    if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember(key) || !doc[key].IsArray()) {
+      return absl::InternalError(absl::StrCat("the server's answer has no \"", key, "\" list"));
+    }
     for (const auto& item : doc[key].GetArray()) {
       rapidjson::StringBuffer buffer;
       rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
@@ -172,7 +175,7 @@ absl::StatusOr<std::string> FetchAllPages(Api& api, const std::string& path, con
       absl::StrAppend(&all, first ? "" : ",", buffer.GetString());
       first = false;
     }
-    token = doc.HasMember("nextPageToken") ? doc["nextPageToken"].GetString() : "";
+    token = doc.HasMember("nextPageToken") && doc["nextPageToken"].IsString() ? doc["nextPageToken"].GetString() : "";
   } while (!token.empty());
   absl::StrAppend(&all, "]}");
   return all;
@@ -418,7 +421,11 @@ void AddModelCommand(CLI::App& app, int& exit_code) {
       ASSIGN_OR_RETURN(std::string version_json, api.Call(HttpMethod::kGet, Path({pull->model, "versions", pull->ref})));
       rapidjson::Document doc;
       doc.Parse(version_json.c_str());
-      if (doc.HasParseError()) return absl::InternalError("the server answered with invalid JSON");
+      if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("version") || !doc["version"].IsString() ||
+          !doc.HasMember("artifact") || !doc["artifact"].IsObject() || !doc["artifact"].HasMember("digest") ||
+          !doc["artifact"]["digest"].IsString()) {
+        return absl::InternalError("the server's answer does not describe a version");
+      }
       const std::string version = doc["version"].GetString();
       const std::string digest = doc["artifact"]["digest"].GetString();
       const std::string dest = pull->dest.empty() ? absl::StrCat(pull->model, "-", version, ".artifact") : pull->dest;

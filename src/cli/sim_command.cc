@@ -72,6 +72,12 @@ absl::Status RunAutoscale(const AutoscaleFlags& f) {
     return absl::InvalidArgumentError("--duration must be between 1m and 48h");
   }
   if (*service <= absl::ZeroDuration()) return absl::InvalidArgumentError("--service-time must be positive");
+  // Every request is simulated: keep the load to what a run can do in seconds.
+  for (double rps : {f.base_rps, f.peak_rps}) {
+    if (!(rps >= 0 && rps <= 100000)) {
+      return absl::InvalidArgumentError("--base-rps and --peak-rps must be between 0 and 100000");
+    }
+  }
   if (f.hpa_target <= 0 || f.hpa_target > 1) return absl::InvalidArgumentError("--hpa-target must be in (0, 1]");
   sim::SimulationOptions options{.mean_service_time = *service, .startup_delay = *startup,
                                  .latency_objective = *objective, .hpa_target_utilization = f.hpa_target,
