@@ -50,6 +50,15 @@ class BlobSink final : public http::BodySink {
   std::unique_ptr<store::BlobWriter> writer_;
 };
 
+// "key=value" of a tag filter.
+absl::StatusOr<std::pair<std::string, std::string>> ParseTagFilter(const std::string& text) {
+  const size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    return absl::InvalidArgumentError(absl::StrCat("tag filter \"", text, "\" must look like key=value"));
+  }
+  return std::make_pair(text.substr(0, eq), text.substr(eq + 1));
+}
+
 std::optional<std::string> DeclaredDigest(const HttpRequest& r) {
   if (auto header = r.Header("X-Content-Digest"); header && !header->empty()) return std::string(*header);
   if (auto query = r.QueryParam("digest"); query && !query->empty()) return *query;
@@ -98,8 +107,9 @@ class Routes {
         }
       }
       if (auto tag = r.QueryParam("tag"); tag && !tag->empty()) {
-        std::pair<std::string, std::string> kv = absl::StrSplit(*tag, absl::MaxSplits('=', 1));
-        options.tag = kv;
+        auto kv = ParseTagFilter(*tag);
+        if (!kv.ok()) return HttpResponse::Error(kv.status());
+        options.tag = *kv;
       }
       return Answer(reg->ListModels(options), 200, ModelPageJson);
     }));
@@ -135,8 +145,9 @@ class Routes {
                           }
                           options.page_token = r.QueryParam("pageToken").value_or("");
                           if (auto tag = r.QueryParam("tag"); tag && !tag->empty()) {
-                            std::pair<std::string, std::string> kv = absl::StrSplit(*tag, absl::MaxSplits('=', 1));
-                            options.filter.tag = kv;
+                            auto kv = ParseTagFilter(*tag);
+                            if (!kv.ok()) return HttpResponse::Error(kv.status());
+                            options.filter.tag = *kv;
                           }
                           auto conditions = ParseMetadataConditions(r.QueryParam("filter").value_or(""));
                           if (!conditions.ok()) return HttpResponse::Error(conditions.status());

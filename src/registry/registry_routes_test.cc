@@ -139,6 +139,8 @@ TEST_F(RegistryRoutesTest, BadRequestsGetClearErrorsAndChangeNothing) {
            {HttpMethod::kGet, "/api/v1/artifacts/sha256:..%2F..%2Fmeta.db", "", 400, "invalid digest"},
            {HttpMethod::kGet, "/api/v1/models?pageSize=0", "", 400, "pageSize"},
            {HttpMethod::kGet, "/api/v1/models?pageToken=!!", "", 400, "pageToken"},
+           {HttpMethod::kGet, "/api/v1/models?tag=team", "", 400, "key=value"},
+           {HttpMethod::kGet, "/api/v1/models/clf/versions?tag=%3Dx", "", 400, "key=value"},
            {HttpMethod::kPost, "/api/v1/models/clf/aliases/production/rollback", "", 404, "never been set"},
        }) {
     auto r = Call(c.method, c.target, c.body);
