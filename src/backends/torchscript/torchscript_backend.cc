@@ -1,0 +1,150 @@
+#include "backends/torchscript/torchscript_backend.h"
+
+#include <ATen/Parallel.h>
+#include <torch/script.h>
+#include <torch/version.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace meridian::backends {
+namespace {
+
+using serving::DataType;
+using serving::ModelSignature;
+using serving::Tensor;
+
+std::optional<c10::ScalarType> TorchType(DataType type) {
+  switch (type) {
+    case DataType::kBool: return c10::kBool;
+    case DataType::kUint8: return c10::kByte;
+    case DataType::kInt8: return c10::kChar;
+    case DataType::kInt16: return c10::kShort;
+    case DataType::kInt32: return c10::kInt;
+    case DataType::kInt64: return c10::kLong;
+    case DataType::kFp16: return c10::kHalf;
+    case DataType::kFp32: return c10::kFloat;
+    case DataType::kFp64: return c10::kDouble;
+    default: return std::nullopt;  // torch 1.13 has no UINT16..UINT64; BYTES is not a tensor
+  }
+}
+
+std::optional<DataType> OipType(c10::ScalarType type) {
+  switch (type) {
+    case c10::kBool: return DataType::kBool;
+    case c10::kByte: return DataType::kUint8;
+    case c10::kChar: return DataType::kInt8;
+    case c10::kShort: return DataType::kInt16;
+    case c10::kInt: return DataType::kInt32;
+    case c10::kLong: return DataType::kInt64;
+    case c10::kHalf: return DataType::kFp16;
+    case c10::kFloat: return DataType::kFp32;
+    case c10::kDouble: return DataType::kFp64;
+    default: return std::nullopt;
+  }
+}
+
+class TorchScriptModel final : public serving::LoadedModel {
+ public:
+  TorchScriptModel(torch::jit::Module module, ModelSignature signature, int threads)
+      : module_(std::move(module)), signature_(std::move(signature)), threads_(threads) {}
+
+  const ModelSignature& signature() const override { return signature_; }
+
+  absl::StatusOr<std::vector<Tensor>> Execute(const std::vector<Tensor>& inputs,
+                                              const std::vector<std::string>& output_names) override {
+    // OpenMP's thread count is per calling thread: set it once on each thread that executes.
+    thread_local int configured_threads = 0;
+    if (configured_threads != threads_) {
+      at::set_num_threads(threads_);
+      configured_threads = threads_;
+    }
+    try {
+      c10::InferenceMode inference_mode;
+      std::vector<torch::jit::IValue> arguments;
+      for (const serving::TensorSpec& spec : signature_.inputs) {
+        const Tensor* input = nullptr;
+        for (const Tensor& candidate : inputs) {
+          if (candidate.name() == spec.name) input = &candidate;
+        }
+        if (input == nullptr) return absl::InvalidArgumentError(absl::StrCat("missing input '", spec.name, "'"));
+        std::optional<c10::ScalarType> type = TorchType(input->type());
+        if (!type) {
+          return absl::InvalidArgumentError(absl::StrCat("TorchScript cannot take ", DataTypeName(input->type()),
+                                                         " input '", spec.name, "'"));
+        }
+        // from_blob does not copy; the request owns the bytes until Execute returns.
+        arguments.emplace_back(torch::from_blob(const_cast<char*>(input->data()), input->shape(),
+                                                torch::TensorOptions().dtype(*type)));
+      }
+      torch::jit::IValue result = module_.forward(arguments);
+      std::vector<at::Tensor> produced;
+      if (result.isTensor()) {
+        produced.push_back(result.toTensor());
+      } else if (result.isTuple()) {
+        for (const auto& element : result.toTupleRef().elements()) {
+          if (!element.isTensor()) return absl::InternalError("forward() returned a tuple with a non-tensor element");
+          produced.push_back(element.toTensor());
+        }
+      } else if (result.isTensorList()) {
+        for (const at::Tensor& element : result.toTensorVector()) produced.push_back(element);
+      } else {
+        return absl::InternalError(absl::StrCat("forward() returned ", result.tagKind(), "; expected tensors"));
+      }
+      if (produced.size() != signature_.outputs.size()) {
+        return absl::InternalError(absl::StrCat("forward() returned ", produced.size(), " tensors but the metadata declares ",
+                                                signature_.outputs.size(), " outputs"));
+      }
+      std::vector<Tensor> outputs;
+      for (size_t i = 0; i < produced.size(); ++i) {
+        at::Tensor tensor = produced[i].contiguous();
+        std::optional<DataType> type = OipType(tensor.scalar_type());
+        if (!type) return absl::InternalError(absl::StrCat("output ", i, " has an unsupported torch type"));
+        serving::Shape shape(tensor.sizes().begin(), tensor.sizes().end());
+        std::string bytes(static_cast<const char*>(tensor.data_ptr()), tensor.nbytes());
+        outputs.push_back(Tensor::Owned(signature_.outputs[i].name, *type, std::move(shape), std::move(bytes)));
+      }
+      return serving::SelectOutputs(std::move(outputs), output_names);
+    } catch (const std::exception& error) {
+      // The first line of a TorchScript error says what went wrong; the rest is a stack trace.
+      std::string message = error.what();
+      return absl::InvalidArgumentError(absl::StrCat("TorchScript execution failed: ",
+                                                     message.substr(0, message.find('\n'))));
+    }
+  }
+
+ private:
+  torch::jit::Module module_;
+  ModelSignature signature_;
+  int threads_;
+};
+
+class TorchScriptBackend final : public serving::Backend {
+ public:
+  std::string name() const override { return "torchscript"; }
+  std::string framework_version() const override { return TORCH_VERSION; }
+
+  absl::StatusOr<std::unique_ptr<serving::LoadedModel>> Load(const serving::ModelLoadOptions& options) override {
+    if (!options.declared_signature) {
+      return absl::InvalidArgumentError(
+          "a TorchScript file carries no tensor types: declare the signature in the version metadata, e.g. "
+          "{\"inputs\":[{\"name\":\"input__0\",\"datatype\":\"FP32\",\"shape\":[-1,784]}],"
+          "\"outputs\":[{\"name\":\"output__0\",\"datatype\":\"FP32\",\"shape\":[-1,10]}]}");
+    }
+    try {
+      torch::jit::Module module = torch::jit::load(options.artifact_path, torch::kCPU);
+      module.eval();
+      return std::unique_ptr<serving::LoadedModel>(std::make_unique<TorchScriptModel>(
+          std::move(module), *options.declared_signature, std::max(1, options.intra_op_threads)));
+    } catch (const std::exception& error) {
+      std::string message = error.what();
+      return absl::InvalidArgumentError(absl::StrCat("not a loadable TorchScript file: ",
+                                                     message.substr(0, message.find('\n'))));
+    }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<serving::Backend> MakeTorchScriptBackend() { return std::make_unique<TorchScriptBackend>(); }
+
+}  // namespace meridian::backends

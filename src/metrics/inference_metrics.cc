@@ -1,0 +1,81 @@
+#include "metrics/inference_metrics.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace meridian::metrics {
+namespace {
+
+const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
+  static const prometheus::Histogram::BucketBoundaries buckets = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10};
+  return buckets;
+}
+
+}  // namespace
+
+InferenceMetrics::InferenceMetrics(prometheus::Registry& registry)
+    : requests_(prometheus::BuildCounter()
+                    .Name("inference_requests_total")
+                    .Help("Inference requests by model, version and outcome.")
+                    .Register(registry)),
+      total_(prometheus::BuildHistogram()
+                 .Name("inference_duration_seconds")
+                 .Help("Inference request duration from arrival to answer, in seconds.")
+                 .Register(registry)),
+      queue_(prometheus::BuildHistogram()
+                 .Name("inference_queue_duration_seconds")
+                 .Help("Time an inference request waited for a model instance, in seconds.")
+                 .Register(registry)),
+      compute_(prometheus::BuildHistogram()
+                   .Name("inference_compute_duration_seconds")
+                   .Help("Backend execution time of an inference request, in seconds.")
+                   .Register(registry)),
+      inferences_(prometheus::BuildCounter()
+                      .Name("inference_count_total")
+                      .Help("Inferences performed (one per batch item).")
+                      .Register(registry)),
+      executions_(prometheus::BuildCounter()
+                      .Name("inference_exec_count_total")
+                      .Help("Backend executions (a batch counts once).")
+                      .Register(registry)) {}
+
+InferenceMetrics::Series& InferenceMetrics::SeriesFor(absl::string_view model, absl::string_view version) {
+  const std::string key = absl::StrCat(model, "\n", version);
+  absl::MutexLock lock(&mu_);
+  auto it = series_.find(key);
+  if (it != series_.end()) return it->second;
+  const std::map<std::string, std::string> labels = {{"model", std::string(model)}, {"version", std::string(version)}};
+  std::map<std::string, std::string> success_labels = labels;
+  success_labels["outcome"] = "success";
+  Series series{
+      .success = &requests_.Add(success_labels),
+      .total = &total_.Add(labels, LatencyBuckets()),
+      .queue = &queue_.Add(labels, LatencyBuckets()),
+      .compute = &compute_.Add(labels, LatencyBuckets()),
+      .inferences = &inferences_.Add(labels),
+      .executions = &executions_.Add(labels),
+  };
+  return series_.emplace(key, series).first->second;
+}
+
+void InferenceMetrics::RecordSuccess(absl::string_view model, absl::string_view version,
+                                     const InferenceTimings& timings) {
+  Series& series = SeriesFor(model, version);
+  series.success->Increment();
+  series.total->Observe(absl::ToDoubleSeconds(timings.total));
+  series.queue->Observe(absl::ToDoubleSeconds(timings.queue));
+  series.compute->Observe(absl::ToDoubleSeconds(timings.compute));
+  series.inferences->Increment(timings.batch_size);
+  series.executions->Increment();
+}
+
+void InferenceMetrics::RecordFailure(absl::string_view model, absl::string_view version, absl::string_view reason,
+                                     absl::Duration total) {
+  // Failures are rarer than successes; the family's own lookup is fast enough here.
+  requests_
+      .Add({{"model", std::string(model)}, {"version", std::string(version)}, {"outcome", std::string(reason)}})
+      .Increment();
+  if (!version.empty()) SeriesFor(model, version).total->Observe(absl::ToDoubleSeconds(total));
+}
+
+}  // namespace meridian::metrics

@@ -1,0 +1,67 @@
+#pragma once
+
+// Inference metrics per model and version:
+//   inference_requests_total{model,version,outcome}     counter; outcome "success" or the failure
+//                                                       reason ("invalid_argument", "queue_full", ...)
+//   inference_duration_seconds{model,version}           histogram, request arrival to answer
+//   inference_queue_duration_seconds{model,version}     histogram, waiting for an instance
+//   inference_compute_duration_seconds{model,version}   histogram, backend execution
+//   inference_count_total{model,version}                counter, inferences (batch items)
+//   inference_exec_count_total{model,version}           counter, backend executions; with the
+//                                                       above gives the average batch size
+// The end-to-end name is unprefixed so that the alert
+//   histogram_quantile(0.95, sum(rate(inference_duration_seconds_bucket[5m])) by (le)) > 2
+// works as written. Thread-safe.
+
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace meridian::metrics {
+
+struct InferenceTimings {
+  absl::Duration total;
+  absl::Duration queue;
+  absl::Duration compute;
+  int batch_size = 1;
+};
+
+class InferenceMetrics {
+ public:
+  explicit InferenceMetrics(prometheus::Registry& registry);
+
+  void RecordSuccess(absl::string_view model, absl::string_view version, const InferenceTimings& timings);
+  // A request that failed before or during execution; `version` may be empty when unknown.
+  void RecordFailure(absl::string_view model, absl::string_view version, absl::string_view reason,
+                     absl::Duration total);
+
+ private:
+  struct Series {
+    prometheus::Counter* success;
+    prometheus::Histogram* total;
+    prometheus::Histogram* queue;
+    prometheus::Histogram* compute;
+    prometheus::Counter* inferences;
+    prometheus::Counter* executions;
+  };
+  Series& SeriesFor(absl::string_view model, absl::string_view version);
+
+  prometheus::Family<prometheus::Counter>& requests_;
+  prometheus::Family<prometheus::Histogram>& total_;
+  prometheus::Family<prometheus::Histogram>& queue_;
+  prometheus::Family<prometheus::Histogram>& compute_;
+  prometheus::Family<prometheus::Counter>& inferences_;
+  prometheus::Family<prometheus::Counter>& executions_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Series> series_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace meridian::metrics

@@ -1,0 +1,50 @@
+#pragma once
+
+// One inference request and its answer, independent of the protocol that carried them
+// (OIP v2 JSON or binary, gRPC, KServe V1, /predict all decode into these).
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "serving/tensor.h"
+
+namespace meridian::serving {
+
+// An OIP v2 parameter value: bool, int64, double or string.
+using ParameterValue = std::variant<bool, int64_t, double, std::string>;
+using Parameters = std::map<std::string, ParameterValue>;
+
+struct RequestedOutput {
+  std::string name;
+  Parameters parameters;  // e.g. binary_data: true
+};
+
+struct InferenceRequest {
+  std::string id;
+  std::string model;
+  std::string version;  // empty: the newest ready version
+  std::vector<Tensor> inputs;
+  // Empty: every output of the model.
+  std::vector<RequestedOutput> outputs;
+  Parameters parameters;  // request-level
+  // Set by the input's own parameters (binary_data_size is consumed by the decoder).
+  std::map<std::string, Parameters> input_parameters;
+};
+
+struct InferenceResponse {
+  std::string model;
+  std::string version;
+  std::string id;
+  std::vector<Tensor> outputs;
+  Parameters parameters;
+};
+
+// Reads a parameter of the expected type; nullopt when absent or of another type.
+std::optional<bool> BoolParameter(const Parameters& parameters, absl::string_view key);
+std::optional<int64_t> IntParameter(const Parameters& parameters, absl::string_view key);
+
+}  // namespace meridian::serving

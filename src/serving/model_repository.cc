@@ -1,0 +1,211 @@
+#include "serving/model_repository.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+#include "common/semver.h"
+
+namespace meridian::serving {
+namespace {
+
+// Newest version by SemVer precedence (falls back to text order for unparsable versions).
+bool Older(const std::string& a, const std::string& b) {
+  auto va = SemVer::Parse(a);
+  auto vb = SemVer::Parse(b);
+  if (va.ok() && vb.ok()) return *va < *vb;
+  return a < b;
+}
+
+// Zeros shaped by the signature, dynamic dimensions set to 1; nullopt when an input is BYTES.
+std::optional<std::vector<Tensor>> WarmupInputs(const ModelSignature& signature) {
+  std::vector<Tensor> inputs;
+  for (const TensorSpec& spec : signature.inputs) {
+    if (spec.type == DataType::kBytes) return std::nullopt;
+    Shape shape = spec.shape;
+    for (int64_t& dim : shape) dim = dim < 0 ? 1 : dim;
+    absl::StatusOr<int64_t> count = ElementCount(shape);
+    if (!count.ok() || *count > (1 << 26)) return std::nullopt;
+    inputs.push_back(Tensor::Owned(spec.name, spec.type, shape, std::string(*count * ElementSize(spec.type), '\0')));
+  }
+  return inputs;
+}
+
+}  // namespace
+
+absl::string_view ModelStateName(ModelState state) {
+  switch (state) {
+    case ModelState::kLoading: return "LOADING";
+    case ModelState::kReady: return "READY";
+    case ModelState::kUnloading: return "UNLOADING";
+    case ModelState::kUnavailable: return "UNAVAILABLE";
+  }
+  return "UNKNOWN";
+}
+
+ServedModel::ServedModel(ModelArtifact artifact, std::unique_ptr<LoadedModel> model, int instances, size_t max_queue)
+    : artifact_(std::move(artifact)),
+      model_(std::move(model)),
+      pool_(ThreadPoolOptions{.threads = instances, .max_queue = max_queue}) {}
+
+ModelRepository::ModelRepository(const ModelRepositoryOptions& options) : options_(options) {}
+
+void ModelRepository::SetEntry(const std::string& model, const std::string& version, Entry entry) {
+  absl::MutexLock lock(&mutex_);
+  models_[model][version] = std::move(entry);
+}
+
+absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::LoadVersion(const ModelArtifact& artifact) {
+  if (options_.validator != nullptr) {
+    if (absl::Status valid = options_.validator->Validate(artifact); !valid.ok()) return valid;
+  }
+  absl::StatusOr<Backend*> backend = options_.backends->Find(artifact.framework);
+  if (!backend.ok()) return backend.status();
+  absl::StatusOr<std::optional<ModelSignature>> declared = SignatureFromMetadata(artifact.metadata_json);
+  if (!declared.ok()) return declared.status();
+  absl::StatusOr<std::unique_ptr<LoadedModel>> loaded = (*backend)->Load(ModelLoadOptions{
+      .artifact_path = artifact.path, .declared_signature = *declared, .intra_op_threads = options_.intra_op_threads});
+  if (!loaded.ok()) return loaded.status();
+  if (std::optional<std::vector<Tensor>> inputs = WarmupInputs((*loaded)->signature())) {
+    for (int i = 0; i < options_.warmup_requests; ++i) {
+      absl::StatusOr<std::vector<Tensor>> outputs = (*loaded)->Execute(*inputs, {});
+      if (!outputs.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("warm-up request failed: ", outputs.status().message()));
+      }
+    }
+  }
+  return std::make_shared<ServedModel>(artifact, std::move(*loaded), options_.instances_per_version,
+                                       options_.max_queue_per_version);
+}
+
+absl::Status ModelRepository::Load(absl::string_view model_name, const LoadOptions& options) {
+  absl::MutexLock serialize(&load_mutex_);
+  const std::string model(model_name);
+  absl::StatusOr<std::vector<std::string>> available = options_.source->Versions(model);
+  if (!available.ok()) return available.status();
+  if (available->empty()) return absl::NotFoundError(absl::StrCat("model '", model, "' has no servable version"));
+  absl::StatusOr<std::vector<std::string>> wanted = options.policy.value_or(VersionPolicy{}).Select(*available);
+  if (!wanted.ok()) return wanted.status();
+
+  absl::Status first_error;
+  for (const std::string& version : *wanted) {
+    {
+      absl::MutexLock lock(&mutex_);
+      auto& versions = models_[model];
+      auto it = versions.find(version);
+      if (it != versions.end() && it->second.state == ModelState::kReady) continue;  // already serving
+      versions[version] = Entry{.state = ModelState::kLoading};
+    }
+    absl::StatusOr<ModelArtifact> artifact = options_.source->Fetch(model, version);
+    absl::StatusOr<std::shared_ptr<ServedModel>> served =
+        artifact.ok() ? LoadVersion(*artifact) : absl::StatusOr<std::shared_ptr<ServedModel>>(artifact.status());
+    if (served.ok()) {
+      SetEntry(model, version, Entry{.state = ModelState::kReady, .served = std::move(*served)});
+      log::Info("model version ready", {{"model", model}, {"version", version}});
+    } else {
+      const std::string reason(served.status().message());
+      SetEntry(model, version, Entry{.state = ModelState::kUnavailable, .reason = reason});
+      log::Warn("model version failed to load", {{"model", model}, {"version", version}, {"error", reason}});
+      if (first_error.ok()) {
+        first_error = absl::Status(served.status().code(),
+                                   absl::StrCat("model '", model, "' version ", version, ": ", reason));
+      }
+    }
+  }
+  // Versions the policy no longer selects go; requests holding them finish first (shared_ptr).
+  std::vector<std::shared_ptr<ServedModel>> retired;
+  {
+    absl::MutexLock lock(&mutex_);
+    auto& versions = models_[model];
+    for (auto it = versions.begin(); it != versions.end();) {
+      if (std::find(wanted->begin(), wanted->end(), it->first) == wanted->end()) {
+        if (it->second.served) retired.push_back(std::move(it->second.served));
+        it = versions.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  return first_error;
+}
+
+absl::Status ModelRepository::Unload(absl::string_view model_name) {
+  absl::MutexLock serialize(&load_mutex_);
+  std::map<std::string, Entry> removed;
+  {
+    absl::MutexLock lock(&mutex_);
+    auto it = models_.find(std::string(model_name));
+    if (it == models_.end() || it->second.empty()) {
+      return absl::NotFoundError(absl::StrCat("model '", model_name, "' is not loaded"));
+    }
+    removed = std::move(it->second);
+    models_.erase(it);
+  }
+  log::Info("model unloaded", {{"model", std::string(model_name)}, {"versions", static_cast<int>(removed.size())}});
+  return absl::OkStatus();  // `removed` releases the models once in-flight requests let go
+}
+
+absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::Find(absl::string_view model,
+                                                                    absl::string_view version) const {
+  absl::ReaderMutexLock lock(&mutex_);
+  auto it = models_.find(std::string(model));
+  if (it == models_.end() || it->second.empty()) {
+    return absl::NotFoundError(absl::StrCat("model '", model, "' is not loaded on this server"));
+  }
+  if (version.empty()) {
+    const Entry* newest = nullptr;
+    std::string newest_version;
+    for (const auto& [v, entry] : it->second) {
+      if (entry.state == ModelState::kReady && (newest == nullptr || Older(newest_version, v))) {
+        newest = &entry;
+        newest_version = v;
+      }
+    }
+    if (newest == nullptr) {
+      return absl::UnavailableError(absl::StrCat("model '", model, "' has no ready version yet"));
+    }
+    return newest->served;
+  }
+  auto v = it->second.find(std::string(version));
+  if (v == it->second.end()) {
+    return absl::NotFoundError(absl::StrCat("model '", model, "' version ", version, " is not loaded on this server"));
+  }
+  if (v->second.state != ModelState::kReady) {
+    return absl::UnavailableError(absl::StrCat("model '", model, "' version ", version, " is ",
+                                               ModelStateName(v->second.state),
+                                               v->second.reason.empty() ? "" : ": ", v->second.reason));
+  }
+  return v->second.served;
+}
+
+std::vector<ModelVersionStatus> ModelRepository::Index() const {
+  absl::ReaderMutexLock lock(&mutex_);
+  std::vector<ModelVersionStatus> index;
+  for (const auto& [model, versions] : models_) {
+    for (const auto& [version, entry] : versions) {
+      index.push_back({model, version, entry.state, entry.reason});
+    }
+  }
+  return index;
+}
+
+std::vector<ModelVersionStatus> ModelRepository::Status(absl::string_view model) const {
+  std::vector<ModelVersionStatus> all = Index();
+  std::vector<ModelVersionStatus> mine;
+  for (ModelVersionStatus& status : all) {
+    if (status.model == model) mine.push_back(std::move(status));
+  }
+  return mine;
+}
+
+bool ModelRepository::AllReady() const {
+  absl::ReaderMutexLock lock(&mutex_);
+  for (const auto& [model, versions] : models_) {
+    for (const auto& [version, entry] : versions) {
+      if (entry.state == ModelState::kLoading) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace meridian::serving

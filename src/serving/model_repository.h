@@ -1,0 +1,104 @@
+#pragma once
+
+// The models this server holds in memory: load, unload and reload versions from a ModelSource,
+// readiness per version, a version policy per model, warm-up before a version reports ready.
+//
+// Load and Unload block (file reads, child-process validation, framework load, warm-up): call
+// them from a worker thread, never an I/O thread. Find is the hot path: a short reader lock and
+// a shared_ptr copy. A version being replaced keeps serving the requests that hold it.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/thread_pool.h"
+#include "serving/backend.h"
+#include "serving/model_source.h"
+#include "serving/version_policy.h"
+
+namespace meridian::serving {
+
+enum class ModelState { kLoading, kReady, kUnloading, kUnavailable };
+absl::string_view ModelStateName(ModelState state);  // "LOADING", "READY", ... as Triton spells them
+
+// A loaded, ready version and the threads that execute it.
+class ServedModel {
+ public:
+  ServedModel(ModelArtifact artifact, std::unique_ptr<LoadedModel> model, int instances, size_t max_queue);
+
+  const std::string& name() const { return artifact_.model; }
+  const std::string& version() const { return artifact_.version; }
+  const std::string& framework() const { return artifact_.framework; }
+  const ModelSignature& signature() const { return model_->signature(); }
+  LoadedModel& model() { return *model_; }
+  // Runs `task` on one of this version's instance threads; false when its queue is full.
+  bool Submit(std::function<void()> task) { return pool_.TrySubmit(std::move(task)); }
+  size_t queued() const { return pool_.queued(); }
+
+ private:
+  ModelArtifact artifact_;
+  std::unique_ptr<LoadedModel> model_;
+  ThreadPool pool_;  // destroyed first: finishes queued work while the model is still alive
+};
+
+struct ModelVersionStatus {
+  std::string model;
+  std::string version;
+  ModelState state = ModelState::kLoading;
+  std::string reason;  // why it is unavailable
+};
+
+struct LoadOptions {
+  std::optional<VersionPolicy> policy;  // default: the latest version
+};
+
+struct ModelRepositoryOptions {
+  ModelSource* source = nullptr;          // not owned
+  const BackendRegistry* backends = nullptr;  // not owned
+  ModelValidator* validator = nullptr;    // not owned; nullptr loads without isolation
+  int instances_per_version = 1;
+  int intra_op_threads = 1;
+  size_t max_queue_per_version = 1024;
+  int warmup_requests = 1;
+};
+
+class ModelRepository {
+ public:
+  explicit ModelRepository(const ModelRepositoryOptions& options);
+
+  // Loads the versions the policy selects and unloads the model's other versions. Fails when a
+  // selected version cannot be served; the others stay as they are.
+  absl::Status Load(absl::string_view model, const LoadOptions& options);
+  // Unloads every version of the model; kNotFound when none is loaded.
+  absl::Status Unload(absl::string_view model);
+
+  // The ready version (newest ready when `version` is empty). kNotFound for a model or version
+  // this server does not hold; kUnavailable (503) when it exists but is not ready.
+  absl::StatusOr<std::shared_ptr<ServedModel>> Find(absl::string_view model, absl::string_view version) const;
+
+  std::vector<ModelVersionStatus> Index() const;
+  std::vector<ModelVersionStatus> Status(absl::string_view model) const;
+  bool AllReady() const;
+
+ private:
+  struct Entry {
+    ModelState state = ModelState::kLoading;
+    std::string reason;
+    std::shared_ptr<ServedModel> served;
+  };
+  absl::StatusOr<std::shared_ptr<ServedModel>> LoadVersion(const ModelArtifact& artifact);
+  void SetEntry(const std::string& model, const std::string& version, Entry entry);
+
+  const ModelRepositoryOptions options_;
+  mutable absl::Mutex mutex_;
+  // model -> version -> entry; versions ordered by SemVer precedence.
+  std::map<std::string, std::map<std::string, Entry>> models_ ABSL_GUARDED_BY(mutex_);
+  absl::Mutex load_mutex_;  // one load or unload at a time, so policies do not interleave
+};
+
+}  // namespace meridian::serving

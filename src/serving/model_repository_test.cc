@@ -1,0 +1,144 @@
+#include "serving/model_repository.h"
+
+#include "absl/synchronization/notification.h"
+#include "gtest/gtest.h"
+#include "metrics/inference_metrics.h"
+#include "prometheus/registry.h"
+#include "serving/inference_service.h"
+
+namespace meridian::serving {
+namespace {
+
+// Doubles its FP32 input; a file whose "path" is "broken" fails to load.
+class FakeDoublingModel final : public LoadedModel {
+ public:
+  const ModelSignature& signature() const override { return signature_; }
+  absl::StatusOr<std::vector<Tensor>> Execute(const std::vector<Tensor>& inputs,
+                                              const std::vector<std::string>&) override {
+    std::string out(inputs[0].bytes());
+    for (size_t i = 0; i < out.size() / 4; ++i) {
+      float v = inputs[0].At<float>(static_cast<int64_t>(i)) * 2;
+      std::memcpy(out.data() + i * 4, &v, 4);
+    }
+    return std::vector<Tensor>{Tensor::Owned("y", DataType::kFp32, inputs[0].shape(), out)};
+  }
+  ModelSignature signature_{.inputs = {{"x", DataType::kFp32, {-1}}}, .outputs = {{"y", DataType::kFp32, {-1}}}};
+};
+
+class FakeBackend final : public Backend {
+ public:
+  std::string name() const override { return "fake"; }
+  std::string framework_version() const override { return "0"; }
+  absl::StatusOr<std::unique_ptr<LoadedModel>> Load(const ModelLoadOptions& options) override {
+    if (options.artifact_path == "broken") return absl::InvalidArgumentError("operator Frobnicate is not supported");
+    return std::unique_ptr<LoadedModel>(std::make_unique<FakeDoublingModel>());
+  }
+};
+
+class FakeModelSource final : public ModelSource {
+ public:
+  absl::StatusOr<ModelArtifact> Fetch(absl::string_view model, absl::string_view ref) override {
+    if (model != "doubler") return absl::NotFoundError("no such model");
+    return ModelArtifact{.model = "doubler", .version = std::string(ref), .framework = "fake",
+                         .path = ref == "2.0.0" && broken_v2 ? "broken" : "ok"};
+  }
+  absl::StatusOr<std::vector<std::string>> Versions(absl::string_view model) override {
+    if (model != "doubler") return absl::NotFoundError("model 'nope' does not exist");
+    return std::vector<std::string>{"1.0.0", "1.1.0", "2.0.0"};
+  }
+  bool broken_v2 = false;
+};
+
+class ModelRepositoryTest : public ::testing::Test {
+ protected:
+  ModelRepositoryTest() {
+    backends_.Register(std::make_unique<FakeBackend>());
+    repository_ = std::make_unique<ModelRepository>(ModelRepositoryOptions{.source = &source_, .backends = &backends_});
+  }
+  FakeModelSource source_;
+  BackendRegistry backends_;
+  std::unique_ptr<ModelRepository> repository_;
+};
+
+TEST_F(ModelRepositoryTest, LoadsLatestByDefaultAndUnloads) {
+  EXPECT_EQ(repository_->Find("doubler", "").status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(repository_->Load("doubler", {}).ok());
+  auto found = repository_->Find("doubler", "");
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ((*found)->version(), "2.0.0");
+  EXPECT_EQ(repository_->Find("doubler", "1.0.0").status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(repository_->Unload("doubler").ok());
+  EXPECT_EQ(repository_->Find("doubler", "").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(repository_->Unload("doubler").code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ModelRepositoryTest, VersionPoliciesSelectAndRetire) {
+  ASSERT_TRUE(repository_->Load("doubler", {.policy = *ParseVersionPolicy(R"({"all":{}})")}).ok());
+  EXPECT_EQ(repository_->Index().size(), 3u);
+  ASSERT_TRUE(repository_->Load("doubler", {.policy = *ParseVersionPolicy(R"({"latest":{"num_versions":2}})")}).ok());
+  EXPECT_EQ(repository_->Index().size(), 2u);
+  EXPECT_FALSE(repository_->Find("doubler", "1.0.0").ok());
+  ASSERT_TRUE(repository_->Load("doubler", {.policy = *ParseVersionPolicy(R"({"specific":{"versions":["1.0.0"]}})")}).ok());
+  EXPECT_TRUE(repository_->Find("doubler", "1.0.0").ok());
+  EXPECT_EQ(repository_->Index().size(), 1u);
+  EXPECT_EQ(repository_->Load("doubler", {.policy = *ParseVersionPolicy(R"({"specific":{"versions":["9.9.9"]}})")}).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_FALSE(ParseVersionPolicy(R"({"newest":{}})").ok());
+  EXPECT_FALSE(ParseVersionPolicy(R"({"latest":{"num_versions":0}})").ok());
+}
+
+TEST_F(ModelRepositoryTest, AFailedVersionIsUnavailableWithItsReasonAndOthersServe) {
+  source_.broken_v2 = true;
+  absl::Status status = repository_->Load("doubler", {.policy = *ParseVersionPolicy(R"({"all":{}})")});
+  EXPECT_NE(status.message().find("Frobnicate"), std::string::npos) << status;
+  auto v2 = repository_->Find("doubler", "2.0.0");
+  EXPECT_EQ(v2.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(v2.status().message().find("Frobnicate"), std::string::npos);
+  auto newest_ready = repository_->Find("doubler", "");
+  ASSERT_TRUE(newest_ready.ok());
+  EXPECT_EQ((*newest_ready)->version(), "1.1.0");
+  EXPECT_EQ(repository_->Load("nope", {}).code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ModelRepositoryTest, InferenceServiceValidatesExecutesAndRecords) {
+  ASSERT_TRUE(repository_->Load("doubler", {}).ok());
+  prometheus::Registry registry;
+  metrics::InferenceMetrics metrics(registry);
+  InferenceService service(repository_.get(), &metrics);
+
+  float values[2] = {1.5f, -2.0f};
+  InferenceRequest request{.id = "r1", .model = "doubler"};
+  request.inputs.push_back(Tensor::Owned("x", DataType::kFp32, {2}, std::string(reinterpret_cast<char*>(values), 8)));
+  absl::Notification done;
+  absl::StatusOr<InferenceResponse> response;
+  service.Infer(request, [&](absl::StatusOr<InferenceResponse> r) {
+    response = std::move(r);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->id, "r1");
+  EXPECT_EQ(response->version, "2.0.0");
+  EXPECT_FLOAT_EQ(response->outputs[0].At<float>(0), 3.0f);
+  EXPECT_FLOAT_EQ(response->outputs[0].At<float>(1), -4.0f);
+
+  InferenceRequest bad{.model = "doubler"};
+  bad.inputs.push_back(Tensor::Owned("x", DataType::kInt32, {1}, std::string(4, '\0')));
+  absl::Status bad_status;
+  service.Infer(bad, [&](absl::StatusOr<InferenceResponse> r) { bad_status = r.status(); });
+  EXPECT_EQ(bad_status.code(), absl::StatusCode::kInvalidArgument);
+
+  bool counted = false;
+  for (const auto& family : registry.Collect()) {
+    if (family.name != "inference_requests_total") continue;
+    for (const auto& metric : family.metric) {
+      for (const auto& label : metric.label) {
+        if (label.name == "outcome" && label.value == "invalid_argument") counted = metric.counter.value == 1;
+      }
+    }
+  }
+  EXPECT_TRUE(counted);
+}
+
+}  // namespace
+}  // namespace meridian::serving
