@@ -11,5 +11,7 @@ void AddVersionCommand(CLI::App& app, int& exit_code);
 void AddHealthCommand(CLI::App& app, int& exit_code);
 void AddModelCommand(CLI::App& app, int& exit_code);
 void AddSimCommand(CLI::App& app, int& exit_code);
+// Hidden commands the server runs in child processes.
+void AddInternalCommand(CLI::App& app, int& exit_code);
 
 }  // namespace meridian::cli

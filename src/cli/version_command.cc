@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "common/build_info.h"
+#include "server/backends.h"
 
 namespace meridian::cli {
 
@@ -14,8 +15,13 @@ void AddVersionCommand(CLI::App& app, int& exit_code) {
               << "commit:     " << build.git_commit << "\n"
               << "build type: " << build.build_type << "\n"
               << "sanitizers: " << build.sanitizers << "\n"
-              // Inference backends (torchscript, onnx, xgboost) register here once built in.
-              << "backends:   none\n";
+              << "backends:  ";
+    serving::BackendRegistry backends;
+    server::RegisterBackends(backends);
+    for (const serving::Backend* backend : backends.backends()) {
+      std::cout << " " << backend->name() << " (" << backend->framework_version() << ")";
+    }
+    std::cout << "\n";
     exit_code = kExitOk;
   });
 }

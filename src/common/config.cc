@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/status_macros.h"
 #include "yaml-cpp/yaml.h"
 
@@ -120,8 +121,47 @@ std::vector<ConfigOption> BuildOptions() {
                  c.store.postgres_url = std::string(v);
                  return absl::OkStatus();
                }});
-  o.push_back({"grpc.port", "grpc-port", "PORT", "8081", "gRPC port for OIP v2 (reserved: the gRPC endpoint ships with inference serving)",
+  o.push_back({"grpc.port", "grpc-port", "PORT", "8081", "gRPC port for OIP v2 (inference.GRPCInferenceService); 0 picks a free one",
                [](absl::string_view v, Config& c) { return SetPort(v, c.grpc.port); }});
+  o.push_back({"serving.loadModels", "load-models", "NAMES", "",
+               "comma-separated registry models whose latest version is loaded at startup",
+               [](absl::string_view v, Config& c) {
+                 c.serving.load_models.clear();
+                 for (absl::string_view name : absl::StrSplit(v, ',', absl::SkipWhitespace())) {
+                   c.serving.load_models.push_back(std::string(absl::StripAsciiWhitespace(name)));
+                 }
+                 return absl::OkStatus();
+               }});
+  o.push_back({"serving.instancesPerVersion", "instances", "N", "1",
+               "execution threads (model instances) per loaded model version",
+               [](absl::string_view v, Config& c) {
+                 ASSIGN_OR_RETURN(int64_t n, ParseIntInRange(v, 1, 64));
+                 c.serving.instances_per_version = static_cast<int>(n);
+                 return absl::OkStatus();
+               }});
+  o.push_back({"serving.intraOpThreads", "intra-op-threads", "N", "1",
+               "threads one model instance may use inside the framework",
+               [](absl::string_view v, Config& c) {
+                 ASSIGN_OR_RETURN(int64_t n, ParseIntInRange(v, 1, 256));
+                 c.serving.intra_op_threads = static_cast<int>(n);
+                 return absl::OkStatus();
+               }});
+  o.push_back({"serving.maxQueuePerVersion", "max-queue", "N", "1024",
+               "requests waiting per model version before new ones get 429",
+               [](absl::string_view v, Config& c) {
+                 ASSIGN_OR_RETURN(int64_t n, ParseIntInRange(v, 1, 1 << 24));
+                 c.serving.max_queue_per_version = static_cast<uint64_t>(n);
+                 return absl::OkStatus();
+               }});
+  o.push_back({"serving.maxRequestBytes", "max-request-bytes", "BYTES", "64MiB",
+               "largest inference request body (413 above it)",
+               [](absl::string_view v, Config& c) { return SetBytes(v, c.serving.max_request_bytes, 1024); }});
+  o.push_back({"serving.isolateModelChecks", "isolate-model-checks", "BOOL", "true",
+               "open each model file in a child process first, so a corrupt file cannot crash the server",
+               [](absl::string_view v, Config& c) {
+                 ASSIGN_OR_RETURN(c.serving.isolate_model_checks, ParseBool(v));
+                 return absl::OkStatus();
+               }});
   o.push_back({"log.format", "log-format", "FORMAT", "text", "log format: text or json",
                [](absl::string_view v, Config& c) {
                  ASSIGN_OR_RETURN(c.log.format, log::ParseFormat(v));

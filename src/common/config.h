@@ -39,6 +39,15 @@ struct GrpcConfig {
   uint16_t port = 0;
 };
 
+struct ServingConfig {
+  std::vector<std::string> load_models;  // loaded at startup (latest version of each)
+  int instances_per_version = 1;
+  int intra_op_threads = 1;
+  uint64_t max_queue_per_version = 0;
+  uint64_t max_request_bytes = 0;
+  bool isolate_model_checks = true;  // check model files in a child process before loading
+};
+
 struct RegistryConfig {
   uint64_t max_artifact_bytes = 0;
 };
@@ -55,6 +64,7 @@ struct Config {
   StoreConfig store;
   HttpConfig http;
   GrpcConfig grpc;
+  ServingConfig serving;
   log::LogOptions log;
   absl::Duration drain_timeout;
 };

@@ -58,8 +58,11 @@ absl::Status PutElement(const rapidjson::Value& v, DataType type, std::string* o
     case DataType::kFp16:
     case DataType::kFp32:
     case DataType::kFp64: {
-      if (!v.IsNumber()) return absl::InvalidArgumentError(absl::StrCat(what, " element ", index, " is not a number"));
-      const double x = v.GetDouble();
+      // JSON has no NaN; null stands for it (a missing value, for XGBoost models).
+      if (!v.IsNumber() && !v.IsNull()) {
+        return absl::InvalidArgumentError(absl::StrCat(what, " element ", index, " is not a number (or null for NaN)"));
+      }
+      const double x = v.IsNull() ? std::numeric_limits<double>::quiet_NaN() : v.GetDouble();
       if (type == DataType::kFp64) Put(out, x);
       else if (type == DataType::kFp32) Put(out, static_cast<float>(x));
       else Put(out, serving::FloatToHalf(static_cast<float>(x)));

@@ -10,11 +10,19 @@
 #include "http/http_server.h"
 #include "metrics/exposition.h"
 #include "metrics/http_metrics.h"
+#include "metrics/inference_metrics.h"
 #include "metrics/process_collector.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 #include "registry/registry.h"
 #include "registry/registry_routes.h"
+#include "protocol/serving_routes.h"
+#include "server/backends.h"
+#include "server/child_process_model_validator.h"
+#include "server/registry_model_source.h"
+#include "serving/inference_service.h"
+#include "serving/model_repository.h"
+#include "common/thread_pool.h"
 #include "server/data_dir_lock.h"
 #include "store/blob_store.h"
 #include "store/postgres/postgres_store.h"
@@ -62,6 +70,14 @@ class Platform::Parts {
   std::shared_ptr<metrics::ProcessCollector> process_collector =
       std::make_shared<metrics::ProcessCollector>();
   std::unique_ptr<metrics::HttpMetrics> http_metrics;
+  serving::BackendRegistry backends;
+  std::unique_ptr<RegistryModelSource> model_source;
+  std::unique_ptr<ChildProcessModelValidator> model_validator;
+  std::unique_ptr<metrics::InferenceMetrics> inference_metrics;
+  std::unique_ptr<serving::ModelRepository> models;
+  std::unique_ptr<serving::InferenceService> inference;
+  // Model loads and unloads: slow, so never on an I/O thread. Destroyed before the models.
+  std::unique_ptr<ThreadPool> control_pool;
   std::unique_ptr<HttpMetricsObserver> http_metrics_observer;
   http::AccessLog access_log;
   std::unique_ptr<http::HttpServer> http_server;
@@ -94,11 +110,36 @@ class Platform::Parts {
     http_metrics = std::make_unique<metrics::HttpMetrics>(*metrics_registry);
     http_metrics_observer = std::make_unique<HttpMetricsObserver>(http_metrics.get());
 
+    RegisterBackends(backends);
+    model_source = std::make_unique<RegistryModelSource>(registry.get());
+    if (config.serving.isolate_model_checks) {
+      model_validator = std::make_unique<ChildProcessModelValidator>(ChildProcessModelValidatorOptions{});
+    }
+    inference_metrics = std::make_unique<metrics::InferenceMetrics>(*metrics_registry);
+    models = std::make_unique<serving::ModelRepository>(serving::ModelRepositoryOptions{
+        .source = model_source.get(),
+        .backends = &backends,
+        .validator = model_validator.get(),
+        .instances_per_version = config.serving.instances_per_version,
+        .intra_op_threads = config.serving.intra_op_threads,
+        .max_queue_per_version = config.serving.max_queue_per_version});
+    inference = std::make_unique<serving::InferenceService>(models.get(), inference_metrics.get());
+    control_pool = std::make_unique<ThreadPool>(ThreadPoolOptions{.threads = 2, .max_queue = 256});
+
     auto router = std::make_shared<http::Router>();
     RETURN_IF_ERROR(health::AddHealthRoutes(&health, *router));
     RETURN_IF_ERROR(AddMetricsRoute(*router));
     RETURN_IF_ERROR(registry::AddRegistryRoutes(
         {.registry = registry.get(), .max_artifact_bytes = config.registry.max_artifact_bytes}, *router));
+
+    RETURN_IF_ERROR(protocol::AddServingRoutes(
+        {.service = inference.get(),
+         .backends = &backends,
+         .control_pool = control_pool.get(),
+         .max_request_bytes = config.serving.max_request_bytes,
+         .server_version = std::string(GetBuildInfo().version)},
+        *router));
+    LoadStartupModels();
 
     http::HttpServerOptions options{
         .host = config.http.host,
@@ -125,6 +166,20 @@ class Platform::Parts {
                                    {"metadata", config.store.postgres_url.empty() ? "sqlite" : "postgresql"},
                                    {"data_dir", config.data_dir}});
     return absl::OkStatus();
+  }
+
+  // Loads the configured models in the background; the server reports ready when they are in.
+  void LoadStartupModels() {
+    if (config.serving.load_models.empty()) return;
+    health.AddComponent("models", "loading the startup models");
+    control_pool->TrySubmit([this] {
+      for (const std::string& model : config.serving.load_models) {
+        if (absl::Status loaded = models->Load(model, {}); !loaded.ok()) {
+          log::Error("startup model failed to load", {{"model", model}, {"error", loaded.message()}});
+        }
+      }
+      health.SetReady("models");
+    });
   }
 
   absl::Status AddMetricsRoute(http::Router& router) {

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/semver.h"
+#include "serving/warmup.h"
 
 namespace meridian::serving {
 namespace {
@@ -15,20 +16,6 @@ bool Older(const std::string& a, const std::string& b) {
   auto vb = SemVer::Parse(b);
   if (va.ok() && vb.ok()) return *va < *vb;
   return a < b;
-}
-
-// Zeros shaped by the signature, dynamic dimensions set to 1; nullopt when an input is BYTES.
-std::optional<std::vector<Tensor>> WarmupInputs(const ModelSignature& signature) {
-  std::vector<Tensor> inputs;
-  for (const TensorSpec& spec : signature.inputs) {
-    if (spec.type == DataType::kBytes) return std::nullopt;
-    Shape shape = spec.shape;
-    for (int64_t& dim : shape) dim = dim < 0 ? 1 : dim;
-    absl::StatusOr<int64_t> count = ElementCount(shape);
-    if (!count.ok() || *count > (1 << 26)) return std::nullopt;
-    inputs.push_back(Tensor::Owned(spec.name, spec.type, shape, std::string(*count * ElementSize(spec.type), '\0')));
-  }
-  return inputs;
 }
 
 }  // namespace
@@ -66,14 +53,7 @@ absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::LoadVersion(const 
   absl::StatusOr<std::unique_ptr<LoadedModel>> loaded = (*backend)->Load(ModelLoadOptions{
       .artifact_path = artifact.path, .declared_signature = *declared, .intra_op_threads = options_.intra_op_threads});
   if (!loaded.ok()) return loaded.status();
-  if (std::optional<std::vector<Tensor>> inputs = WarmupInputs((*loaded)->signature())) {
-    for (int i = 0; i < options_.warmup_requests; ++i) {
-      absl::StatusOr<std::vector<Tensor>> outputs = (*loaded)->Execute(*inputs, {});
-      if (!outputs.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat("warm-up request failed: ", outputs.status().message()));
-      }
-    }
-  }
+  if (absl::Status warm = WarmUp(**loaded, options_.warmup_requests); !warm.ok()) return warm;
   return std::make_shared<ServedModel>(artifact, std::move(*loaded), options_.instances_per_version,
                                        options_.max_queue_per_version);
 }
