@@ -72,9 +72,13 @@ class TorchScriptModel final : public serving::LoadedModel {
           return absl::InvalidArgumentError(absl::StrCat("TorchScript cannot take ", DataTypeName(input->type()),
                                                          " input '", spec.name, "'"));
         }
-        // from_blob does not copy; the request owns the bytes until Execute returns.
-        arguments.emplace_back(torch::from_blob(const_cast<char*>(input->data()), input->shape(),
-                                                torch::TensorOptions().dtype(*type)));
+        // from_blob does not copy; the request owns the bytes until Execute returns. Binary
+        // request data can sit at any offset of the body: kernels want aligned elements.
+        at::Tensor tensor = torch::from_blob(const_cast<char*>(input->data()), input->shape(),
+                                             torch::TensorOptions().dtype(*type));
+        const size_t element = serving::ElementSize(input->type());
+        if (reinterpret_cast<uintptr_t>(input->data()) % element != 0) tensor = tensor.clone();
+        arguments.emplace_back(std::move(tensor));
       }
       torch::jit::IValue result = module_.forward(arguments);
       std::vector<at::Tensor> produced;

@@ -1,5 +1,6 @@
 #include "backends/xgboost/xgboost_backend.h"
 
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <limits>
@@ -16,8 +17,14 @@ using serving::ModelSignature;
 using serving::Tensor;
 using serving::TensorSpec;
 
+// XGBoost's message without the stack trace it appends.
+std::string LastError() {
+  std::string message = XGBGetLastError();
+  return message.substr(0, message.find("\nStack trace"));
+}
+
 absl::Status XgbError(absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(what, ": ", XGBGetLastError()));
+  return absl::InvalidArgumentError(absl::StrCat(what, ": ", LastError()));
 }
 
 struct Prediction {
@@ -83,8 +90,15 @@ class XgboostModel final : public serving::LoadedModel {
       shape[0] = 0;
       return std::vector<Tensor>{Tensor::Owned(signature_.outputs[0].name, DataType::kFp32, shape, "")};
     }
-    // The array interface wants a writable-looking pointer; XGBoost only reads it.
-    auto prediction = Predict(reinterpret_cast<const float*>(input.data()), rows);
+    // XGBoost insists on aligned floats; binary request data sits at any offset of the body.
+    std::vector<float> aligned;
+    const float* data = reinterpret_cast<const float*>(input.data());
+    if (reinterpret_cast<uintptr_t>(input.data()) % alignof(float) != 0) {
+      aligned.resize(input.byte_size() / sizeof(float));
+      std::memcpy(aligned.data(), input.data(), input.byte_size());
+      data = aligned.data();
+    }
+    auto prediction = Predict(data, rows);
     if (!prediction.ok()) return prediction.status();
     serving::Shape shape;
     for (uint64_t dim : prediction->shape) shape.push_back(static_cast<int64_t>(dim));
@@ -107,7 +121,7 @@ class XgboostModel final : public serving::LoadedModel {
     bst_ulong dims = 0;
     const float* result = nullptr;
     if (XGBoosterPredictFromDense(booster_, array.str().c_str(), kConfig, nullptr, &shape, &dims, &result) != 0) {
-      return absl::InternalError(absl::StrCat("XGBoost prediction failed: ", XGBGetLastError()));
+      return absl::InternalError(absl::StrCat("XGBoost prediction failed: ", LastError()));
     }
     Prediction prediction;
     uint64_t count = 1;

@@ -1,0 +1,297 @@
+// End-to-end: the real server serves every fixture model over every REST protocol (OIP v2 JSON,
+// OIP v2 binary tensors, KServe V1, /predict) and answers what the framework itself computed;
+// bad requests get clear errors; a corrupt model fails alone.
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "http/http_client.h"
+#include "protocol/instances_codec.h"
+#include "rapidjson/document.h"
+#include "tests/serving_fixtures.h"
+#include "tests/test_server.h"
+
+namespace meridian {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::ModelFixture;
+using testing::TestServer;
+
+const http::HeaderList kJson = {{"Content-Type", "application/json"}};
+
+class ServingEndToEndTest : public ::testing::Test {
+ protected:
+  void StartServer(const std::string& name) {
+    dir_ = testing::FreshTestDir(name);
+    server_ = std::make_unique<TestServer>(dir_, dir_ + "/data");
+    ASSERT_NE(server_->WaitUntilStarted(), 0) << server_->child().Stderr();
+    client_ = *http::HttpClient::Create(server_->url());
+  }
+
+  ModelFixture PushFixture(const std::string& name) {
+    auto fixture = testing::LoadFixture(name);
+    EXPECT_TRUE(fixture.ok()) << fixture.status();
+    absl::Status pushed = testing::PushAndLoad(*client_, *fixture, name);
+    EXPECT_TRUE(pushed.ok()) << pushed;
+    return *fixture;
+  }
+
+  http::ClientResponse Post(const std::string& target, std::string body, const http::HeaderList& headers = kJson) {
+    auto response = client_->Send(http::HttpMethod::kPost, target, std::move(body), headers);
+    EXPECT_TRUE(response.ok()) << response.status();
+    return response.ok() ? *response : http::ClientResponse{};
+  }
+
+  std::string dir_;
+  std::unique_ptr<TestServer> server_;
+  std::unique_ptr<http::HttpClient> client_;
+};
+
+void ExpectOutputsMatch(const ModelFixture& fixture, const std::vector<serving::Tensor>& actual,
+                        const std::string& protocol) {
+  ASSERT_EQ(actual.size(), fixture.outputs.size()) << fixture.name << " over " << protocol;
+  for (const serving::Tensor& expected : fixture.outputs) {
+    const serving::Tensor* got = nullptr;
+    for (const serving::Tensor& t : actual) {
+      if (t.name() == expected.name()) got = &t;
+    }
+    ASSERT_NE(got, nullptr) << fixture.name << " over " << protocol << " lacks output " << expected.name();
+    EXPECT_EQ(testing::CompareTensors(expected, *got), "") << fixture.name << " over " << protocol;
+  }
+}
+
+std::string BinaryRequest(const ModelFixture& fixture, size_t* json_length) {
+  std::string json = R"({"parameters":{"binary_data_output":true},"inputs":[)";
+  std::string data;
+  for (size_t i = 0; i < fixture.inputs.size(); ++i) {
+    const serving::Tensor& t = fixture.inputs[i];
+    absl::StrAppend(&json, i ? "," : "", R"({"name":")", t.name(), R"(","datatype":")", serving::DataTypeName(t.type()),
+                    R"(","shape":)", serving::ShapeText(t.shape()), R"(,"parameters":{"binary_data_size":)",
+                    t.byte_size(), "}}");
+    absl::StrAppend(&data, t.bytes());
+  }
+  absl::StrAppend(&json, "]}");
+  *json_length = json.size();
+  return json + data;
+}
+
+absl::StatusOr<std::vector<serving::Tensor>> ParseBinaryResponse(const http::ClientResponse& response) {
+  auto header = response.Header("Inference-Header-Content-Length");
+  if (!header) return absl::InvalidArgumentError("no Inference-Header-Content-Length in the response");
+  size_t json_length = 0;
+  if (!absl::SimpleAtoi(*header, &json_length)) return absl::InvalidArgumentError("bad header");
+  rapidjson::Document doc;
+  doc.Parse(response.body.data(), json_length);
+  std::vector<serving::Tensor> outputs;
+  size_t offset = json_length;
+  for (const auto& o : doc["outputs"].GetArray()) {
+    serving::Shape shape;
+    for (const auto& d : o["shape"].GetArray()) shape.push_back(d.GetInt64());
+    const size_t size = o["parameters"]["binary_data_size"].GetUint64();
+    outputs.push_back(serving::Tensor::Owned(o["name"].GetString(), *serving::ParseDataType(o["datatype"].GetString()),
+                                             shape, response.body.substr(offset, size)));
+    offset += size;
+  }
+  if (offset != response.body.size()) return absl::InvalidArgumentError("binary sizes do not add up to the body");
+  return outputs;
+}
+
+std::string Instances(const std::vector<serving::Tensor>& inputs) {
+  rapidjson::StringBuffer buffer;
+  protocol::JsonWriter writer(buffer);
+  protocol::WritePredictions(inputs, writer);  // rows of the inputs are exactly V1 instances
+  return buffer.GetString();
+}
+
+absl::StatusOr<std::vector<serving::Tensor>> ParsePredictions(const std::string& body, const ModelFixture& fixture) {
+  rapidjson::Document doc;
+  doc.Parse(body.c_str());
+  if (doc.HasParseError() || !doc.HasMember("predictions")) return absl::InvalidArgumentError(body);
+  serving::ModelSignature outputs_as_inputs;
+  for (const serving::Tensor& t : fixture.outputs) outputs_as_inputs.inputs.push_back({t.name(), t.type(), t.shape()});
+  return protocol::DecodeInstances(doc["predictions"], outputs_as_inputs);
+}
+
+TEST_F(ServingEndToEndTest, EveryFixtureAnswersLikeItsFrameworkOverEveryRestProtocol) {
+  StartServer("serving_all_protocols");
+  for (const std::string& name : testing::AllFixtureNames()) {
+    SCOPED_TRACE(name);
+    const ModelFixture fixture = PushFixture(name);
+
+    // OIP v2, JSON tensors, with and without the version in the path; the id comes back.
+    for (const std::string& path : {absl::StrCat("/v2/models/", name, "/infer"),
+                                    absl::StrCat("/v2/models/", name, "/versions/1.0.0/infer")}) {
+      auto json = Post(path, absl::StrCat(R"({"id":"req-7","inputs":)", fixture.inputs_json, "}"));
+      ASSERT_EQ(json.status, 200) << json.body;
+      EXPECT_THAT(json.body, HasSubstr(R"("id":"req-7")"));
+      auto outputs = testing::ParseJsonOutputs(json.body);
+      ASSERT_TRUE(outputs.ok()) << outputs.status();
+      ExpectOutputsMatch(fixture, *outputs, "OIP v2 JSON");
+    }
+
+    // OIP v2, binary tensors both ways.
+    size_t json_length = 0;
+    std::string body = BinaryRequest(fixture, &json_length);
+    auto binary = Post(absl::StrCat("/v2/models/", name, "/infer"), body,
+                       {{"Content-Type", "application/octet-stream"},
+                        {"Inference-Header-Content-Length", std::to_string(json_length)}});
+    ASSERT_EQ(binary.status, 200) << binary.body;
+    auto binary_outputs = ParseBinaryResponse(binary);
+    ASSERT_TRUE(binary_outputs.ok()) << binary_outputs.status();
+    ExpectOutputsMatch(fixture, *binary_outputs, "OIP v2 binary");
+
+    // KServe V1 and /predict (row format).
+    const std::string instances = Instances(fixture.inputs);
+    auto v1 = Post(absl::StrCat("/v1/models/", name, ":predict"), absl::StrCat(R"({"instances":)", instances, "}"));
+    ASSERT_EQ(v1.status, 200) << v1.body;
+    auto v1_outputs = ParsePredictions(v1.body, fixture);
+    ASSERT_TRUE(v1_outputs.ok()) << v1_outputs.status();
+    ExpectOutputsMatch(fixture, *v1_outputs, "KServe V1");
+
+    auto predict = Post("/predict", absl::StrCat(R"({"model":")", name, R"(","instances":)", instances, "}"));
+    ASSERT_EQ(predict.status, 200) << predict.body;
+    EXPECT_THAT(predict.body, HasSubstr(R"("version":"1.0.0")"));
+    auto predict_outputs = ParsePredictions(predict.body, fixture);
+    ASSERT_TRUE(predict_outputs.ok()) << predict_outputs.status();
+    ExpectOutputsMatch(fixture, *predict_outputs, "/predict");
+
+    auto ready = client_->Get(absl::StrCat("/v2/models/", name, "/ready"));
+    EXPECT_EQ(ready->status, 200);
+    auto v1_status = client_->Get(absl::StrCat("/v1/models/", name));
+    EXPECT_THAT(v1_status->body, HasSubstr(R"("ready":true)"));
+  }
+
+  // Metrics: the end-to-end histogram under the name the alert rule uses, per model and version.
+  auto metrics = client_->Get("/metrics");
+  EXPECT_THAT(metrics->body, HasSubstr(R"(inference_duration_seconds_bucket{model="mlp-onnx",version="1.0.0",le="0.1"})"));
+  EXPECT_THAT(metrics->body, HasSubstr(R"(inference_requests_total{model="mlp-onnx",outcome="success",version="1.0.0"} 5)"));
+  EXPECT_THAT(metrics->body, HasSubstr(R"(inference_count_total{model="mlp-onnx",version="1.0.0"} 15)"));
+}
+
+TEST_F(ServingEndToEndTest, MetadataIndexAndUnload) {
+  StartServer("serving_metadata");
+  PushFixture("two-in-two-out-onnx");
+  auto metadata = client_->Get("/v2/models/two-in-two-out-onnx");
+  ASSERT_EQ(metadata->status, 200);
+  EXPECT_EQ(metadata->body,
+            R"({"name":"two-in-two-out-onnx","versions":["1.0.0"],"platform":"onnx_opencv",)"
+            R"("inputs":[{"name":"a","datatype":"FP32","shape":[-1,4]},{"name":"b","datatype":"FP32","shape":[-1,4]}],)"
+            R"("outputs":[{"name":"sum","datatype":"FP32","shape":[-1,4]},{"name":"product","datatype":"FP32","shape":[-1,4]}]})");
+  EXPECT_EQ(client_->Get("/v2/models/two-in-two-out-onnx/versions/1.0.0")->status, 200);
+  auto server = client_->Get("/v2");
+  EXPECT_THAT(server->body, HasSubstr(R"("extensions":["binary_tensor_data","model_repository")"));
+  auto index = Post("/v2/repository/index", "");
+  EXPECT_EQ(index.body, R"([{"name":"two-in-two-out-onnx","version":"1.0.0","state":"READY"}])");
+
+  ASSERT_EQ(Post("/v2/repository/models/two-in-two-out-onnx/unload", "").status, 200);
+  EXPECT_EQ(client_->Get("/v2/models/two-in-two-out-onnx/ready")->status, 404);
+  EXPECT_EQ(Post("/v2/repository/models/two-in-two-out-onnx/unload", "").status, 404);
+  // Reload with an explicit policy.
+  auto reload = Post("/v2/repository/models/two-in-two-out-onnx/load",
+                     R"({"parameters":{"version_policy":{"specific":{"versions":["1.0.0"]}}}})");
+  EXPECT_EQ(reload.status, 200) << reload.body;
+  auto bad_policy = Post("/v2/repository/models/two-in-two-out-onnx/load", R"({"parameters":{"version_policy":{"newest":{}}}})");
+  EXPECT_EQ(bad_policy.status, 400);
+  EXPECT_THAT(bad_policy.body, HasSubstr("version_policy must be"));
+  EXPECT_EQ(Post("/v2/repository/models/no-such-model/load", "").status, 404);
+}
+
+TEST_F(ServingEndToEndTest, BadRequestsGetClearErrors) {
+  StartServer("serving_bad_requests");
+  PushFixture("mlp-onnx");
+  const std::string infer = "/v2/models/mlp-onnx/infer";
+  auto expect_error = [&](const std::string& body, int status, const std::string& message,
+                          const http::HeaderList& headers = kJson, const std::string& target = "") {
+    auto response = Post(target.empty() ? infer : target, body, headers);
+    EXPECT_EQ(response.status, status) << body << " -> " << response.body;
+    EXPECT_THAT(response.body, HasSubstr(message)) << body;
+  };
+  std::string zeros = "0";
+  for (int i = 1; i < 784; ++i) zeros += ",0";
+  expect_error(R"({"inputs":[{"name":"input__0","datatype":"FP32","shape":[1,783],"data":[0]}]})", 400, "has 1 data elements");
+  expect_error(absl::StrCat(R"({"inputs":[{"name":"input__0","datatype":"FP32","shape":[1,784],"data":[)", zeros, "]}]}"),
+               200, "output__0");
+  expect_error(absl::StrCat(R"({"inputs":[{"name":"input__0","datatype":"FP64","shape":[1,784],"data":[)", zeros, "]}]}"),
+               400, "datatype FP64 but the model expects FP32");
+  expect_error(R"({"inputs":[{"name":"input__0","datatype":"FP32","shape":[2,2],"data":[1,2,3,4]}]})", 400,
+               "expects [-1,784]");
+  expect_error(R"({"inputs":[{"name":"pixels","datatype":"FP32","shape":[1],"data":[1]}]})", 400, "unknown input 'pixels'");
+  expect_error(R"({"inputs":[{"name":"input__0","datatype":"FP32","shape":[1,784],"data":["x"]}]})", 400, "not a number");
+  expect_error(absl::StrCat(R"({"inputs":[{"name":"input__0","datatype":"FP32","shape":[1,784],"data":[)", zeros,
+                            R"(]}],"outputs":[{"name":"probabilities"}]})"),
+               400, "unknown output 'probabilities'");
+  expect_error("{not json", 400, "not valid JSON");
+  const std::string binary_header =
+      R"({"inputs":[{"name":"input__0","datatype":"FP32","shape":[1,784],"parameters":{"binary_data_size":3136}}]})";
+  expect_error(binary_header + std::string(100, '\0'), 400, "binary_data_size 3136 runs past the end",
+               {{"Inference-Header-Content-Length", std::to_string(binary_header.size())}});
+  expect_error(R"({"inputs":[]})", 400, "Inference-Header-Content-Length is 5000",
+               {{"Inference-Header-Content-Length", "5000"}});
+  const std::string one_input = R"({"inputs":[{"name":"input__0","datatype":"FP32","shape":[1],"data":[1]}]})";
+  expect_error(one_input, 404, "model 'nope' is not loaded", kJson, "/v2/models/nope/infer");
+  expect_error(one_input, 404, "version 9.9.9 is not loaded", kJson, "/v2/models/mlp-onnx/versions/9.9.9/infer");
+  expect_error(R"({"instances":[[1,2]]})", 400, "expects [-1,784]", kJson, "/v1/models/mlp-onnx:predict");
+  expect_error(R"({"instances":[[1,2]]})", 404, "", kJson, "/v1/models/mlp-onnx:explain");
+  expect_error(R"({"instances":[[1,2]]})", 400, "name the model", kJson, "/predict");
+  expect_error(R"({"model":"mlp-onnx"})", 400, "'instances'", kJson, "/predict");
+  // A body over the configured limit is refused before it is read.
+  expect_error(std::string(65 << 20, ' '), 413, "");
+  // The server is still fine.
+  EXPECT_EQ(client_->Get("/v2/models/mlp-onnx/ready")->status, 200);
+}
+
+TEST_F(ServingEndToEndTest, CorruptModelFilesFailAloneWithAClearError) {
+  StartServer("serving_corrupt_models");
+  PushFixture("classifier-xgboost-json");
+  const std::string garbage_path = dir_ + "/garbage.bin";
+  {
+    std::ofstream out(garbage_path, std::ios::binary);
+    for (int i = 0; i < 4096; ++i) out.put(static_cast<char>((i * 7919) & 0xff));
+  }
+  for (const auto& [framework, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"onnx", "ONNX"}, {"torchscript", "TorchScript"}, {"xgboost", "XGBoost"}}) {
+    testing::ModelFixture corrupt{.name = "corrupt-" + framework, .framework = framework,
+                                  .artifact_path = garbage_path, .metadata_json = "{}"};
+    if (framework == "torchscript") {
+      corrupt.metadata_json =
+          R"({"inputs":[{"name":"x","datatype":"FP32","shape":[-1]}],"outputs":[{"name":"y","datatype":"FP32","shape":[-1]}]})";
+    }
+    absl::Status pushed = testing::PushAndLoad(*client_, corrupt, corrupt.name);
+    EXPECT_THAT(std::string(pushed.message()), HasSubstr("load: 400")) << framework;
+    EXPECT_THAT(std::string(pushed.message()), HasSubstr(expected)) << framework;
+    auto index = Post("/v2/repository/index", "");
+    EXPECT_THAT(index.body, HasSubstr(absl::StrCat(R"({"name":"corrupt-)", framework, R"(","version":"1.0.0","state":"UNAVAILABLE","reason":")")));
+    auto ready = client_->Get(absl::StrCat("/v2/models/corrupt-", framework, "/ready"));
+    EXPECT_EQ(ready->status, 503);
+  }
+  // The good model still answers.
+  auto fixture = testing::LoadFixture("classifier-xgboost-json");
+  auto ok = Post("/v2/models/classifier-xgboost-json/infer", absl::StrCat(R"({"inputs":)", fixture->inputs_json, "}"));
+  EXPECT_EQ(ok.status, 200) << ok.body;
+}
+
+TEST_F(ServingEndToEndTest, StartupModelsLoadBeforeTheServerIsReady) {
+  dir_ = testing::FreshTestDir("serving_startup_models");
+  {
+    server_ = std::make_unique<TestServer>(dir_, dir_ + "/data");
+    ASSERT_NE(server_->WaitUntilStarted(), 0);
+    client_ = *http::HttpClient::Create(server_->url());
+    PushFixture("mlp-torchscript");
+    server_.reset();
+  }
+  server_ = std::make_unique<TestServer>(dir_, dir_ + "/data", std::vector<std::string>{"--load-models", "mlp-torchscript"});
+  ASSERT_NE(server_->WaitUntilStarted(), 0);
+  client_ = *http::HttpClient::Create(server_->url());
+  for (int i = 0; i < 200 && client_->Get("/health/ready")->status != 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(client_->Get("/v2/models/mlp-torchscript/ready")->status, 200);
+}
+
+}  // namespace
+}  // namespace meridian
