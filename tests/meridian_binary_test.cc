@@ -144,7 +144,7 @@ TEST(MeridianBinaryTest, PortInUseExitsWith2AndSaysSo) {
       ctx, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
   const std::string port = std::to_string(taken.local_endpoint().port());
   const std::string dir = FreshDir("port-in-use");
-  auto r = RunMeridian({"serve", "--port", port, "--data-dir", dir + "/data"});
+  auto r = RunMeridian({"serve", "--port", port, "--grpc-port", "0", "--data-dir", dir + "/data"});
   EXPECT_EQ(r.exit_status, 2);
   EXPECT_THAT(r.err, AllOf(HasSubstr("127.0.0.1:" + port), HasSubstr("in use")));
 }
@@ -209,7 +209,7 @@ TEST(MeridianBinaryTest, SecondServerOnTheSameDataDirIsRefused) {
   const std::string dir = FreshDir("data-dir-lock");
   Server first(dir);
   ASSERT_NE(first.WaitUntilStarted(), 0);
-  auto second = RunMeridian({"serve", "--port", "0", "--data-dir", dir + "/data"});
+  auto second = RunMeridian({"serve", "--port", "0", "--grpc-port", "0", "--data-dir", dir + "/data"});
   EXPECT_EQ(second.exit_status, 2);
   EXPECT_THAT(second.err, HasSubstr("in use by another meridian process"));
   first.child().Signal(SIGTERM);

@@ -17,7 +17,7 @@ std::string FreshTestDir(const std::string& name) {
 
 TestServer::TestServer(const std::string& work_dir, const std::string& data_dir, std::vector<std::string> extra,
                        std::map<std::string, std::string> env) {
-  std::vector<std::string> args = {MeridianBinary(), "serve", "--port", "0", "--log-format", "json",
+  std::vector<std::string> args = {MeridianBinary(), "serve", "--port", "0", "--grpc-port", "0", "--log-format", "json",
                                    "--data-dir", data_dir};
   args.insert(args.end(), extra.begin(), extra.end());
   child_ = std::make_unique<ChildProcess>(args, env, work_dir);
@@ -31,6 +31,7 @@ uint16_t TestServer::WaitUntilStarted() {
       if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("msg") &&
           std::string(doc["msg"].GetString()) == "meridian started") {
         port_ = static_cast<uint16_t>(doc["port"].GetInt());
+        grpc_port_ = static_cast<uint16_t>(doc["grpc_port"].GetInt());
         return port_;
       }
     }

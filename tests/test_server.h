@@ -15,7 +15,7 @@ std::string FreshTestDir(const std::string& name);
 
 class TestServer {
  public:
-  // Runs `meridian serve --port 0 --log-format json --data-dir DATA_DIR EXTRA...` in `work_dir`.
+  // Runs `meridian serve --port 0 --grpc-port 0 --log-format json --data-dir DATA_DIR EXTRA...` in `work_dir`.
   TestServer(const std::string& work_dir, const std::string& data_dir, std::vector<std::string> extra = {},
              std::map<std::string, std::string> env = {});
 
@@ -23,11 +23,13 @@ class TestServer {
   // or did not start within 10 s.
   uint16_t WaitUntilStarted();
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string grpc_target() const { return "127.0.0.1:" + std::to_string(grpc_port_); }
   ChildProcess& child() { return *child_; }
 
  private:
   std::unique_ptr<ChildProcess> child_;
   uint16_t port_ = 0;
+  uint16_t grpc_port_ = 0;
 };
 
 }  // namespace meridian::testing

@@ -16,6 +16,7 @@
 #include "prometheus/registry.h"
 #include "registry/registry.h"
 #include "registry/registry_routes.h"
+#include "protocol/grpc_server.h"
 #include "protocol/serving_routes.h"
 #include "server/backends.h"
 #include "server/child_process_model_validator.h"
@@ -81,6 +82,7 @@ class Platform::Parts {
   std::unique_ptr<HttpMetricsObserver> http_metrics_observer;
   http::AccessLog access_log;
   std::unique_ptr<http::HttpServer> http_server;
+  std::unique_ptr<protocol::GrpcServer> grpc_server;
   bool shut_down = false;
 
   absl::Status Start() {
@@ -155,6 +157,12 @@ class Platform::Parts {
     std::vector<http::RequestObserver*> observers = {http_metrics_observer.get()};
     if (config.http.access_log) observers.push_back(&access_log);
     ASSIGN_OR_RETURN(http_server, http::HttpServer::Start(options, router, observers));
+    ASSIGN_OR_RETURN(grpc_server, protocol::GrpcServer::Start({.host = config.http.host,
+                                                               .port = config.grpc.port,
+                                                               .service = inference.get(),
+                                                               .server_version = std::string(GetBuildInfo().version),
+                                                               .ready = [this] { return health.Ready(); },
+                                                               .max_message_bytes = config.serving.max_request_bytes}));
 
     const BuildInfo& build = GetBuildInfo();
     log::Info("meridian started", {{"version", build.version},
@@ -162,6 +170,7 @@ class Platform::Parts {
                                    {"http", absl::StrCat(options.tls ? "https://" : "http://",
                                                          config.http.host, ":", http_server->port())},
                                    {"port", http_server->port()},
+                                   {"grpc_port", grpc_server->port()},
                                    {"io_threads", options.io_threads},
                                    {"metadata", config.store.postgres_url.empty() ? "sqlite" : "postgresql"},
                                    {"data_dir", config.data_dir}});
@@ -204,6 +213,7 @@ class Platform::Parts {
     log::Info("shutting down", {{"drain_timeout", absl::FormatDuration(config.drain_timeout)},
                                 {"in_flight", http_server->in_flight()}});
     const bool drained = http_server->Shutdown(config.drain_timeout);
+    if (grpc_server) grpc_server->Shutdown(config.drain_timeout);
     if (drained) {
       log::Info("shutdown complete");
     } else {

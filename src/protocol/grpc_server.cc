@@ -1,0 +1,141 @@
+#include "protocol/grpc_server.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "api/grpc_predict_v2.grpc.pb.h"
+#include "common/status_codes.h"
+#include "protocol/grpc_tensor_codec.h"
+#include "protocol/serving_routes.h"
+
+namespace meridian::protocol {
+namespace {
+
+grpc::Status ToGrpc(const absl::Status& status) {
+  return grpc::Status(static_cast<grpc::StatusCode>(ToGrpcCode(status)), std::string(status.message()));
+}
+
+class InferenceGrpcService final : public inference::GRPCInferenceService::CallbackService {
+ public:
+  explicit InferenceGrpcService(const GrpcServerOptions& options) : options_(options) {}
+
+  grpc::ServerUnaryReactor* ServerLive(grpc::CallbackServerContext* context, const inference::ServerLiveRequest*,
+                                       inference::ServerLiveResponse* response) override {
+    response->set_live(true);
+    return Done(context, grpc::Status::OK);
+  }
+
+  grpc::ServerUnaryReactor* ServerReady(grpc::CallbackServerContext* context, const inference::ServerReadyRequest*,
+                                        inference::ServerReadyResponse* response) override {
+    response->set_ready(!options_.ready || options_.ready());
+    return Done(context, grpc::Status::OK);
+  }
+
+  grpc::ServerUnaryReactor* ModelReady(grpc::CallbackServerContext* context, const inference::ModelReadyRequest* request,
+                                       inference::ModelReadyResponse* response) override {
+    auto served = options_.service->repository().Find(request->name(), request->version());
+    if (!served.ok() && served.status().code() != absl::StatusCode::kUnavailable) {
+      return Done(context, ToGrpc(served.status()));
+    }
+    response->set_ready(served.ok());
+    return Done(context, grpc::Status::OK);
+  }
+
+  grpc::ServerUnaryReactor* ServerMetadata(grpc::CallbackServerContext* context,
+                                           const inference::ServerMetadataRequest*,
+                                           inference::ServerMetadataResponse* response) override {
+    response->set_name("meridian");
+    response->set_version(options_.server_version);
+    for (const char* extension : {"binary_tensor_data", "model_repository", "parameters", "kserve_v1"}) {
+      response->add_extensions(extension);
+    }
+    return Done(context, grpc::Status::OK);
+  }
+
+  grpc::ServerUnaryReactor* ModelMetadata(grpc::CallbackServerContext* context,
+                                          const inference::ModelMetadataRequest* request,
+                                          inference::ModelMetadataResponse* response) override {
+    serving::ModelRepository& repository = options_.service->repository();
+    auto served = repository.Find(request->name(), request->version());
+    if (!served.ok()) return Done(context, ToGrpc(served.status()));
+    response->set_name(request->name());
+    for (const serving::ModelVersionStatus& status : repository.Status(request->name())) {
+      if (status.state == serving::ModelState::kReady) response->add_versions(status.version);
+    }
+    response->set_platform(PlatformName((*served)->framework()));
+    auto fill = [](const serving::TensorSpec& spec, inference::ModelMetadataResponse::TensorMetadata* out) {
+      out->set_name(spec.name);
+      out->set_datatype(std::string(serving::DataTypeName(spec.type)));
+      for (int64_t dim : spec.shape) out->add_shape(dim);
+    };
+    for (const auto& spec : (*served)->signature().inputs) fill(spec, response->add_inputs());
+    for (const auto& spec : (*served)->signature().outputs) fill(spec, response->add_outputs());
+    return Done(context, grpc::Status::OK);
+  }
+
+  grpc::ServerUnaryReactor* ModelInfer(grpc::CallbackServerContext* context, const inference::ModelInferRequest* request,
+                                       inference::ModelInferResponse* response) override {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    absl::StatusOr<serving::InferenceRequest> decoded = DecodeGrpcInferRequest(*request);
+    if (!decoded.ok()) {
+      reactor->Finish(ToGrpc(decoded.status()));
+      return reactor;
+    }
+    // `request` and `response` stay valid until Finish, which the callback calls last.
+    options_.service->Infer(std::move(*decoded), [reactor, response](absl::StatusOr<serving::InferenceResponse> result) {
+      if (!result.ok()) {
+        reactor->Finish(ToGrpc(result.status()));
+        return;
+      }
+      EncodeGrpcInferResponse(*result, response);
+      reactor->Finish(grpc::Status::OK);
+    });
+    return reactor;
+  }
+
+ private:
+  static grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, const grpc::Status& status) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(status);
+    return reactor;
+  }
+
+  GrpcServerOptions options_;
+};
+
+}  // namespace
+
+struct GrpcServer::Impl {
+  std::unique_ptr<InferenceGrpcService> service;
+  std::unique_ptr<grpc::Server> server;
+};
+
+absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->service = std::make_unique<InferenceGrpcService>(options);
+  grpc::ServerBuilder builder;
+  int bound_port = 0;
+  builder.AddListeningPort(absl::StrCat(options.host, ":", options.port), grpc::InsecureServerCredentials(),
+                           &bound_port);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(std::min<uint64_t>(options.max_message_bytes, INT32_MAX)));
+  builder.SetMaxSendMessageSize(INT32_MAX);
+  builder.RegisterService(impl->service.get());
+  impl->server = builder.BuildAndStart();
+  if (!impl->server || bound_port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", options.host, ":", options.port));
+  }
+  return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl), static_cast<uint16_t>(bound_port)));
+}
+
+GrpcServer::GrpcServer(std::unique_ptr<Impl> impl, uint16_t port) : impl_(std::move(impl)), port_(port) {}
+
+GrpcServer::~GrpcServer() { Shutdown(absl::Seconds(5)); }
+
+void GrpcServer::Shutdown(absl::Duration deadline) {
+  if (!impl_->server) return;
+  impl_->server->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(deadline));
+  impl_->server->Wait();
+  impl_->server.reset();
+}
+
+}  // namespace meridian::protocol

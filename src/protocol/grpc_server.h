@@ -1,0 +1,41 @@
+#pragma once
+
+// The OIP v2 gRPC endpoint (inference.GRPCInferenceService) on its own port, onto the same
+// InferenceService as REST. Uses gRPC's callback API: ModelInfer finishes from the instance
+// thread that executed it, so no gRPC thread waits on a model.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "serving/inference_service.h"
+
+namespace meridian::protocol {
+
+struct GrpcServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;  // 0 picks a free one
+  serving::InferenceService* service = nullptr;  // not owned
+  std::string server_version;
+  std::function<bool()> ready;  // server readiness (ServerReady)
+  uint64_t max_message_bytes = 64ull << 20;
+};
+
+class GrpcServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(const GrpcServerOptions& options);
+  ~GrpcServer();
+  uint16_t port() const { return port_; }
+  // Stops taking calls and waits up to `deadline` for those in flight.
+  void Shutdown(absl::Duration deadline);
+
+ private:
+  struct Impl;
+  explicit GrpcServer(std::unique_ptr<Impl> impl, uint16_t port);
+  std::unique_ptr<Impl> impl_;
+  uint16_t port_;
+};
+
+}  // namespace meridian::protocol

@@ -1,0 +1,179 @@
+// End-to-end over gRPC: a client generated from api/grpc_predict_v2.proto talks to the real
+// server; every fixture answers what its framework computed, with raw and typed contents.
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "api/grpc_predict_v2.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "http/http_client.h"
+#include "tests/serving_fixtures.h"
+#include "tests/test_server.h"
+
+namespace meridian {
+namespace {
+
+using ::testing::HasSubstr;
+
+class GrpcEndToEndTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string dir = testing::FreshTestDir(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    server_ = std::make_unique<testing::TestServer>(dir, dir + "/data");
+    ASSERT_NE(server_->WaitUntilStarted(), 0) << server_->child().Stderr();
+    client_ = *http::HttpClient::Create(server_->url());
+    stub_ = inference::GRPCInferenceService::NewStub(
+        grpc::CreateChannel(server_->grpc_target(), grpc::InsecureChannelCredentials()));
+  }
+
+  testing::ModelFixture Push(const std::string& name) {
+    auto fixture = testing::LoadFixture(name);
+    EXPECT_TRUE(fixture.ok()) << fixture.status();
+    absl::Status pushed = testing::PushAndLoad(*client_, *fixture, name);
+    EXPECT_TRUE(pushed.ok()) << pushed;
+    return *fixture;
+  }
+
+  inference::ModelInferRequest RawRequest(const testing::ModelFixture& fixture) {
+    inference::ModelInferRequest request;
+    request.set_model_name(fixture.name);
+    request.set_id("grpc-1");
+    for (const serving::Tensor& t : fixture.inputs) {
+      auto* input = request.add_inputs();
+      input->set_name(t.name());
+      input->set_datatype(std::string(serving::DataTypeName(t.type())));
+      for (int64_t dim : t.shape()) input->add_shape(dim);
+      request.add_raw_input_contents(std::string(t.bytes()));
+    }
+    return request;
+  }
+
+  std::unique_ptr<testing::TestServer> server_;
+  std::unique_ptr<http::HttpClient> client_;
+  std::unique_ptr<inference::GRPCInferenceService::Stub> stub_;
+};
+
+std::vector<serving::Tensor> Outputs(const inference::ModelInferResponse& response) {
+  std::vector<serving::Tensor> outputs;
+  for (int i = 0; i < response.outputs_size(); ++i) {
+    const auto& o = response.outputs(i);
+    outputs.push_back(serving::Tensor::Owned(o.name(), *serving::ParseDataType(o.datatype()),
+                                             serving::Shape(o.shape().begin(), o.shape().end()),
+                                             response.raw_output_contents(i)));
+  }
+  return outputs;
+}
+
+void ExpectMatches(const testing::ModelFixture& fixture, const inference::ModelInferResponse& response) {
+  std::vector<serving::Tensor> outputs = Outputs(response);
+  ASSERT_EQ(outputs.size(), fixture.outputs.size());
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    EXPECT_EQ(testing::CompareTensors(fixture.outputs[i], outputs[i]), "") << fixture.name;
+  }
+}
+
+TEST_F(GrpcEndToEndTest, EveryFixtureAnswersLikeItsFramework) {
+  for (const std::string& name : testing::AllFixtureNames()) {
+    SCOPED_TRACE(name);
+    const testing::ModelFixture fixture = Push(name);
+    grpc::ClientContext context;
+    inference::ModelInferResponse response;
+    grpc::Status status = stub_->ModelInfer(&context, RawRequest(fixture), &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(response.model_name(), name);
+    EXPECT_EQ(response.model_version(), "1.0.0");
+    EXPECT_EQ(response.id(), "grpc-1");
+    ExpectMatches(fixture, response);
+
+    // The same with typed contents (all fixtures take FP32).
+    inference::ModelInferRequest typed = RawRequest(fixture);
+    typed.clear_raw_input_contents();
+    for (int i = 0; i < typed.inputs_size(); ++i) {
+      const serving::Tensor& t = fixture.inputs[i];
+      ASSERT_EQ(t.type(), serving::DataType::kFp32);
+      for (size_t e = 0; e < t.byte_size() / 4; ++e) {
+        typed.mutable_inputs(i)->mutable_contents()->add_fp32_contents(t.At<float>(static_cast<int64_t>(e)));
+      }
+    }
+    grpc::ClientContext typed_context;
+    inference::ModelInferResponse typed_response;
+    ASSERT_TRUE(stub_->ModelInfer(&typed_context, typed, &typed_response).ok());
+    ExpectMatches(fixture, typed_response);
+  }
+}
+
+TEST_F(GrpcEndToEndTest, HealthMetadataAndErrors) {
+  const testing::ModelFixture fixture = Push("mlp-onnx");
+  {
+    grpc::ClientContext context;
+    inference::ServerLiveResponse live;
+    ASSERT_TRUE(stub_->ServerLive(&context, {}, &live).ok());
+    EXPECT_TRUE(live.live());
+  }
+  {
+    grpc::ClientContext context;
+    inference::ServerReadyResponse ready;
+    ASSERT_TRUE(stub_->ServerReady(&context, {}, &ready).ok());
+    EXPECT_TRUE(ready.ready());
+  }
+  {
+    grpc::ClientContext context;
+    inference::ServerMetadataResponse metadata;
+    ASSERT_TRUE(stub_->ServerMetadata(&context, {}, &metadata).ok());
+    EXPECT_EQ(metadata.name(), "meridian");
+    EXPECT_THAT(std::vector<std::string>(metadata.extensions().begin(), metadata.extensions().end()),
+                ::testing::Contains("binary_tensor_data"));
+  }
+  {
+    grpc::ClientContext context;
+    inference::ModelReadyRequest request;
+    request.set_name("mlp-onnx");
+    request.set_version("1.0.0");
+    inference::ModelReadyResponse ready;
+    ASSERT_TRUE(stub_->ModelReady(&context, request, &ready).ok());
+    EXPECT_TRUE(ready.ready());
+  }
+  {
+    grpc::ClientContext context;
+    inference::ModelMetadataRequest request;
+    request.set_name("mlp-onnx");
+    inference::ModelMetadataResponse metadata;
+    ASSERT_TRUE(stub_->ModelMetadata(&context, request, &metadata).ok());
+    EXPECT_EQ(metadata.platform(), "onnx_opencv");
+    ASSERT_EQ(metadata.inputs_size(), 1);
+    EXPECT_EQ(metadata.inputs(0).name(), "input__0");
+    EXPECT_THAT(std::vector<int64_t>(metadata.inputs(0).shape().begin(), metadata.inputs(0).shape().end()),
+                ::testing::ElementsAre(-1, 784));
+  }
+  {
+    grpc::ClientContext context;
+    inference::ModelInferRequest request = RawRequest(fixture);
+    request.set_model_name("nope");
+    inference::ModelInferResponse response;
+    grpc::Status status = stub_->ModelInfer(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+    EXPECT_THAT(status.error_message(), HasSubstr("model 'nope'"));
+  }
+  {
+    grpc::ClientContext context;
+    inference::ModelInferRequest request = RawRequest(fixture);
+    request.mutable_inputs(0)->set_shape(1, 783);
+    inference::ModelInferResponse response;
+    grpc::Status status = stub_->ModelInfer(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  {
+    grpc::ClientContext context;
+    inference::ModelInferRequest request = RawRequest(fixture);
+    request.mutable_inputs(0)->set_datatype("FP64");
+    request.set_raw_input_contents(0, std::string(3 * 784 * 8, '\0'));
+    inference::ModelInferResponse response;
+    grpc::Status status = stub_->ModelInfer(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("expects FP32"));
+  }
+}
+
+}  // namespace
+}  // namespace meridian
