@@ -157,14 +157,20 @@ class OnnxModel final : public serving::LoadedModel {
   ModelSignature signature_;
 };
 
-// OpenCV's import error, shortened to the line that names the problem (usually the operator).
-std::string ImportError(const cv::Exception& error, const std::vector<std::string>& operators) {
-  std::string message = error.err;
-  for (const std::string& op : operators) {
-    if (message.find("\"" + op + "\"") != std::string::npos || message.find("type=" + op) != std::string::npos ||
-        message.find(op + "]") != std::string::npos) {
-      return absl::StrCat("operator ", op, " is not supported by the ONNX backend (OpenCV DNN ", CV_VERSION,
-                          "): ", message);
+// OpenCV's import error, leading with the operator it names ("> Node [Trilu@ai.onnx]: ...").
+std::string ImportError(const cv::Exception& error) {
+  const std::string message = error.err;
+  const size_t node = message.find("Node [");
+  if (node != std::string::npos) {
+    const size_t begin = node + 6;
+    const size_t end = message.find_first_of("@]", begin);
+    if (end != std::string::npos) {
+      const std::string op = message.substr(begin, end - begin);
+      const bool unsupported = message.find("No layer") != std::string::npos ||
+                               message.find("not supported") != std::string::npos ||
+                               message.find("Can't create layer") != std::string::npos;
+      return absl::StrCat("operator ", op, unsupported ? " is not supported" : " cannot be imported",
+                          " by the ONNX backend (OpenCV DNN ", CV_VERSION, "): ", message);
     }
   }
   return absl::StrCat("OpenCV DNN ", CV_VERSION, " cannot import this ONNX model: ", message);
@@ -194,7 +200,7 @@ class OnnxBackend final : public serving::Backend {
       net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
       return std::unique_ptr<serving::LoadedModel>(std::make_unique<OnnxModel>(std::move(net), std::move(info->signature)));
     } catch (const cv::Exception& error) {
-      return absl::InvalidArgumentError(ImportError(error, info->operators));
+      return absl::InvalidArgumentError(ImportError(error));
     }
   }
 };
