@@ -1,5 +1,6 @@
 # The two commands of the README, and a few more for development.
-#   make run    install what is missing, build, start `meridian serve` (ARGS="--port 9000" to add flags)
+#   make run    install what is missing, build, start `meridian serve` with a demo model
+#               (scripts/run-platform; ARGS="--port 9000" to add flags)
 #   make test   install what is missing, build, run every test (optimised and sanitizer builds)
 
 .PHONY: setup build run test bench clean
@@ -13,7 +14,7 @@ build: setup
 	cmake --build --preset release
 
 run: build
-	./build/release/src/meridian serve $(ARGS)
+	scripts/run-platform $(ARGS)
 
 test: setup
 	scripts/run-tests

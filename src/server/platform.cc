@@ -183,7 +183,10 @@ class Platform::Parts {
     health.AddComponent("models", "loading the startup models");
     control_pool->TrySubmit([this] {
       for (const std::string& model : config.serving.load_models) {
-        if (absl::Status loaded = models->Load(model, {}); !loaded.ok()) {
+        absl::Status loaded = models->Load(model, {});
+        if (absl::IsNotFound(loaded)) {
+          log::Warn("startup model is not in the registry (yet)", {{"model", model}, {"error", loaded.message()}});
+        } else if (!loaded.ok()) {
           log::Error("startup model failed to load", {{"model", model}, {"error", loaded.message()}});
         }
       }

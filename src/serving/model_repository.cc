@@ -24,7 +24,6 @@ absl::string_view ModelStateName(ModelState state) {
   switch (state) {
     case ModelState::kLoading: return "LOADING";
     case ModelState::kReady: return "READY";
-    case ModelState::kUnloading: return "UNLOADING";
     case ModelState::kUnavailable: return "UNAVAILABLE";
   }
   return "UNKNOWN";

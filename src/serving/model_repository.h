@@ -23,7 +23,7 @@
 
 namespace meridian::serving {
 
-enum class ModelState { kLoading, kReady, kUnloading, kUnavailable };
+enum class ModelState { kLoading, kReady, kUnavailable };
 absl::string_view ModelStateName(ModelState state);  // "LOADING", "READY", ... as Triton spells them
 
 // A loaded, ready version and the threads that execute it.
