@@ -268,6 +268,12 @@ TEST_F(ServingEndToEndTest, CorruptModelFilesFailAloneWithAClearError) {
     EXPECT_THAT(index.body, HasSubstr(absl::StrCat(R"({"name":"corrupt-)", framework, R"(","version":"1.0.0","state":"UNAVAILABLE","reason":")")));
     auto ready = client_->Get(absl::StrCat("/v2/models/corrupt-", framework, "/ready"));
     EXPECT_EQ(ready->status, 503);
+    // Inference on a version that is not ready: 503 with the reason and when to retry.
+    auto infer = Post(absl::StrCat("/v2/models/corrupt-", framework, "/versions/1.0.0/infer"),
+                      R"({"inputs":[{"name":"x","datatype":"FP32","shape":[1],"data":[1]}]})");
+    EXPECT_EQ(infer.status, 503) << infer.body;
+    EXPECT_THAT(infer.body, HasSubstr("UNAVAILABLE"));
+    EXPECT_TRUE(infer.Header("Retry-After").has_value());
   }
   // The good model still answers.
   auto fixture = testing::LoadFixture("classifier-xgboost-json");

@@ -96,7 +96,11 @@ absl::Status ChildProcessModelValidator::Validate(const serving::ModelArtifact& 
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  // The check writes its verdict last; a framework may have logged before it.
   absl::string_view reason = absl::StripAsciiWhitespace(errors);
+  if (const size_t newline = reason.rfind('\n'); newline != absl::string_view::npos) {
+    reason = reason.substr(newline + 1);
+  }
   if (timed_out) {
     return absl::InvalidArgumentError(absl::StrCat("opening the model file took longer than ",
                                                    absl::FormatDuration(options_.timeout), "; gave up"));

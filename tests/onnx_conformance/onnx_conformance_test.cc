@@ -60,5 +60,12 @@ TEST(OnnxConformanceTest, PassCountDoesNotGoDown) {
   EXPECT_GE(counts["passed"], kMinimumPassed);
 }
 
+TEST(OnnxConformanceTest, LoadErrorsNameTheUnsupportedOperator) {
+  CaseOutcome outcome = RunOnnxConformanceCase(std::string(kOnnxTestDataRoot) + "/node/test_tril");
+  EXPECT_EQ(outcome.result, CaseResult::kUnsupported);
+  EXPECT_NE(outcome.detail.find("operator Trilu is not supported by the ONNX backend"), std::string::npos)
+      << outcome.detail;
+}
+
 }  // namespace
 }  // namespace meridian::testing

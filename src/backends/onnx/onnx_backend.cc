@@ -178,7 +178,8 @@ std::string ImportError(const cv::Exception& error) {
 
 class OnnxBackend final : public serving::Backend {
  public:
-  OnnxBackend() { cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR); }
+  // OpenCV logs import failures itself; the exception carries the same text into our error.
+  OnnxBackend() { cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT); }
   std::string name() const override { return "onnx"; }
   std::string framework_version() const override { return absl::StrCat("opencv-dnn ", CV_VERSION); }
 
