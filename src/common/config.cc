@@ -153,6 +153,18 @@ std::vector<ConfigOption> BuildOptions() {
                  c.serving.max_queue_per_version = static_cast<uint64_t>(n);
                  return absl::OkStatus();
                }});
+  o.push_back({"serving.maxBatchSize", "max-batch-size", "N", "1",
+               "rows per execution when batching requests of models with a dynamic batch dimension (1: off)",
+               [](absl::string_view v, Config& c) {
+                 ASSIGN_OR_RETURN(c.serving.max_batch_size, ParseIntInRange(v, 1, 4096));
+                 return absl::OkStatus();
+               }});
+  o.push_back({"serving.maxQueueDelay", "max-queue-delay", "DURATION", "0s",
+               "how long a request may wait for others to fill its batch",
+               [](absl::string_view v, Config& c) {
+                 ASSIGN_OR_RETURN(c.serving.max_queue_delay, ParseNonNegativeDuration(v));
+                 return absl::OkStatus();
+               }});
   o.push_back({"serving.maxRequestBytes", "max-request-bytes", "BYTES", "64MiB",
                "largest inference request body (413 above it)",
                [](absl::string_view v, Config& c) { return SetBytes(v, c.serving.max_request_bytes, 1024); }});

@@ -44,6 +44,8 @@ struct ServingConfig {
   int instances_per_version = 1;
   int intra_op_threads = 1;
   uint64_t max_queue_per_version = 0;
+  int64_t max_batch_size = 1;            // 1: no batching unless a version's metadata asks
+  absl::Duration max_queue_delay;
   uint64_t max_request_bytes = 0;
   bool isolate_model_checks = true;  // check model files in a child process before loading
 };

@@ -37,7 +37,15 @@ InferenceMetrics::InferenceMetrics(prometheus::Registry& registry)
       executions_(prometheus::BuildCounter()
                       .Name("inference_exec_count_total")
                       .Help("Backend executions (a batch counts once).")
-                      .Register(registry)) {}
+                      .Register(registry)),
+      batch_sizes_(prometheus::BuildHistogram()
+                       .Name("inference_batch_size")
+                       .Help("Rows per backend execution.")
+                       .Register(registry)),
+      queue_depths_(prometheus::BuildGauge()
+                        .Name("inference_queue_depth")
+                        .Help("Inference requests waiting for an instance.")
+                        .Register(registry)) {}
 
 InferenceMetrics::Series& InferenceMetrics::SeriesFor(absl::string_view model, absl::string_view version) {
   const std::string key = absl::StrCat(model, "\n", version);
@@ -54,6 +62,8 @@ InferenceMetrics::Series& InferenceMetrics::SeriesFor(absl::string_view model, a
       .compute = &compute_.Add(labels, LatencyBuckets()),
       .inferences = &inferences_.Add(labels),
       .executions = &executions_.Add(labels),
+      .batch_size = &batch_sizes_.Add(labels, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128, 256}),
+      .queue_depth = &queue_depths_.Add(labels),
   };
   return series_.emplace(key, series).first->second;
 }
@@ -66,7 +76,16 @@ void InferenceMetrics::RecordSuccess(absl::string_view model, absl::string_view 
   series.queue->Observe(absl::ToDoubleSeconds(timings.queue));
   series.compute->Observe(absl::ToDoubleSeconds(timings.compute));
   series.inferences->Increment(timings.batch_size);
+}
+
+void InferenceMetrics::RecordExecution(absl::string_view model, absl::string_view version, int64_t rows) {
+  Series& series = SeriesFor(model, version);
   series.executions->Increment();
+  series.batch_size->Observe(static_cast<double>(rows));
+}
+
+void InferenceMetrics::SetQueueDepth(absl::string_view model, absl::string_view version, int64_t depth) {
+  SeriesFor(model, version).queue_depth->Set(static_cast<double>(depth));
 }
 
 void InferenceMetrics::RecordFailure(absl::string_view model, absl::string_view version, absl::string_view reason,

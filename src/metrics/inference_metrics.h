@@ -9,6 +9,8 @@
 //   inference_count_total{model,version}                counter, inferences (batch items)
 //   inference_exec_count_total{model,version}           counter, backend executions; with the
 //                                                       above gives the average batch size
+//   inference_batch_size{model,version}                 histogram, rows per execution
+//   inference_queue_depth{model,version}                gauge, requests waiting
 // The end-to-end name is unprefixed so that the alert
 //   histogram_quantile(0.95, sum(rate(inference_duration_seconds_bucket[5m])) by (le)) > 2
 // works as written. Thread-safe.
@@ -22,6 +24,7 @@
 #include "absl/time/time.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
+#include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 
@@ -38,7 +41,11 @@ class InferenceMetrics {
  public:
   explicit InferenceMetrics(prometheus::Registry& registry);
 
+  // One request answered; `timings.batch_size` is its own row count.
   void RecordSuccess(absl::string_view model, absl::string_view version, const InferenceTimings& timings);
+  // One backend execution of `rows` rows (one or several requests).
+  void RecordExecution(absl::string_view model, absl::string_view version, int64_t rows);
+  void SetQueueDepth(absl::string_view model, absl::string_view version, int64_t depth);
   // A request that failed before or during execution; `version` may be empty when unknown.
   void RecordFailure(absl::string_view model, absl::string_view version, absl::string_view reason,
                      absl::Duration total);
@@ -51,6 +58,8 @@ class InferenceMetrics {
     prometheus::Histogram* compute;
     prometheus::Counter* inferences;
     prometheus::Counter* executions;
+    prometheus::Histogram* batch_size;
+    prometheus::Gauge* queue_depth;
   };
   Series& SeriesFor(absl::string_view model, absl::string_view version);
 
@@ -60,6 +69,8 @@ class InferenceMetrics {
   prometheus::Family<prometheus::Histogram>& compute_;
   prometheus::Family<prometheus::Counter>& inferences_;
   prometheus::Family<prometheus::Counter>& executions_;
+  prometheus::Family<prometheus::Histogram>& batch_sizes_;
+  prometheus::Family<prometheus::Gauge>& queue_depths_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Series> series_ ABSL_GUARDED_BY(mu_);
 };

@@ -122,9 +122,13 @@ class Platform::Parts {
         .source = model_source.get(),
         .backends = &backends,
         .validator = model_validator.get(),
-        .instances_per_version = config.serving.instances_per_version,
+        .batching = {.max_batch_size = config.serving.max_batch_size,
+                     .max_queue_delay = config.serving.max_queue_delay,
+                     .max_queue_size = static_cast<int64_t>(config.serving.max_queue_per_version),
+                     .instances = config.serving.instances_per_version},
         .intra_op_threads = config.serving.intra_op_threads,
-        .max_queue_per_version = config.serving.max_queue_per_version});
+        .cpu_limit = AvailableCpus(),
+        .metrics = inference_metrics.get()});
     inference = std::make_unique<serving::InferenceService>(models.get(), inference_metrics.get());
     control_pool = std::make_unique<ThreadPool>(ThreadPoolOptions{.threads = 2, .max_queue = 256});
 

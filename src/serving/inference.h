@@ -4,12 +4,14 @@
 // (OIP v2 JSON or binary, gRPC, KServe V1, /predict all decode into these).
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <variant>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "serving/tensor.h"
 
 namespace meridian::serving {
@@ -42,6 +44,9 @@ struct InferenceResponse {
   std::vector<Tensor> outputs;
   Parameters parameters;
 };
+
+// Receives the answer to one request, exactly once.
+using InferenceCallback = std::function<void(absl::StatusOr<InferenceResponse>)>;
 
 // Reads a parameter of the expected type; nullopt when absent or of another type.
 std::optional<bool> BoolParameter(const Parameters& parameters, absl::string_view key);

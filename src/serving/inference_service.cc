@@ -28,37 +28,11 @@ void InferenceService::Infer(InferenceRequest request, Callback done) {
     done(valid);
     return;
   }
-  // The task holds a plain pointer: a ServedModel finishes its queued tasks before it goes, and a
-  // shared_ptr released on the model's own instance thread would have it join itself.
-  ServedModel* model = served.get();
-  auto shared_request = std::make_shared<InferenceRequest>(std::move(request));
-  auto shared_done = std::make_shared<Callback>(std::move(done));
-  auto output_names_ptr = std::make_shared<std::vector<std::string>>(std::move(output_names));
-  const bool queued = model->Submit([this, model, shared_request, shared_done, output_names_ptr, arrival] {
-    const absl::Time start = absl::Now();
-    absl::StatusOr<std::vector<Tensor>> outputs = model->model().Execute(shared_request->inputs, *output_names_ptr);
-    const absl::Time end = absl::Now();
-    if (!outputs.ok()) {
-      metrics_->RecordFailure(model->name(), model->version(), FailureReason(outputs.status()), end - arrival);
-      (*shared_done)(outputs.status());
-      return;
-    }
-    InferenceResponse response{.model = model->name(), .version = model->version(), .id = shared_request->id,
-                               .outputs = std::move(*outputs)};
-    int batch = 1;
-    if (!shared_request->inputs.empty() && !shared_request->inputs[0].shape().empty()) {
-      batch = static_cast<int>(std::max<int64_t>(1, shared_request->inputs[0].shape()[0]));
-    }
-    metrics_->RecordSuccess(model->name(), model->version(),
-                            {.total = end - arrival, .queue = start - arrival, .compute = end - start, .batch_size = batch});
-    (*shared_done)(std::move(response));
-  });
-  if (!queued) {
-    absl::Status full = absl::ResourceExhaustedError(
-        absl::StrCat("model '", model->name(), "' version ", model->version(), " has ", model->queued(),
-                     " requests queued; retry later"));
-    metrics_->RecordFailure(model->name(), model->version(), FailureReason(full), absl::Now() - arrival);
-    (*shared_done)(full);
+  const std::string name = served->name();
+  const std::string version = served->version();
+  if (absl::Status queued = served->batcher().Enqueue(std::move(request), std::move(done), arrival); !queued.ok()) {
+    metrics_->RecordFailure(name, version, FailureReason(queued), absl::Now() - arrival);
+    done(queued);  // a refused request leaves its callback with us
   }
 }
 

@@ -1,9 +1,9 @@
 #pragma once
 
 // The data plane's entry point, shared by every protocol: finds the model version, validates the
-// request against its signature, queues it on the version's instance threads, executes, times
-// each stage into the inference metrics. Never blocks the caller: a full queue is an immediate
-// kResourceExhausted (429 / RESOURCE_EXHAUSTED). Thread-safe.
+// request against its signature and hands it to the version's DynamicBatcher, which executes it
+// and times each stage into the inference metrics. Never blocks the caller: a full queue is an
+// immediate kResourceExhausted (429 / RESOURCE_EXHAUSTED). Thread-safe.
 
 #include <functional>
 
@@ -21,7 +21,7 @@ class InferenceService {
 
   // `done` runs exactly once: on an instance thread after execution, or on the calling thread
   // when the request is refused before queueing.
-  using Callback = std::function<void(absl::StatusOr<InferenceResponse>)>;
+  using Callback = InferenceCallback;
   void Infer(InferenceRequest request, Callback done);
 
   ModelRepository& repository() { return *repository_; }

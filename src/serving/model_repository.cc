@@ -29,10 +29,13 @@ absl::string_view ModelStateName(ModelState state) {
   return "UNKNOWN";
 }
 
-ServedModel::ServedModel(ModelArtifact artifact, std::unique_ptr<LoadedModel> model, int instances, size_t max_queue)
-    : artifact_(std::move(artifact)),
-      model_(std::move(model)),
-      pool_(ThreadPoolOptions{.threads = instances, .max_queue = max_queue}) {}
+ServedModel::ServedModel(ModelArtifact artifact, std::unique_ptr<LoadedModel> model, const BatchingConfig& batching,
+                         metrics::InferenceMetrics* metrics)
+    : artifact_(std::move(artifact)), model_(std::move(model)) {
+  batcher_ = std::make_unique<DynamicBatcher>(DynamicBatcherOptions{
+      .config = batching, .model = model_.get(), .model_name = artifact_.model, .version = artifact_.version,
+      .metrics = metrics});
+}
 
 ModelRepository::ModelRepository(const ModelRepositoryOptions& options) : options_(options) {}
 
@@ -49,12 +52,22 @@ absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::LoadVersion(const 
   if (!backend.ok()) return backend.status();
   absl::StatusOr<std::optional<ModelSignature>> declared = SignatureFromMetadata(artifact.metadata_json);
   if (!declared.ok()) return declared.status();
+  absl::StatusOr<BatchingConfig> batching = BatchingFromMetadata(artifact.metadata_json, options_.batching);
+  if (!batching.ok()) return batching.status();
+  if (options_.cpu_limit > 0 && batching->instances * options_.intra_op_threads > options_.cpu_limit) {
+    const int capped = std::max(1, options_.cpu_limit / std::max(1, options_.intra_op_threads));
+    log::Warn("instances capped to the CPU limit", {{"model", artifact.model},
+                                                    {"version", artifact.version},
+                                                    {"asked", batching->instances},
+                                                    {"instances", capped},
+                                                    {"cpus", options_.cpu_limit}});
+    batching->instances = capped;
+  }
   absl::StatusOr<std::unique_ptr<LoadedModel>> loaded = (*backend)->Load(ModelLoadOptions{
       .artifact_path = artifact.path, .declared_signature = *declared, .intra_op_threads = options_.intra_op_threads});
   if (!loaded.ok()) return loaded.status();
   if (absl::Status warm = WarmUp(**loaded, options_.warmup_requests); !warm.ok()) return warm;
-  return std::make_shared<ServedModel>(artifact, std::move(*loaded), options_.instances_per_version,
-                                       options_.max_queue_per_version);
+  return std::make_shared<ServedModel>(artifact, std::move(*loaded), *batching, options_.metrics);
 }
 
 absl::Status ModelRepository::Load(absl::string_view model_name, const LoadOptions& options) {

@@ -16,8 +16,10 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "common/thread_pool.h"
+#include "metrics/inference_metrics.h"
 #include "serving/backend.h"
+#include "serving/batching_config.h"
+#include "serving/dynamic_batcher.h"
 #include "serving/model_source.h"
 #include "serving/version_policy.h"
 
@@ -26,24 +28,24 @@ namespace meridian::serving {
 enum class ModelState { kLoading, kReady, kUnavailable };
 absl::string_view ModelStateName(ModelState state);  // "LOADING", "READY", ... as Triton spells them
 
-// A loaded, ready version and the threads that execute it.
+// A loaded, ready version and the queue and threads that execute it.
 class ServedModel {
  public:
-  ServedModel(ModelArtifact artifact, std::unique_ptr<LoadedModel> model, int instances, size_t max_queue);
+  ServedModel(ModelArtifact artifact, std::unique_ptr<LoadedModel> model, const BatchingConfig& batching,
+              metrics::InferenceMetrics* metrics);
 
   const std::string& name() const { return artifact_.model; }
   const std::string& version() const { return artifact_.version; }
   const std::string& framework() const { return artifact_.framework; }
   const ModelSignature& signature() const { return model_->signature(); }
   LoadedModel& model() { return *model_; }
-  // Runs `task` on one of this version's instance threads; false when its queue is full.
-  bool Submit(std::function<void()> task) { return pool_.TrySubmit(std::move(task)); }
-  size_t queued() const { return pool_.queued(); }
+  DynamicBatcher& batcher() { return *batcher_; }
 
  private:
   ModelArtifact artifact_;
   std::unique_ptr<LoadedModel> model_;
-  ThreadPool pool_;  // destroyed first: finishes queued work while the model is still alive
+  // Destroyed first: finishes queued work while the model is still alive.
+  std::unique_ptr<DynamicBatcher> batcher_;
 };
 
 struct ModelVersionStatus {
@@ -61,10 +63,13 @@ struct ModelRepositoryOptions {
   ModelSource* source = nullptr;          // not owned
   const BackendRegistry* backends = nullptr;  // not owned
   ModelValidator* validator = nullptr;    // not owned; nullptr loads without isolation
-  int instances_per_version = 1;
+  // Per version, unless its metadata's "batching" says otherwise.
+  BatchingConfig batching;
   int intra_op_threads = 1;
-  size_t max_queue_per_version = 1024;
+  // Instances x intra-op threads of one version are capped to this (0: no cap).
+  int cpu_limit = 0;
   int warmup_requests = 1;
+  metrics::InferenceMetrics* metrics = nullptr;  // not owned; may be null
 };
 
 class ModelRepository {

@@ -1,0 +1,330 @@
+#include "serving/dynamic_batcher.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace meridian::serving {
+namespace {
+
+int64_t Rows(const InferenceRequest& request) {
+  if (request.inputs.empty() || request.inputs[0].shape().empty()) return 1;
+  return request.inputs[0].shape()[0];
+}
+
+// Requests with equal keys can be concatenated along the first dimension.
+std::string BatchKey(const InferenceRequest& request, const std::vector<std::string>& outputs) {
+  std::string key;
+  for (const Tensor& input : request.inputs) {
+    absl::StrAppend(&key, input.name(), ":", DataTypeName(input.type()), ":");
+    for (size_t d = 1; d < input.shape().size(); ++d) absl::StrAppend(&key, input.shape()[d], ",");
+    absl::StrAppend(&key, ";");
+  }
+  for (const std::string& output : outputs) absl::StrAppend(&key, "->", output);
+  return key;
+}
+
+// Concatenates the same input of every request along the first dimension (one copy).
+Tensor Concatenate(const std::vector<const Tensor*>& parts, int64_t rows) {
+  size_t bytes = 0;
+  for (const Tensor* part : parts) bytes += part->byte_size();
+  std::string data;
+  data.reserve(bytes);
+  for (const Tensor* part : parts) data.append(part->data(), part->byte_size());
+  Shape shape = parts[0]->shape();
+  shape[0] = rows;
+  return Tensor::Owned(parts[0]->name(), parts[0]->type(), std::move(shape), std::move(data));
+}
+
+// Rows [begin, begin + count) of a batched output.
+absl::StatusOr<Tensor> SliceRows(const Tensor& output, int64_t begin, int64_t count, int64_t total_rows) {
+  if (output.shape().empty() || output.shape()[0] != total_rows) {
+    return absl::InternalError(absl::StrCat("output '", output.name(), "' has shape ", ShapeText(output.shape()),
+                                            "; expected ", total_rows, " rows"));
+  }
+  Shape shape = output.shape();
+  shape[0] = count;
+  if (output.type() == DataType::kBytes) {
+    absl::StatusOr<std::vector<absl::string_view>> elements = SplitBytesElements(output.bytes());
+    if (!elements.ok()) return elements.status();
+    const int64_t per_row = total_rows == 0 ? 0 : static_cast<int64_t>(elements->size()) / total_rows;
+    std::string data;
+    for (int64_t i = begin * per_row; i < (begin + count) * per_row; ++i) AppendBytesElement(&data, (*elements)[i]);
+    return Tensor::Owned(output.name(), output.type(), std::move(shape), std::move(data));
+  }
+  const size_t row_bytes = total_rows == 0 ? 0 : output.byte_size() / static_cast<size_t>(total_rows);
+  return Tensor::Owned(output.name(), output.type(), std::move(shape),
+                       std::string(output.data() + begin * row_bytes, count * row_bytes));
+}
+
+}  // namespace
+
+DynamicBatcher::DynamicBatcher(const DynamicBatcherOptions& options)
+    : options_(options), batchable_(Batchable()) {
+  {
+    absl::MutexLock lock(&mutex_);
+    queues_.resize(static_cast<size_t>(std::max(1, options_.config.priority_levels)));
+  }
+  for (int i = 0; i < std::max(1, options_.config.instances); ++i) instances_.emplace_back([this] { RunInstance(); });
+}
+
+DynamicBatcher::~DynamicBatcher() {
+  {
+    absl::MutexLock lock(&mutex_);
+    stopping_ = true;
+  }
+  for (std::thread& instance : instances_) instance.join();
+}
+
+bool DynamicBatcher::Batchable() const {
+  if (options_.config.max_batch_size <= 1) return false;
+  const ModelSignature& signature = options_.model->signature();
+  if (signature.inputs.empty()) return false;
+  for (const TensorSpec& spec : signature.inputs) {
+    if (spec.shape.empty() || spec.shape[0] != -1) return false;
+  }
+  for (const TensorSpec& spec : signature.outputs) {
+    if (spec.shape.empty() || spec.shape[0] != -1) return false;
+  }
+  return true;
+}
+
+size_t DynamicBatcher::queue_depth() const {
+  absl::MutexLock lock(&mutex_);
+  return queued_;
+}
+
+absl::Status DynamicBatcher::Enqueue(InferenceRequest&& request, InferenceCallback&& done, absl::Time arrival) {
+  const BatchingConfig& config = options_.config;
+  int priority = config.default_priority;
+  if (request.parameters.contains("priority")) {
+    std::optional<int64_t> p = IntParameter(request.parameters, "priority");
+    if (!p || *p < 0 || *p > config.priority_levels) {
+      return absl::InvalidArgumentError(absl::StrCat("parameter 'priority' must be an integer within 1..",
+                                                     config.priority_levels, " (0: the default, ",
+                                                     config.default_priority, ")"));
+    }
+    if (*p > 0) priority = static_cast<int>(*p);
+  }
+  absl::Time deadline = absl::InfiniteFuture();
+  if (request.parameters.contains("timeout")) {
+    std::optional<int64_t> micros = IntParameter(request.parameters, "timeout");
+    if (!micros || *micros < 0) {
+      return absl::InvalidArgumentError("parameter 'timeout' must be a non-negative integer (microseconds)");
+    }
+    if (*micros > 0) deadline = arrival + absl::Microseconds(*micros);
+  } else if (config.default_timeout > absl::ZeroDuration()) {
+    deadline = arrival + config.default_timeout;
+  }
+  Pending pending{.request = std::move(request), .arrival = arrival, .deadline = deadline};
+  for (const RequestedOutput& output : pending.request.outputs) pending.output_names.push_back(output.name);
+  pending.rows = Rows(pending.request);
+  if (batchable_ && pending.rows > config.max_batch_size) {
+    return absl::InvalidArgumentError(absl::StrCat("the request has ", pending.rows, " rows; this model takes at most ",
+                                                   config.max_batch_size, " per request (maxBatchSize)"));
+  }
+  if (batchable_) pending.batch_key = BatchKey(pending.request, pending.output_names);
+  size_t depth = 0;
+  {
+    absl::MutexLock lock(&mutex_);
+    if (stopping_) return absl::UnavailableError("the model version is being unloaded");
+    if (queued_ >= static_cast<size_t>(config.max_queue_size)) {
+      return absl::ResourceExhaustedError(absl::StrCat("model '", options_.model_name, "' version ", options_.version,
+                                                       " has ", queued_, " requests queued (maxQueueSize); retry later"));
+    }
+    pending.done = std::move(done);
+    pending.sequence = next_sequence_++;
+    queues_[static_cast<size_t>(priority - 1)].push_back(std::move(pending));
+    depth = ++queued_;
+    ++arrivals_;
+  }
+  if (options_.metrics) options_.metrics->SetQueueDepth(options_.model_name, options_.version, static_cast<int64_t>(depth));
+  return absl::OkStatus();
+}
+
+std::vector<DynamicBatcher::Pending> DynamicBatcher::NextBatch(std::vector<Pending>* expired) {
+  const BatchingConfig& config = options_.config;
+  while (true) {
+    mutex_.Await(absl::Condition(
+        +[](DynamicBatcher* b) ABSL_EXCLUSIVE_LOCKS_REQUIRED(b->mutex_) { return b->stopping_ || b->queued_ > 0; },
+        this));
+    if (queued_ == 0) return {};  // stopping and drained
+    std::deque<Pending>* queue = nullptr;
+    for (auto& q : queues_) {
+      if (!q.empty()) {
+        queue = &q;
+        break;
+      }
+    }
+    const absl::Time now = absl::Now();
+    // Requests past their deadline leave the queue unexecuted.
+    for (auto it = queue->begin(); it != queue->end();) {
+      if (it->deadline <= now) {
+        expired->push_back(std::move(*it));
+        it = queue->erase(it);
+        --queued_;
+      } else {
+        ++it;
+      }
+    }
+    if (!expired->empty()) return {};
+    std::vector<Pending> batch;
+    if (!batchable_) {
+      batch.push_back(std::move(queue->front()));
+      queue->pop_front();
+      --queued_;
+      return batch;
+    }
+    // Gather compatible requests in arrival order, up to maxBatchSize rows.
+    const std::string& key = queue->front().batch_key;
+    int64_t rows = 0;
+    std::vector<size_t> chosen;
+    for (size_t i = 0; i < queue->size() && rows < config.max_batch_size; ++i) {
+      const Pending& p = (*queue)[i];
+      if (p.batch_key != key || rows + p.rows > config.max_batch_size) continue;
+      rows += p.rows;
+      chosen.push_back(i);
+    }
+    const bool full = rows >= config.max_batch_size;
+    const bool preferred = std::find(config.preferred_batch_sizes.begin(), config.preferred_batch_sizes.end(), rows) !=
+                           config.preferred_batch_sizes.end();
+    const absl::Time flush_at = queue->front().arrival + config.max_queue_delay;
+    if (full || preferred || now >= flush_at || stopping_) {
+      for (auto it = chosen.rbegin(); it != chosen.rend(); ++it) {
+        batch.push_back(std::move((*queue)[*it]));
+        queue->erase(queue->begin() + static_cast<std::ptrdiff_t>(*it));
+        --queued_;
+      }
+      std::reverse(batch.begin(), batch.end());
+      return batch;
+    }
+    // Wait for more requests or for the oldest one's delay to run out, then look again.
+    const uint64_t seen = arrivals_;
+    struct Wake {
+      DynamicBatcher* batcher;
+      uint64_t seen;
+    } wake{this, seen};
+    mutex_.AwaitWithDeadline(absl::Condition(
+                                 +[](Wake* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                                   return w->batcher->stopping_ || w->batcher->arrivals_ != w->seen;
+                                 },
+                                 &wake),
+                             flush_at);
+  }
+}
+
+void DynamicBatcher::RunInstance() {
+  while (true) {
+    std::vector<Pending> batch;
+    std::vector<Pending> expired;
+    size_t depth = 0;
+    {
+      absl::MutexLock lock(&mutex_);
+      batch = NextBatch(&expired);
+      depth = queued_;
+      if (batch.empty() && expired.empty()) return;  // stopping, nothing left
+    }
+    if (options_.metrics) options_.metrics->SetQueueDepth(options_.model_name, options_.version, static_cast<int64_t>(depth));
+    for (Pending& p : expired) {
+      Deliver(p, absl::DeadlineExceededError(absl::StrCat("the request waited ", absl::FormatDuration(absl::Now() - p.arrival),
+                                                          ", past its timeout; it was not executed")));
+    }
+    if (!batch.empty()) Execute(std::move(batch));
+  }
+}
+
+void DynamicBatcher::ExecuteOne(Pending& pending, absl::Time start) {
+  absl::StatusOr<std::vector<Tensor>> outputs = options_.model->Execute(pending.request.inputs, pending.output_names);
+  const absl::Time end = absl::Now();
+  if (options_.metrics) options_.metrics->RecordExecution(options_.model_name, options_.version, pending.rows);
+  if (!outputs.ok()) {
+    Deliver(pending, outputs.status());
+    return;
+  }
+  if (options_.metrics) {
+    options_.metrics->RecordSuccess(options_.model_name, options_.version,
+                                    {.total = end - pending.arrival, .queue = start - pending.arrival,
+                                     .compute = end - start, .batch_size = static_cast<int>(pending.rows)});
+  }
+  Deliver(pending, InferenceResponse{.model = options_.model_name, .version = options_.version,
+                                     .id = pending.request.id, .outputs = std::move(*outputs)});
+}
+
+void DynamicBatcher::Execute(std::vector<Pending> batch) {
+  const absl::Time start = absl::Now();
+  if (batch.size() == 1) {
+    ExecuteOne(batch[0], start);
+    return;
+  }
+  int64_t total_rows = 0;
+  for (const Pending& p : batch) total_rows += p.rows;
+  std::vector<Tensor> inputs;
+  for (size_t i = 0; i < batch[0].request.inputs.size(); ++i) {
+    std::vector<const Tensor*> parts;
+    for (const Pending& p : batch) parts.push_back(&p.request.inputs[i]);
+    inputs.push_back(Concatenate(parts, total_rows));
+  }
+  absl::StatusOr<std::vector<Tensor>> outputs = options_.model->Execute(inputs, batch[0].output_names);
+  const absl::Time end = absl::Now();
+  std::vector<std::vector<Tensor>> split(batch.size());
+  if (outputs.ok()) {
+    int64_t begin = 0;
+    for (size_t r = 0; r < batch.size() && outputs.ok(); ++r) {
+      for (const Tensor& output : *outputs) {
+        absl::StatusOr<Tensor> slice = SliceRows(output, begin, batch[r].rows, total_rows);
+        if (!slice.ok()) {
+          outputs = slice.status();
+          break;
+        }
+        split[r].push_back(std::move(*slice));
+      }
+      begin += batch[r].rows;
+    }
+  }
+  if (!outputs.ok()) {
+    // One request may have spoiled the batch: run each alone so that only it fails.
+    for (Pending& p : batch) ExecuteOne(p, absl::Now());
+    return;
+  }
+  if (options_.metrics) options_.metrics->RecordExecution(options_.model_name, options_.version, total_rows);
+  for (size_t r = 0; r < batch.size(); ++r) {
+    Pending& p = batch[r];
+    if (options_.metrics) {
+      options_.metrics->RecordSuccess(options_.model_name, options_.version,
+                                      {.total = end - p.arrival, .queue = start - p.arrival, .compute = end - start,
+                                       .batch_size = static_cast<int>(p.rows)});
+    }
+    Deliver(p, InferenceResponse{.model = options_.model_name, .version = options_.version, .id = p.request.id,
+                                 .outputs = std::move(split[r])});
+  }
+}
+
+void DynamicBatcher::Deliver(Pending& pending, absl::StatusOr<InferenceResponse> result) {
+  if (!result.ok() && options_.metrics) {
+    options_.metrics->RecordFailure(options_.model_name, options_.version,
+                                    result.status().code() == absl::StatusCode::kDeadlineExceeded ? "timeout"
+                                                                                                 : "execution_failed",
+                                    absl::Now() - pending.arrival);
+  }
+  if (!options_.config.preserve_ordering) {
+    pending.done(std::move(result));
+    return;
+  }
+  // Answer in arrival order: hold this answer until every earlier one has gone out.
+  std::vector<std::pair<InferenceCallback, absl::StatusOr<InferenceResponse>>> ready;
+  {
+    absl::MutexLock lock(&delivery_mutex_);
+    held_.emplace(pending.sequence, std::make_pair(std::move(pending.done), std::move(result)));
+    while (!held_.empty() && held_.begin()->first == next_delivery_) {
+      ready.push_back(std::move(held_.begin()->second));
+      held_.erase(held_.begin());
+      ++next_delivery_;
+    }
+    // Calling back under the lock keeps the order across instance threads.
+    for (auto& [done, answer] : ready) done(std::move(answer));
+  }
+}
+
+}  // namespace meridian::serving

@@ -1,0 +1,92 @@
+#pragma once
+
+// The queue and instance threads of one model version. Requests wait in one queue per priority
+// level; each instance thread takes the highest-priority work and, when the model has a dynamic
+// batch dimension, gathers compatible requests (same datatypes, same non-batch dimensions, same
+// requested outputs) into one execution of up to maxBatchSize rows, waiting at most
+// maxQueueDelay for a batch to fill unless it already has a preferred size. The batch's outputs
+// are split back per request; if a batched execution fails, its requests run one by one so that
+// a bad request fails only itself. Requests past their deadline answer kDeadlineExceeded (504)
+// without running; a full queue refuses at once with kResourceExhausted (429). Thread-safe.
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "metrics/inference_metrics.h"
+#include "serving/backend.h"
+#include "serving/batching_config.h"
+#include "serving/inference.h"
+
+namespace meridian::serving {
+
+struct DynamicBatcherOptions {
+  BatchingConfig config;
+  LoadedModel* model = nullptr;              // not owned; outlives the batcher
+  std::string model_name;
+  std::string version;
+  metrics::InferenceMetrics* metrics = nullptr;  // not owned; may be null
+};
+
+class DynamicBatcher {
+ public:
+  explicit DynamicBatcher(const DynamicBatcherOptions& options);
+  // Runs what is queued, then stops the instance threads.
+  ~DynamicBatcher();
+  DynamicBatcher(const DynamicBatcher&) = delete;
+  DynamicBatcher& operator=(const DynamicBatcher&) = delete;
+
+  // Queues a validated request; `done` is taken only when it is queued. Fails at once (nothing
+  // queued, `done` left with the caller, uncalled) when the queue is full, the priority or
+  // timeout parameter is invalid, or the request has more rows than maxBatchSize.
+  absl::Status Enqueue(InferenceRequest&& request, InferenceCallback&& done, absl::Time arrival);
+
+  size_t queue_depth() const;
+  const BatchingConfig& config() const { return options_.config; }
+
+ private:
+  struct Pending {
+    InferenceRequest request;
+    std::vector<std::string> output_names;
+    InferenceCallback done;
+    absl::Time arrival;
+    absl::Time deadline;  // InfiniteFuture: none
+    uint64_t sequence = 0;
+    int64_t rows = 1;
+    std::string batch_key;  // requests with equal keys can share an execution
+  };
+
+  void RunInstance();
+  // Picks the next batch (empty when stopping with nothing left). Expired requests found on the
+  // way are moved to `expired`.
+  std::vector<Pending> NextBatch(std::vector<Pending>* expired) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void Execute(std::vector<Pending> batch);
+  void ExecuteOne(Pending& pending, absl::Time start);
+  void Deliver(Pending& pending, absl::StatusOr<InferenceResponse> result);
+  bool Batchable() const;
+
+  const DynamicBatcherOptions options_;
+  const bool batchable_;
+  mutable absl::Mutex mutex_;
+  std::vector<std::deque<Pending>> queues_ ABSL_GUARDED_BY(mutex_);  // index 0 = priority 1
+  size_t queued_ ABSL_GUARDED_BY(mutex_) = 0;
+  uint64_t arrivals_ ABSL_GUARDED_BY(mutex_) = 0;  // wakes instances waiting for a batch to fill
+  uint64_t next_sequence_ ABSL_GUARDED_BY(mutex_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+
+  // preserveOrdering: answers held until every earlier request has been answered.
+  absl::Mutex delivery_mutex_;
+  uint64_t next_delivery_ ABSL_GUARDED_BY(delivery_mutex_) = 0;
+  std::map<uint64_t, std::pair<InferenceCallback, absl::StatusOr<InferenceResponse>>> held_
+      ABSL_GUARDED_BY(delivery_mutex_);
+
+  std::vector<std::thread> instances_;
+};
+
+}  // namespace meridian::serving

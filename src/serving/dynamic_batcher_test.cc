@@ -1,0 +1,270 @@
+#include "serving/dynamic_batcher.h"
+
+#include <atomic>
+#include <cmath>
+#include <cstring>
+
+#include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace meridian::serving {
+namespace {
+
+using ::testing::ElementsAre;
+
+// Adds one to every FP32 element; a NaN input makes the whole execution fail (a poisoned
+// request); records the rows of each execution; can hold executions until released.
+class FakeRecordingModel final : public LoadedModel {
+ public:
+  explicit FakeRecordingModel(Shape input_shape = {-1, 2})
+      : signature_{.inputs = {{"x", DataType::kFp32, input_shape}}, .outputs = {{"y", DataType::kFp32, input_shape}}} {}
+  const ModelSignature& signature() const override { return signature_; }
+  absl::StatusOr<std::vector<Tensor>> Execute(const std::vector<Tensor>& inputs, const std::vector<std::string>&) override {
+    if (gate_ != nullptr) gate_->WaitForNotification();
+    if (delay_ > absl::ZeroDuration()) absl::SleepFor(delay_);
+    {
+      absl::MutexLock lock(&mutex_);
+      executions_.push_back(inputs[0].shape().empty() ? 1 : inputs[0].shape()[0]);
+      first_values_.push_back(inputs[0].byte_size() >= 4 ? inputs[0].At<float>(0) : 0);
+    }
+    std::string out(inputs[0].bytes());
+    for (size_t i = 0; i < out.size() / 4; ++i) {
+      float v = inputs[0].At<float>(static_cast<int64_t>(i));
+      if (std::isnan(v)) return absl::InvalidArgumentError("poisoned input");
+      v += 1;
+      std::memcpy(out.data() + i * 4, &v, 4);
+    }
+    return std::vector<Tensor>{Tensor::Owned("y", DataType::kFp32, inputs[0].shape(), out)};
+  }
+  std::vector<int64_t> executions() {
+    absl::MutexLock lock(&mutex_);
+    return executions_;
+  }
+  std::vector<float> first_values() {
+    absl::MutexLock lock(&mutex_);
+    return first_values_;
+  }
+  absl::Notification* gate_ = nullptr;
+  absl::Duration delay_;
+
+ private:
+  ModelSignature signature_;
+  absl::Mutex mutex_;
+  std::vector<int64_t> executions_ ABSL_GUARDED_BY(mutex_);
+  std::vector<float> first_values_ ABSL_GUARDED_BY(mutex_);
+};
+
+InferenceRequest Request(std::vector<float> values, Shape shape, Parameters parameters = {}) {
+  InferenceRequest request;
+  request.parameters = std::move(parameters);
+  request.inputs.push_back(Tensor::Owned("x", DataType::kFp32, std::move(shape),
+                                         std::string(reinterpret_cast<const char*>(values.data()), values.size() * 4)));
+  return request;
+}
+
+// Collects answers in the order they arrive.
+struct Answers {
+  absl::Mutex mutex;
+  std::vector<std::pair<int, absl::StatusOr<InferenceResponse>>> got ABSL_GUARDED_BY(mutex);
+  InferenceCallback For(int tag) {
+    return [this, tag](absl::StatusOr<InferenceResponse> r) {
+      absl::MutexLock lock(&mutex);
+      got.emplace_back(tag, std::move(r));
+    };
+  }
+  void WaitFor(size_t n) {
+    std::pair<Answers*, size_t> wanted(this, n);
+    absl::MutexLock lock(&mutex);
+    mutex.Await(absl::Condition(
+        +[](std::pair<Answers*, size_t>* a) ABSL_NO_THREAD_SAFETY_ANALYSIS { return a->first->got.size() >= a->second; },
+        &wanted));
+  }
+};
+
+absl::Status Enqueue(DynamicBatcher& batcher, InferenceRequest request, InferenceCallback done) {
+  return batcher.Enqueue(std::move(request), std::move(done), absl::Now());
+}
+
+TEST(DynamicBatcherTest, FormsBatchesUpToTheMaximumAndSplitsAnswers) {
+  FakeRecordingModel model;
+  absl::Notification gate;
+  model.gate_ = &gate;
+  Answers answers;
+  {
+    DynamicBatcher batcher({.config = {.max_batch_size = 4, .max_queue_delay = absl::Milliseconds(50)}, .model = &model});
+    // The first request occupies the instance; the next eight queue up behind it.
+    ASSERT_TRUE(Enqueue(batcher, Request({0, 0}, {1, 2}), answers.For(0)).ok());
+    absl::SleepFor(absl::Milliseconds(120));  // past its batching delay: it executes alone
+    for (int i = 1; i <= 8; ++i) ASSERT_TRUE(Enqueue(batcher, Request({float(i), float(i)}, {1, 2}), answers.For(i)).ok());
+    gate.Notify();
+    answers.WaitFor(9);
+  }
+  EXPECT_THAT(model.executions(), ElementsAre(1, 4, 4));
+  absl::MutexLock lock(&answers.mutex);
+  for (auto& [tag, response] : answers.got) {
+    ASSERT_TRUE(response.ok()) << response.status();
+    ASSERT_EQ(response->outputs[0].shape(), (Shape{1, 2}));
+    EXPECT_FLOAT_EQ(response->outputs[0].At<float>(0), tag + 1.0f) << "request " << tag << " got another's answer";
+  }
+}
+
+TEST(DynamicBatcherTest, APreferredSizeGoesWithoutWaitingAndAPartialBatchAfterTheDelay) {
+  FakeRecordingModel model;
+  Answers answers;
+  DynamicBatcher batcher({.config = {.max_batch_size = 8, .preferred_batch_sizes = {2},
+                                     .max_queue_delay = absl::Milliseconds(1000)},
+                          .model = &model});
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(Enqueue(batcher, Request({1, 1}, {1, 2}), answers.For(1)).ok());
+  ASSERT_TRUE(Enqueue(batcher, Request({2, 2}, {1, 2}), answers.For(2)).ok());
+  answers.WaitFor(2);
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(800));  // did not wait out the delay
+  ASSERT_TRUE(Enqueue(batcher, Request({3, 3, 4, 4, 5, 5}, {3, 2}), answers.For(3)).ok());
+  answers.WaitFor(3);
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(1000));  // three rows: waited for more
+  EXPECT_THAT(model.executions(), ElementsAre(2, 3));
+}
+
+TEST(DynamicBatcherTest, DifferentNonBatchShapesAreNotMixed) {
+  FakeRecordingModel model({-1, -1});
+  absl::Notification gate;
+  model.gate_ = &gate;
+  Answers answers;
+  {
+    DynamicBatcher batcher({.config = {.max_batch_size = 8, .max_queue_delay = absl::Milliseconds(20)}, .model = &model});
+    ASSERT_TRUE(Enqueue(batcher, Request({0, 0}, {1, 2}), answers.For(0)).ok());
+    absl::SleepFor(absl::Milliseconds(80));
+    ASSERT_TRUE(Enqueue(batcher, Request({1, 1}, {1, 2}), answers.For(1)).ok());
+    ASSERT_TRUE(Enqueue(batcher, Request({2, 2, 2}, {1, 3}), answers.For(2)).ok());
+    ASSERT_TRUE(Enqueue(batcher, Request({3, 3}, {1, 2}), answers.For(3)).ok());
+    gate.Notify();
+    answers.WaitFor(4);
+  }
+  EXPECT_THAT(model.executions(), ElementsAre(1, 2, 1));
+}
+
+TEST(DynamicBatcherTest, APoisonedRequestFailsOnlyItself) {
+  FakeRecordingModel model;
+  absl::Notification gate;
+  model.gate_ = &gate;
+  Answers answers;
+  {
+    DynamicBatcher batcher({.config = {.max_batch_size = 8, .max_queue_delay = absl::Milliseconds(20)}, .model = &model});
+    ASSERT_TRUE(Enqueue(batcher, Request({0, 0}, {1, 2}), answers.For(0)).ok());
+    absl::SleepFor(absl::Milliseconds(80));
+    ASSERT_TRUE(Enqueue(batcher, Request({1, 1}, {1, 2}), answers.For(1)).ok());
+    ASSERT_TRUE(Enqueue(batcher, Request({NAN, 2}, {1, 2}), answers.For(2)).ok());
+    ASSERT_TRUE(Enqueue(batcher, Request({3, 3}, {1, 2}), answers.For(3)).ok());
+    gate.Notify();
+    answers.WaitFor(4);
+  }
+  absl::MutexLock lock(&answers.mutex);
+  for (auto& [tag, response] : answers.got) {
+    EXPECT_EQ(response.ok(), tag != 2) << tag;
+    if (response.ok()) {
+      EXPECT_FLOAT_EQ(response->outputs[0].At<float>(0), tag + 1.0f);
+    }
+  }
+}
+
+TEST(DynamicBatcherTest, ExpiredRequestsAnswer504WithoutRunning) {
+  FakeRecordingModel model;
+  absl::Notification gate;
+  model.gate_ = &gate;
+  Answers answers;
+  {
+    DynamicBatcher batcher({.config = {.max_batch_size = 1}, .model = &model});
+    ASSERT_TRUE(Enqueue(batcher, Request({0, 0}, {1, 2}), answers.For(0)).ok());
+    absl::SleepFor(absl::Milliseconds(10));
+    ASSERT_TRUE(Enqueue(batcher, Request({1, 1}, {1, 2}, {{"timeout", int64_t{1000}}}), answers.For(1)).ok());
+    absl::SleepFor(absl::Milliseconds(20));
+    gate.Notify();
+    answers.WaitFor(2);
+  }
+  EXPECT_THAT(model.executions(), ElementsAre(1));
+  absl::MutexLock lock(&answers.mutex);
+  EXPECT_EQ(answers.got[1].second.status().code(), absl::StatusCode::kDeadlineExceeded);
+}
+
+TEST(DynamicBatcherTest, HigherPriorityRunsFirst) {
+  FakeRecordingModel model;
+  absl::Notification gate;
+  model.gate_ = &gate;
+  Answers answers;
+  {
+    DynamicBatcher batcher({.config = {.max_batch_size = 1, .priority_levels = 2, .default_priority = 2}, .model = &model});
+    ASSERT_TRUE(Enqueue(batcher, Request({0, 0}, {1, 2}), answers.For(0)).ok());
+    absl::SleepFor(absl::Milliseconds(10));
+    ASSERT_TRUE(Enqueue(batcher, Request({1, 1}, {1, 2}), answers.For(1)).ok());  // default: low
+    ASSERT_TRUE(Enqueue(batcher, Request({2, 2}, {1, 2}, {{"priority", int64_t{1}}}), answers.For(2)).ok());
+    EXPECT_EQ(Enqueue(batcher, Request({3, 3}, {1, 2}, {{"priority", int64_t{3}}}), answers.For(3)).code(),
+              absl::StatusCode::kInvalidArgument);
+    gate.Notify();
+    answers.WaitFor(3);
+  }
+  EXPECT_THAT(model.first_values(), ElementsAre(0, 2, 1));
+}
+
+TEST(DynamicBatcherTest, AFullQueueRefusesAtOnceAndKeepsTheCallback) {
+  FakeRecordingModel model;
+  absl::Notification gate;
+  model.gate_ = &gate;
+  Answers answers;
+  DynamicBatcher batcher({.config = {.max_batch_size = 1, .max_queue_size = 2}, .model = &model});
+  ASSERT_TRUE(Enqueue(batcher, Request({0, 0}, {1, 2}), answers.For(0)).ok());
+  absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_TRUE(Enqueue(batcher, Request({1, 1}, {1, 2}), answers.For(1)).ok());
+  ASSERT_TRUE(Enqueue(batcher, Request({2, 2}, {1, 2}), answers.For(2)).ok());
+  InferenceCallback refused = answers.For(3);
+  absl::Status full = batcher.Enqueue(Request({3, 3}, {1, 2}), std::move(refused), absl::Now());
+  EXPECT_EQ(full.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(static_cast<bool>(refused));  // still ours to call
+  EXPECT_EQ(batcher.queue_depth(), 2u);
+  gate.Notify();
+  answers.WaitFor(3);
+}
+
+TEST(DynamicBatcherTest, PreserveOrderingAnswersInArrivalOrder) {
+  FakeRecordingModel model;
+  Answers answers;
+  {
+    DynamicBatcher batcher({.config = {.max_batch_size = 1, .preserve_ordering = true, .instances = 2}, .model = &model});
+    model.delay_ = absl::Milliseconds(40);  // both instances busy; the first to start finishes last
+    for (int i = 0; i < 6; ++i) ASSERT_TRUE(Enqueue(batcher, Request({float(i), 0}, {1, 2}), answers.For(i)).ok());
+    answers.WaitFor(6);
+  }
+  absl::MutexLock lock(&answers.mutex);
+  for (size_t i = 0; i < answers.got.size(); ++i) EXPECT_EQ(answers.got[i].first, static_cast<int>(i));
+}
+
+TEST(DynamicBatcherTest, TooManyRowsForOneRequestIsRejected) {
+  FakeRecordingModel model;
+  DynamicBatcher batcher({.config = {.max_batch_size = 2}, .model = &model});
+  Answers answers;
+  EXPECT_EQ(Enqueue(batcher, Request({1, 1, 2, 2, 3, 3}, {3, 2}), answers.For(0)).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(BatchingConfigTest, MetadataOverridesDefaultsAndNamesBadFields) {
+  auto config = BatchingFromMetadata(
+      R"({"batching":{"maxBatchSize":16,"preferredBatchSizes":[4,8],"maxQueueDelay":"500us","preserveOrdering":true}})",
+      BatchingConfig{});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->max_batch_size, 16);
+  EXPECT_EQ(config->max_queue_delay, absl::Microseconds(500));
+  EXPECT_TRUE(config->preserve_ordering);
+  EXPECT_THAT(std::string(BatchingFromMetadata(R"({"batching":{"maxBatchSize":0}})", {}).status().message()),
+              ::testing::HasSubstr("maxBatchSize"));
+  EXPECT_THAT(std::string(BatchingFromMetadata(R"({"batching":{"maxBatchSize":4,"preferredBatchSizes":[8]}})", {})
+                              .status()
+                              .message()),
+              ::testing::HasSubstr("preferredBatchSizes"));
+  EXPECT_THAT(std::string(BatchingFromMetadata(R"({"batching":{"maxQueueDelay":"soon"}})", {}).status().message()),
+              ::testing::HasSubstr("duration"));
+  EXPECT_THAT(std::string(BatchingFromMetadata(R"({"batching":{"batchSize":4}})", {}).status().message()),
+              ::testing::HasSubstr("not a batching setting"));
+}
+
+}  // namespace
+}  // namespace meridian::serving
