@@ -2,7 +2,10 @@
 // OIP v2 binary tensors, KServe V1, /predict) and answers what the framework itself computed;
 // bad requests get clear errors; a corrupt model fails alone.
 
+#include <atomic>
+#include <cmath>
 #include <filesystem>
+#include <thread>
 #include <fstream>
 
 #include "absl/strings/numbers.h"
@@ -279,6 +282,59 @@ TEST_F(ServingEndToEndTest, CorruptModelFilesFailAloneWithAClearError) {
   auto fixture = testing::LoadFixture("classifier-xgboost-json");
   auto ok = Post("/v2/models/classifier-xgboost-json/infer", absl::StrCat(R"({"inputs":)", fixture->inputs_json, "}"));
   EXPECT_EQ(ok.status, 200) << ok.body;
+}
+
+TEST_F(ServingEndToEndTest, ConcurrentRequestsAreBatchedAndAnswerIndividually) {
+  StartServer("serving_batching");
+  auto fixture = testing::LoadFixture("mlp-onnx");
+  ASSERT_TRUE(fixture.ok());
+  fixture->metadata_json = R"({"batching":{"maxBatchSize":16,"maxQueueDelay":"20ms","instances":1}})";
+  ASSERT_TRUE(testing::PushAndLoad(*client_, *fixture, "batched-mlp").ok());
+
+  // 8 clients x 10 requests, each one row of the reference input; every answer must be its row.
+  const serving::Tensor& input = fixture->inputs[0];
+  const serving::Tensor& expected = fixture->outputs[0];
+  std::atomic<int> mismatches{0}, failures{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 8; ++c) {
+    clients.emplace_back([&, c] {
+      auto client = *http::HttpClient::Create(server_->url());
+      for (int i = 0; i < 10; ++i) {
+        const int64_t row = (c + i) % 3;
+        const size_t row_bytes = 784 * 4;
+        std::string json = R"({"inputs":[{"name":"input__0","datatype":"FP32","shape":[1,784],"parameters":{"binary_data_size":3136}}]})";
+        std::string body = json + std::string(input.bytes().substr(row * row_bytes, row_bytes));
+        auto response = client->Send(http::HttpMethod::kPost, "/v2/models/batched-mlp/infer", body,
+                                     {{"Inference-Header-Content-Length", std::to_string(json.size())}});
+        if (!response.ok() || response->status != 200) {
+          ++failures;
+          continue;
+        }
+        auto outputs = testing::ParseJsonOutputs(response->body);
+        if (!outputs.ok()) {
+          ++failures;
+          continue;
+        }
+        for (int k = 0; k < 10; ++k) {
+          const float want = expected.At<float>(row * 10 + k);
+          if (std::abs((*outputs)[0].At<float>(k) - want) > 1e-5f * std::max(1.0f, std::abs(want))) ++mismatches;
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(mismatches.load(), 0);
+  auto metrics = client_->Get("/metrics")->body;
+  auto value = [&](const std::string& series) {
+    const size_t at = metrics.find(series);
+    return at == std::string::npos ? -1.0 : std::stod(metrics.substr(at + series.size()));
+  };
+  const double inferences = value(R"(inference_count_total{model="batched-mlp",version="1.0.0"} )");
+  const double executions = value(R"(inference_exec_count_total{model="batched-mlp",version="1.0.0"} )");
+  EXPECT_EQ(inferences, 80);
+  EXPECT_LT(executions, 80) << "no request was batched";
+  EXPECT_THAT(metrics, HasSubstr(R"(inference_batch_size_bucket{model="batched-mlp",version="1.0.0",le="16"})"));
 }
 
 TEST_F(ServingEndToEndTest, StartupModelsLoadBeforeTheServerIsReady) {
