@@ -236,8 +236,9 @@ TEST_F(ServingEndToEndTest, BadRequestsGetClearErrors) {
   expect_error(R"({"inputs":[]})", 400, "Inference-Header-Content-Length is 5000",
                {{"Inference-Header-Content-Length", "5000"}});
   const std::string one_input = R"({"inputs":[{"name":"input__0","datatype":"FP32","shape":[1],"data":[1]}]})";
-  expect_error(one_input, 404, "model 'nope' is not loaded", kJson, "/v2/models/nope/infer");
-  expect_error(one_input, 404, "version 9.9.9 is not loaded", kJson, "/v2/models/mlp-onnx/versions/9.9.9/infer");
+  expect_error(one_input, 404, R"(model \"nope\" not found)", kJson, "/v2/models/nope/infer");
+  expect_error(one_input, 404, R"(version 9.9.9 of model \"mlp-onnx\" not found)", kJson,
+               "/v2/models/mlp-onnx/versions/9.9.9/infer");
   expect_error(R"({"instances":[[1,2]]})", 400, "expects [-1,784]", kJson, "/v1/models/mlp-onnx:predict");
   expect_error(R"({"instances":[[1,2]]})", 404, "", kJson, "/v1/models/mlp-onnx:explain");
   expect_error(R"({"instances":[[1,2]]})", 400, "name the model", kJson, "/predict");
@@ -335,6 +336,32 @@ TEST_F(ServingEndToEndTest, ConcurrentRequestsAreBatchedAndAnswerIndividually) {
   EXPECT_EQ(inferences, 80);
   EXPECT_LT(executions, 80) << "no request was batched";
   EXPECT_THAT(metrics, HasSubstr(R"(inference_batch_size_bucket{model="batched-mlp",version="1.0.0",le="16"})"));
+}
+
+TEST_F(ServingEndToEndTest, ARegisteredModelLoadsOnItsFirstRequest) {
+  StartServer("serving_lazy_load");
+  const ModelFixture fixture = PushFixture("classifier-xgboost-json");
+  ASSERT_EQ(Post("/v2/repository/models/classifier-xgboost-json/unload", "").status, 200);
+  EXPECT_EQ(client_->Get("/v2/models/classifier-xgboost-json/ready")->status, 404);
+  // Several requests arrive while it loads: one load, every request answered.
+  std::vector<std::thread> clients;
+  std::atomic<int> ok{0};
+  for (int c = 0; c < 4; ++c) {
+    clients.emplace_back([&] {
+      auto client = *http::HttpClient::Create(server_->url());
+      auto response = client->Send(http::HttpMethod::kPost, "/v2/models/classifier-xgboost-json/infer",
+                                   absl::StrCat(R"({"inputs":)", fixture.inputs_json, "}"), kJson);
+      if (response.ok() && response->status == 200) ++ok;
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok.load(), 4);
+  auto metrics = client_->Get("/metrics")->body;
+  EXPECT_THAT(metrics, HasSubstr(R"(inference_cold_start_seconds_count{model="classifier-xgboost-json"} 4)"));
+  EXPECT_THAT(metrics, HasSubstr(R"(model_memory_bytes{model="classifier-xgboost-json",version="1.0.0"})"));
+  // A model nobody registered is still a plain 404.
+  auto unknown = Post("/v2/models/never-registered/infer", absl::StrCat(R"({"inputs":)", fixture.inputs_json, "}"));
+  EXPECT_EQ(unknown.status, 404) << unknown.body;
 }
 
 TEST_F(ServingEndToEndTest, StartupModelsLoadBeforeTheServerIsReady) {

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/status_macros.h"
 #include "yaml-cpp/yaml.h"
 
@@ -168,6 +169,28 @@ std::vector<ConfigOption> BuildOptions() {
   o.push_back({"serving.maxRequestBytes", "max-request-bytes", "BYTES", "64MiB",
                "largest inference request body (413 above it)",
                [](absl::string_view v, Config& c) { return SetBytes(v, c.serving.max_request_bytes, 1024); }});
+  o.push_back({"serving.memoryBudget", "memory-budget", "BYTES|PERCENT", "50%",
+               "memory for loaded models (measured at load); idle models are evicted least recently used "
+               "to stay within it. A size (4GiB) or a share of the cgroup memory limit (50%); 0 for none",
+               [](absl::string_view v, Config& c) {
+                 if (absl::ConsumeSuffix(&v, "%")) {
+                   double percent = 0;
+                   if (!absl::SimpleAtod(v, &percent) || percent <= 0 || percent > 100) {
+                     return absl::InvalidArgumentError("a percentage must be within (0, 100]");
+                   }
+                   c.serving.memory_budget_share = percent / 100;
+                   c.serving.memory_budget_bytes = 0;
+                   return absl::OkStatus();
+                 }
+                 c.serving.memory_budget_share = 0;
+                 return SetBytes(v, c.serving.memory_budget_bytes, 0);
+               }});
+  o.push_back({"serving.lazyLoad", "lazy-load", "BOOL", "true",
+               "load a registered model on its first request (that request waits; others keep flowing)",
+               [](absl::string_view v, Config& c) {
+                 ASSIGN_OR_RETURN(c.serving.lazy_load, ParseBool(v));
+                 return absl::OkStatus();
+               }});
   o.push_back({"serving.isolateModelChecks", "isolate-model-checks", "BOOL", "true",
                "open each model file in a child process first, so a corrupt file cannot crash the server",
                [](absl::string_view v, Config& c) {

@@ -48,6 +48,10 @@ struct ServingConfig {
   absl::Duration max_queue_delay;
   uint64_t max_request_bytes = 0;
   bool isolate_model_checks = true;  // check model files in a child process before loading
+  // Budget for loaded models' measured memory: a byte size, or a share of the memory limit.
+  uint64_t memory_budget_bytes = 0;
+  double memory_budget_share = 0;  // used when memory_budget_bytes is 0; 0 and 0: no budget
+  bool lazy_load = true;  // load a registered model on its first request
 };
 
 struct RegistryConfig {

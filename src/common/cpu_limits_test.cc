@@ -1,4 +1,5 @@
 #include "common/cpu_limits.h"
+#include "common/memory_limits.h"
 
 #include "gtest/gtest.h"
 
@@ -14,6 +15,21 @@ TEST(CpuLimitsTest, ParsesCgroupV2CpuMax) {
 }
 
 TEST(CpuLimitsTest, AvailableCpusIsPositive) { EXPECT_GE(AvailableCpus(), 1); }
+
+}  // namespace
+}  // namespace meridian
+
+namespace meridian {
+namespace {
+
+TEST(MemoryLimitsTest, ParsesCgroupLimits) {
+  EXPECT_EQ(ParseCgroupMemoryLimit("max\n"), std::nullopt);
+  EXPECT_EQ(ParseCgroupMemoryLimit("2147483648\n"), 2147483648u);
+  EXPECT_EQ(ParseCgroupMemoryLimit("9223372036854771712"), std::nullopt);  // v1 unlimited
+  EXPECT_EQ(ParseCgroupMemoryLimit("lots"), std::nullopt);
+  EXPECT_GT(MemoryLimitBytes(), 0u);
+  EXPECT_GT(ResidentMemoryBytes(), 0u);
+}
 
 }  // namespace
 }  // namespace meridian

@@ -45,7 +45,19 @@ InferenceMetrics::InferenceMetrics(prometheus::Registry& registry)
       queue_depths_(prometheus::BuildGauge()
                         .Name("inference_queue_depth")
                         .Help("Inference requests waiting for an instance.")
-                        .Register(registry)) {}
+                        .Register(registry)),
+      model_memory_(prometheus::BuildGauge()
+                        .Name("model_memory_bytes")
+                        .Help("Resident memory a loaded model version added, measured at load.")
+                        .Register(registry)),
+      evictions_(prometheus::BuildCounter()
+                     .Name("model_evictions_total")
+                     .Help("Idle model versions unloaded to make room within the memory budget.")
+                     .Register(registry)),
+      cold_starts_(prometheus::BuildHistogram()
+                       .Name("inference_cold_start_seconds")
+                       .Help("Arrival to answer for requests that waited for their model to load.")
+                       .Register(registry)) {}
 
 InferenceMetrics::Series& InferenceMetrics::SeriesFor(absl::string_view model, absl::string_view version) {
   const std::string key = absl::StrCat(model, "\n", version);
@@ -82,6 +94,29 @@ void InferenceMetrics::RecordExecution(absl::string_view model, absl::string_vie
   Series& series = SeriesFor(model, version);
   series.executions->Increment();
   series.batch_size->Observe(static_cast<double>(rows));
+}
+
+void InferenceMetrics::SetModelMemory(absl::string_view model, absl::string_view version, int64_t bytes) {
+  model_memory_.Add({{"model", std::string(model)}, {"version", std::string(version)}}).Set(static_cast<double>(bytes));
+}
+
+void InferenceMetrics::RecordEviction(absl::string_view model) {
+  evictions_.Add({{"model", std::string(model)}}).Increment();
+}
+
+void InferenceMetrics::RecordColdStart(absl::string_view model, absl::Duration arrival_to_answer) {
+  cold_starts_
+      .Add({{"model", std::string(model)}},
+           prometheus::Histogram::BucketBoundaries{0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60})
+      .Observe(absl::ToDoubleSeconds(arrival_to_answer));
+}
+
+void InferenceMetrics::RemoveModel(absl::string_view model, absl::string_view version) {
+  const std::map<std::string, std::string> labels = {{"model", std::string(model)}, {"version", std::string(version)}};
+  model_memory_.Remove(&model_memory_.Add(labels));
+  absl::MutexLock lock(&mu_);
+  auto it = series_.find(absl::StrCat(model, "\n", version));
+  if (it != series_.end()) it->second.queue_depth->Set(0);
 }
 
 void InferenceMetrics::SetQueueDepth(absl::string_view model, absl::string_view version, int64_t depth) {

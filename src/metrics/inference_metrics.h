@@ -11,6 +11,10 @@
 //                                                       above gives the average batch size
 //   inference_batch_size{model,version}                 histogram, rows per execution
 //   inference_queue_depth{model,version}                gauge, requests waiting
+//   model_memory_bytes{model,version}                   gauge, resident memory the load added
+//   model_evictions_total{model}                        counter, versions evicted for room
+//   inference_cold_start_seconds{model}                 histogram, arrival to answer for requests
+//                                                       that waited for their model to load
 // The end-to-end name is unprefixed so that the alert
 //   histogram_quantile(0.95, sum(rate(inference_duration_seconds_bucket[5m])) by (le)) > 2
 // works as written. Thread-safe.
@@ -46,6 +50,11 @@ class InferenceMetrics {
   // One backend execution of `rows` rows (one or several requests).
   void RecordExecution(absl::string_view model, absl::string_view version, int64_t rows);
   void SetQueueDepth(absl::string_view model, absl::string_view version, int64_t depth);
+  void SetModelMemory(absl::string_view model, absl::string_view version, int64_t bytes);
+  void RecordEviction(absl::string_view model);
+  void RecordColdStart(absl::string_view model, absl::Duration arrival_to_answer);
+  // Drops a version's memory and queue gauges once it is unloaded.
+  void RemoveModel(absl::string_view model, absl::string_view version);
   // A request that failed before or during execution; `version` may be empty when unknown.
   void RecordFailure(absl::string_view model, absl::string_view version, absl::string_view reason,
                      absl::Duration total);
@@ -71,6 +80,9 @@ class InferenceMetrics {
   prometheus::Family<prometheus::Counter>& executions_;
   prometheus::Family<prometheus::Histogram>& batch_sizes_;
   prometheus::Family<prometheus::Gauge>& queue_depths_;
+  prometheus::Family<prometheus::Gauge>& model_memory_;
+  prometheus::Family<prometheus::Counter>& evictions_;
+  prometheus::Family<prometheus::Histogram>& cold_starts_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Series> series_ ABSL_GUARDED_BY(mu_);
 };

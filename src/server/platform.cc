@@ -2,6 +2,7 @@
 
 #include "common/build_info.h"
 #include "common/cpu_limits.h"
+#include "common/memory_limits.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "health/health_routes.h"
@@ -128,9 +129,13 @@ class Platform::Parts {
                      .instances = config.serving.instances_per_version},
         .intra_op_threads = config.serving.intra_op_threads,
         .cpu_limit = AvailableCpus(),
+        .memory_budget_bytes = MemoryBudget(),
         .metrics = inference_metrics.get()});
-    inference = std::make_unique<serving::InferenceService>(models.get(), inference_metrics.get());
     control_pool = std::make_unique<ThreadPool>(ThreadPoolOptions{.threads = 2, .max_queue = 256});
+    inference = std::make_unique<serving::InferenceService>(serving::InferenceServiceOptions{
+        .repository = models.get(),
+        .metrics = inference_metrics.get(),
+        .loader = config.serving.lazy_load ? control_pool.get() : nullptr});
 
     auto router = std::make_shared<http::Router>();
     RETURN_IF_ERROR(health::AddHealthRoutes(&health, *router));
@@ -179,6 +184,11 @@ class Platform::Parts {
                                    {"metadata", config.store.postgres_url.empty() ? "sqlite" : "postgresql"},
                                    {"data_dir", config.data_dir}});
     return absl::OkStatus();
+  }
+
+  uint64_t MemoryBudget() const {
+    if (config.serving.memory_budget_bytes > 0) return config.serving.memory_budget_bytes;
+    return static_cast<uint64_t>(config.serving.memory_budget_share * static_cast<double>(MemoryLimitBytes()));
   }
 
   // Loads the configured models in the background; the server reports ready when they are in.

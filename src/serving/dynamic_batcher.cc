@@ -96,6 +96,11 @@ size_t DynamicBatcher::queue_depth() const {
   return queued_;
 }
 
+bool DynamicBatcher::busy() const {
+  absl::MutexLock lock(&mutex_);
+  return queued_ + executing_ > 0;
+}
+
 absl::Status DynamicBatcher::Enqueue(InferenceRequest&& request, InferenceCallback&& done, absl::Time arrival) {
   const BatchingConfig& config = options_.config;
   int priority = config.default_priority;
@@ -225,13 +230,17 @@ void DynamicBatcher::RunInstance() {
       batch = NextBatch(&expired);
       depth = queued_;
       if (batch.empty() && expired.empty()) return;  // stopping, nothing left
+      executing_ += batch.size() + expired.size();
     }
     if (options_.metrics) options_.metrics->SetQueueDepth(options_.model_name, options_.version, static_cast<int64_t>(depth));
     for (Pending& p : expired) {
       Deliver(p, absl::DeadlineExceededError(absl::StrCat("the request waited ", absl::FormatDuration(absl::Now() - p.arrival),
                                                           ", past its timeout; it was not executed")));
     }
+    const size_t taken = batch.size() + expired.size();
     if (!batch.empty()) Execute(std::move(batch));
+    absl::MutexLock lock(&mutex_);
+    executing_ -= taken;
   }
 }
 

@@ -48,6 +48,8 @@ class DynamicBatcher {
   absl::Status Enqueue(InferenceRequest&& request, InferenceCallback&& done, absl::Time arrival);
 
   size_t queue_depth() const;
+  // Requests queued or executing: a busy version must not be evicted.
+  bool busy() const;
   const BatchingConfig& config() const { return options_.config; }
 
  private:
@@ -76,6 +78,7 @@ class DynamicBatcher {
   mutable absl::Mutex mutex_;
   std::vector<std::deque<Pending>> queues_ ABSL_GUARDED_BY(mutex_);  // index 0 = priority 1
   size_t queued_ ABSL_GUARDED_BY(mutex_) = 0;
+  size_t executing_ ABSL_GUARDED_BY(mutex_) = 0;
   uint64_t arrivals_ ABSL_GUARDED_BY(mutex_) = 0;  // wakes instances waiting for a batch to fill
   uint64_t next_sequence_ ABSL_GUARDED_BY(mutex_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;

@@ -12,8 +12,67 @@ std::string FailureReason(const absl::Status& status) {
 }
 
 void InferenceService::Infer(InferenceRequest request, Callback done) {
-  const absl::Time arrival = absl::Now();
+  Infer(std::move(request), std::move(done), absl::Now(), /*may_load=*/options_.loader != nullptr);
+}
+
+void InferenceService::WaitForLoad(InferenceRequest request, Callback done, absl::Time arrival) {
+  const std::string model = request.model;
+  const std::string version = request.version;
+  const std::string key = absl::StrCat(model, "\n", version);
+  bool first = false;
+  {
+    absl::MutexLock lock(&waiting_mutex_);
+    std::vector<Waiting>& list = waiting_[key];
+    if (list.size() >= options_.max_waiting_per_model) {
+      done(absl::UnavailableError(absl::StrCat("model '", model, "' is loading and ", list.size(),
+                                               " requests already wait for it; retry later")));
+      return;
+    }
+    first = list.empty();
+    list.push_back(Waiting{std::move(request), std::move(done), arrival});
+  }
+  if (!first) return;  // the load in progress answers this one too
+  auto finish = [this, key](const absl::Status& loaded) {
+    std::vector<Waiting> list;
+    {
+      absl::MutexLock lock(&waiting_mutex_);
+      list = std::move(waiting_[key]);
+      waiting_.erase(key);
+    }
+    for (Waiting& w : list) {
+      if (!loaded.ok()) {
+        w.done(loaded);
+        continue;
+      }
+      const std::string model = w.request.model;
+      Callback done = [this, model, arrival = w.arrival, inner = std::move(w.done)](
+                          absl::StatusOr<InferenceResponse> result) {
+        if (result.ok()) metrics_->RecordColdStart(model, absl::Now() - arrival);
+        inner(std::move(result));
+      };
+      Infer(std::move(w.request), std::move(done), w.arrival, /*may_load=*/false);
+    }
+  };
+  const bool queued = options_.loader->TrySubmit([this, model, version, finish] {
+    finish(repository_->EnsureLoaded(model, version));
+  });
+  if (!queued) finish(absl::UnavailableError("too many model loads queued; retry later"));
+}
+
+void InferenceService::Infer(InferenceRequest request, Callback done, absl::Time arrival, bool may_load) {
   absl::StatusOr<std::shared_ptr<ServedModel>> found = repository_->Find(request.model, request.version);
+  if (!found.ok() && may_load) {
+    // Not loaded: load it. Loading because of an earlier request: wait with that one.
+    bool load_in_progress = false;
+    if (absl::IsUnavailable(found.status())) {
+      absl::MutexLock lock(&waiting_mutex_);
+      load_in_progress = waiting_.contains(absl::StrCat(request.model, "\n", request.version));
+    }
+    if (absl::IsNotFound(found.status()) || load_in_progress) {
+      WaitForLoad(std::move(request), std::move(done), arrival);
+      return;
+    }
+  }
   if (!found.ok()) {
     // Unknown names are not recorded as label values: clients choose them, and a label per typo
     // would grow the metrics without bound.

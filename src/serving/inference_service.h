@@ -6,6 +6,11 @@
 // immediate kResourceExhausted (429 / RESOURCE_EXHAUSTED). Thread-safe.
 
 #include <functional>
+#include <map>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "common/thread_pool.h"
 
 #include "absl/status/statusor.h"
 #include "metrics/inference_metrics.h"
@@ -14,10 +19,20 @@
 
 namespace meridian::serving {
 
+struct InferenceServiceOptions {
+  ModelRepository* repository = nullptr;       // not owned
+  metrics::InferenceMetrics* metrics = nullptr;  // not owned
+  // Loads models on their first request when set (the request waits; others keep flowing).
+  ThreadPool* loader = nullptr;                // not owned
+  size_t max_waiting_per_model = 1024;         // beyond: 503
+};
+
 class InferenceService {
  public:
+  explicit InferenceService(const InferenceServiceOptions& options)
+      : repository_(options.repository), metrics_(options.metrics), options_(options) {}
   InferenceService(ModelRepository* repository, metrics::InferenceMetrics* metrics)
-      : repository_(repository), metrics_(metrics) {}
+      : InferenceService(InferenceServiceOptions{.repository = repository, .metrics = metrics}) {}
 
   // `done` runs exactly once: on an instance thread after execution, or on the calling thread
   // when the request is refused before queueing.
@@ -27,8 +42,20 @@ class InferenceService {
   ModelRepository& repository() { return *repository_; }
 
  private:
+  struct Waiting {
+    InferenceRequest request;
+    Callback done;
+    absl::Time arrival;
+  };
+  void Infer(InferenceRequest request, Callback done, absl::Time arrival, bool may_load);
+  // Parks the request until its model is loaded (starting the load if it is the first).
+  void WaitForLoad(InferenceRequest request, Callback done, absl::Time arrival);
+
   ModelRepository* repository_;
   metrics::InferenceMetrics* metrics_;
+  InferenceServiceOptions options_;
+  absl::Mutex waiting_mutex_;
+  std::map<std::string, std::vector<Waiting>> waiting_ ABSL_GUARDED_BY(waiting_mutex_);  // "model\nversion"
 };
 
 // The failure reason label for a status ("invalid_argument", "queue_full", ...).

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
 #include "common/semver.h"
+#include "common/memory_limits.h"
 #include "serving/warmup.h"
 
 namespace meridian::serving {
@@ -63,11 +64,16 @@ absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::LoadVersion(const 
                                                     {"cpus", options_.cpu_limit}});
     batching->instances = capped;
   }
+  const uint64_t resident_before = ResidentMemoryBytes();
   absl::StatusOr<std::unique_ptr<LoadedModel>> loaded = (*backend)->Load(ModelLoadOptions{
       .artifact_path = artifact.path, .declared_signature = *declared, .intra_op_threads = options_.intra_op_threads});
   if (!loaded.ok()) return loaded.status();
   if (absl::Status warm = WarmUp(**loaded, options_.warmup_requests); !warm.ok()) return warm;
-  return std::make_shared<ServedModel>(artifact, std::move(*loaded), *batching, options_.metrics);
+  auto served = std::make_shared<ServedModel>(artifact, std::move(*loaded), *batching, options_.metrics);
+  const uint64_t resident_after = ResidentMemoryBytes();
+  served->set_memory_bytes(resident_after > resident_before ? resident_after - resident_before : 0);
+  served->Touch();
+  return served;
 }
 
 absl::Status ModelRepository::Load(absl::string_view model_name, const LoadOptions& options) {
@@ -81,28 +87,8 @@ absl::Status ModelRepository::Load(absl::string_view model_name, const LoadOptio
 
   absl::Status first_error;
   for (const std::string& version : *wanted) {
-    {
-      absl::MutexLock lock(&mutex_);
-      auto& versions = models_[model];
-      auto it = versions.find(version);
-      if (it != versions.end() && it->second.state == ModelState::kReady) continue;  // already serving
-      versions[version] = Entry{.state = ModelState::kLoading};
-    }
-    absl::StatusOr<ModelArtifact> artifact = options_.source->Fetch(model, version);
-    absl::StatusOr<std::shared_ptr<ServedModel>> served =
-        artifact.ok() ? LoadVersion(*artifact) : absl::StatusOr<std::shared_ptr<ServedModel>>(artifact.status());
-    if (served.ok()) {
-      SetEntry(model, version, Entry{.state = ModelState::kReady, .served = std::move(*served)});
-      log::Info("model version ready", {{"model", model}, {"version", version}});
-    } else {
-      const std::string reason(served.status().message());
-      SetEntry(model, version, Entry{.state = ModelState::kUnavailable, .reason = reason});
-      log::Warn("model version failed to load", {{"model", model}, {"version", version}, {"error", reason}});
-      if (first_error.ok()) {
-        first_error = absl::Status(served.status().code(),
-                                   absl::StrCat("model '", model, "' version ", version, ": ", reason));
-      }
-    }
+    absl::Status loaded = LoadOne(model, version);
+    if (!loaded.ok() && first_error.ok()) first_error = loaded;
   }
   // Versions the policy no longer selects go; requests holding them finish first (shared_ptr).
   std::vector<std::shared_ptr<ServedModel>> retired;
@@ -112,6 +98,7 @@ absl::Status ModelRepository::Load(absl::string_view model_name, const LoadOptio
     for (auto it = versions.begin(); it != versions.end();) {
       if (std::find(wanted->begin(), wanted->end(), it->first) == wanted->end()) {
         if (it->second.served) retired.push_back(std::move(it->second.served));
+        if (options_.metrics) options_.metrics->RemoveModel(model, it->first);
         it = versions.erase(it);
       } else {
         ++it;
@@ -119,6 +106,117 @@ absl::Status ModelRepository::Load(absl::string_view model_name, const LoadOptio
     }
   }
   return first_error;
+}
+
+absl::Status ModelRepository::LoadOne(const std::string& model, const std::string& version) {
+  {
+    absl::MutexLock lock(&mutex_);
+    auto& versions = models_[model];
+    auto it = versions.find(version);
+    if (it != versions.end() && it->second.state == ModelState::kReady) return absl::OkStatus();  // serving
+    versions[version] = Entry{.state = ModelState::kLoading};
+  }
+  absl::StatusOr<ModelArtifact> artifact = options_.source->Fetch(model, version);
+  if (absl::IsNotFound(artifact.status())) {
+    // Nothing to serve: leave no entry behind, so that the next request is a 404 again.
+    absl::MutexLock lock(&mutex_);
+    auto it = models_.find(model);
+    if (it != models_.end()) {
+      it->second.erase(version);
+      if (it->second.empty()) models_.erase(it);
+    }
+    return artifact.status();
+  }
+  absl::StatusOr<std::shared_ptr<ServedModel>> served =
+      artifact.ok() ? LoadVersion(*artifact) : absl::StatusOr<std::shared_ptr<ServedModel>>(artifact.status());
+  if (served.ok()) {
+    if (absl::Status room = MakeRoom((*served)->memory_bytes(), model, version); !room.ok()) served = room;
+  }
+  if (served.ok()) {
+    const uint64_t bytes = (*served)->memory_bytes();
+    SetEntry(model, version, Entry{.state = ModelState::kReady, .served = std::move(*served)});
+    if (options_.metrics) options_.metrics->SetModelMemory(model, version, static_cast<int64_t>(bytes));
+    log::Info("model version ready", {{"model", model}, {"version", version}, {"memory_bytes", static_cast<int64_t>(bytes)}});
+    return absl::OkStatus();
+  }
+  const std::string reason(served.status().message());
+  SetEntry(model, version, Entry{.state = ModelState::kUnavailable, .reason = reason});
+  log::Warn("model version failed to load", {{"model", model}, {"version", version}, {"error", reason}});
+  return absl::Status(served.status().code(), absl::StrCat("model '", model, "' version ", version, ": ", reason));
+}
+
+absl::Status ModelRepository::MakeRoom(uint64_t incoming, const std::string& keep_model, const std::string& keep_version) {
+  if (options_.memory_budget_bytes == 0) return absl::OkStatus();
+  std::vector<std::shared_ptr<ServedModel>> evicted;  // released outside the lock
+  absl::Status status;
+  {
+    absl::MutexLock lock(&mutex_);
+    while (true) {
+      uint64_t used = 0;
+      std::map<std::string, Entry>::iterator victim;
+      std::string victim_model;
+      bool found = false;
+      int64_t oldest = INT64_MAX;
+      for (auto& [model, versions] : models_) {
+        for (auto it = versions.begin(); it != versions.end(); ++it) {
+          if (it->second.state != ModelState::kReady || !it->second.served) continue;
+          ServedModel& served = *it->second.served;
+          used += served.memory_bytes();
+          if (model == keep_model && it->first == keep_version) continue;
+          // In use: a request holds it (the repository's is the only other reference) or waits.
+          const bool idle = it->second.served.use_count() == 1 && !served.batcher().busy();
+          if (idle && served.last_used_ns() < oldest) {
+            oldest = served.last_used_ns();
+            victim = it;
+            victim_model = model;
+            found = true;
+          }
+        }
+      }
+      if (used + incoming <= options_.memory_budget_bytes) break;
+      if (!found) {
+        status = absl::ResourceExhaustedError(absl::StrCat(
+            "the model needs ", incoming, " bytes but ", used, " of the ", options_.memory_budget_bytes,
+            "-byte memory budget are held by models in use; raise --memory-budget or unload a model"));
+        break;
+      }
+      log::Info("evicting an idle model version to make room",
+                {{"model", victim_model}, {"version", victim->first},
+                 {"memory_bytes", static_cast<int64_t>(victim->second.served->memory_bytes())}});
+      if (options_.metrics) {
+        options_.metrics->RecordEviction(victim_model);
+        options_.metrics->RemoveModel(victim_model, victim->first);
+      }
+      evicted.push_back(std::move(victim->second.served));
+      models_[victim_model].erase(victim);
+      if (models_[victim_model].empty()) models_.erase(victim_model);
+    }
+  }
+  return status;
+}
+
+absl::Status ModelRepository::EnsureLoaded(absl::string_view model_name, absl::string_view version_name) {
+  absl::MutexLock serialize(&load_mutex_);
+  const std::string model(model_name);
+  std::string version(version_name);
+  if (version.empty()) {
+    absl::StatusOr<std::vector<std::string>> available = options_.source->Versions(model);
+    if (!available.ok()) return available.status();
+    if (available->empty()) return absl::NotFoundError(absl::StrCat("model '", model, "' has no servable version"));
+    version = available->back();
+  }
+  return LoadOne(model, version);
+}
+
+uint64_t ModelRepository::memory_in_use() const {
+  absl::ReaderMutexLock lock(&mutex_);
+  uint64_t total = 0;
+  for (const auto& [model, versions] : models_) {
+    for (const auto& [version, entry] : versions) {
+      if (entry.served) total += entry.served->memory_bytes();
+    }
+  }
+  return total;
 }
 
 absl::Status ModelRepository::Unload(absl::string_view model_name) {
@@ -132,6 +230,9 @@ absl::Status ModelRepository::Unload(absl::string_view model_name) {
     }
     removed = std::move(it->second);
     models_.erase(it);
+  }
+  if (options_.metrics) {
+    for (const auto& [version, entry] : removed) options_.metrics->RemoveModel(std::string(model_name), version);
   }
   log::Info("model unloaded", {{"model", std::string(model_name)}, {"versions", static_cast<int>(removed.size())}});
   return absl::OkStatus();  // `removed` releases the models once in-flight requests let go
@@ -156,6 +257,7 @@ absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::Find(absl::string_
     if (newest == nullptr) {
       return absl::UnavailableError(absl::StrCat("model '", model, "' has no ready version yet"));
     }
+    newest->served->Touch();
     return newest->served;
   }
   auto v = it->second.find(std::string(version));
@@ -167,6 +269,7 @@ absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::Find(absl::string_
                                                ModelStateName(v->second.state),
                                                v->second.reason.empty() ? "" : ": ", v->second.reason));
   }
+  v->second.served->Touch();
   return v->second.served;
 }
 

@@ -1,12 +1,16 @@
 #pragma once
 
 // The models this server holds in memory: load, unload and reload versions from a ModelSource,
-// readiness per version, a version policy per model, warm-up before a version reports ready.
+// readiness per version, a version policy per model, warm-up before a version reports ready, and
+// residency: each version's memory is measured at load (resident-set growth), and when a load
+// takes the total past the memory budget, idle versions go least-recently-used first. A version
+// with requests queued or in flight is never evicted.
 //
 // Load and Unload block (file reads, child-process validation, framework load, warm-up): call
 // them from a worker thread, never an I/O thread. Find is the hot path: a short reader lock and
 // a shared_ptr copy. A version being replaced keeps serving the requests that hold it.
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
@@ -16,6 +20,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "metrics/inference_metrics.h"
 #include "serving/backend.h"
 #include "serving/batching_config.h"
@@ -41,8 +46,17 @@ class ServedModel {
   LoadedModel& model() { return *model_; }
   DynamicBatcher& batcher() { return *batcher_; }
 
+  // Resident memory the load added (measured).
+  uint64_t memory_bytes() const { return memory_bytes_; }
+  void set_memory_bytes(uint64_t bytes) { memory_bytes_ = bytes; }
+  // When a request last found this version (for least-recently-used eviction).
+  void Touch() { last_used_ns_.store(absl::GetCurrentTimeNanos(), std::memory_order_relaxed); }
+  int64_t last_used_ns() const { return last_used_ns_.load(std::memory_order_relaxed); }
+
  private:
   ModelArtifact artifact_;
+  uint64_t memory_bytes_ = 0;
+  std::atomic<int64_t> last_used_ns_{0};
   std::unique_ptr<LoadedModel> model_;
   // Destroyed first: finishes queued work while the model is still alive.
   std::unique_ptr<DynamicBatcher> batcher_;
@@ -69,6 +83,8 @@ struct ModelRepositoryOptions {
   // Instances x intra-op threads of one version are capped to this (0: no cap).
   int cpu_limit = 0;
   int warmup_requests = 1;
+  // Total measured memory of loaded versions; 0: no budget.
+  uint64_t memory_budget_bytes = 0;
   metrics::InferenceMetrics* metrics = nullptr;  // not owned; may be null
 };
 
@@ -79,8 +95,13 @@ class ModelRepository {
   // Loads the versions the policy selects and unloads the model's other versions. Fails when a
   // selected version cannot be served; the others stay as they are.
   absl::Status Load(absl::string_view model, const LoadOptions& options);
+  // Loads one version (the latest when `version` is empty) without touching the model's other
+  // versions; OK at once when it is already ready. For loading on first request.
+  absl::Status EnsureLoaded(absl::string_view model, absl::string_view version);
   // Unloads every version of the model; kNotFound when none is loaded.
   absl::Status Unload(absl::string_view model);
+  // Measured memory of every ready version.
+  uint64_t memory_in_use() const;
 
   // The ready version (newest ready when `version` is empty). kNotFound for a model or version
   // this server does not hold; kUnavailable (503) when it exists but is not ready.
@@ -97,6 +118,12 @@ class ModelRepository {
     std::shared_ptr<ServedModel> served;
   };
   absl::StatusOr<std::shared_ptr<ServedModel>> LoadVersion(const ModelArtifact& artifact);
+  // Loads `version` of `model` into its entry (LOADING, then READY or UNAVAILABLE), making room
+  // within the memory budget. Caller holds load_mutex_.
+  absl::Status LoadOne(const std::string& model, const std::string& version);
+  // Evicts idle versions, least recently used first, until `incoming` more bytes fit. Fails
+  // with kResourceExhausted naming what holds the memory when they cannot.
+  absl::Status MakeRoom(uint64_t incoming, const std::string& keep_model, const std::string& keep_version);
   void SetEntry(const std::string& model, const std::string& version, Entry entry);
 
   const ModelRepositoryOptions options_;

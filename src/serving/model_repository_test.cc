@@ -142,3 +142,85 @@ TEST_F(ModelRepositoryTest, InferenceServiceValidatesExecutesAndRecords) {
 
 }  // namespace
 }  // namespace meridian::serving
+
+namespace meridian::serving {
+namespace {
+
+// Holds `megabytes` of touched memory per loaded model, so that the measured RSS growth is real.
+class FakeMemoryHungryBackend final : public Backend {
+ public:
+  explicit FakeMemoryHungryBackend(size_t megabytes) : bytes_(megabytes << 20) {}
+  std::string name() const override { return "hungry"; }
+  std::string framework_version() const override { return "0"; }
+  absl::StatusOr<std::unique_ptr<LoadedModel>> Load(const ModelLoadOptions&) override {
+    auto model = std::make_unique<Model>();
+    model->ballast.assign(bytes_, 1);
+    return std::unique_ptr<LoadedModel>(std::move(model));
+  }
+
+ private:
+  struct Model final : LoadedModel {
+    const ModelSignature& signature() const override { return signature_; }
+    absl::StatusOr<std::vector<Tensor>> Execute(const std::vector<Tensor>& inputs, const std::vector<std::string>&) override {
+      return std::vector<Tensor>{Tensor::Owned("y", DataType::kFp32, inputs[0].shape(), std::string(inputs[0].bytes()))};
+    }
+    ModelSignature signature_{.inputs = {{"x", DataType::kFp32, {-1}}}, .outputs = {{"y", DataType::kFp32, {-1}}}};
+    std::vector<char> ballast;
+  };
+  size_t bytes_;
+};
+
+class FakeManyModelsSource final : public ModelSource {
+ public:
+  absl::StatusOr<ModelArtifact> Fetch(absl::string_view model, absl::string_view ref) override {
+    return ModelArtifact{.model = std::string(model), .version = std::string(ref), .framework = "hungry", .path = "x"};
+  }
+  absl::StatusOr<std::vector<std::string>> Versions(absl::string_view model) override {
+    return std::vector<std::string>{"1.0.0"};
+  }
+};
+
+class ResidencyTest : public ::testing::Test {
+ protected:
+  ResidencyTest() {
+    backends_.Register(std::make_unique<FakeMemoryHungryBackend>(32));
+    repository_ = std::make_unique<ModelRepository>(ModelRepositoryOptions{
+        .source = &source_, .backends = &backends_, .memory_budget_bytes = 80ull << 20});
+  }
+  FakeManyModelsSource source_;
+  BackendRegistry backends_;
+  std::unique_ptr<ModelRepository> repository_;
+};
+
+TEST_F(ResidencyTest, MeasuresMemoryAndEvictsTheLeastRecentlyUsedIdleVersion) {
+  ASSERT_TRUE(repository_->EnsureLoaded("a", "").ok());
+  ASSERT_TRUE(repository_->EnsureLoaded("b", "").ok());
+  const auto a = repository_->Find("a", "");
+  ASSERT_TRUE(a.ok());
+  EXPECT_GE((*a)->memory_bytes(), 30ull << 20);  // measured, not declared
+  EXPECT_LE((*a)->memory_bytes(), 40ull << 20);
+  // "a" is used more recently than "b"; "c" does not fit beside both: "b" goes.
+  ASSERT_TRUE(repository_->EnsureLoaded("c", "").ok());
+  EXPECT_TRUE(repository_->Find("a", "").ok());
+  EXPECT_EQ(repository_->Find("b", "").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(repository_->Find("c", "").ok());
+}
+
+TEST_F(ResidencyTest, AVersionInUseIsNeverEvicted) {
+  ASSERT_TRUE(repository_->EnsureLoaded("a", "").ok());
+  ASSERT_TRUE(repository_->EnsureLoaded("b", "").ok());
+  auto held_a = repository_->Find("a", "");  // a request holds both
+  auto held_b = repository_->Find("b", "");
+  ASSERT_TRUE(held_a.ok() && held_b.ok());
+  absl::Status status = repository_->EnsureLoaded("c", "");
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << status;
+  EXPECT_NE(status.message().find("memory budget"), std::string::npos);
+  EXPECT_TRUE(repository_->Find("a", "").ok());
+  EXPECT_TRUE(repository_->Find("b", "").ok());
+  held_b = absl::NotFoundError("released");
+  EXPECT_TRUE(repository_->EnsureLoaded("c", "").ok());  // now "b" is idle and goes
+  EXPECT_TRUE(repository_->Find("a", "").ok());
+}
+
+}  // namespace
+}  // namespace meridian::serving
