@@ -153,7 +153,7 @@ TEST_F(GrpcEndToEndTest, HealthMetadataAndErrors) {
     inference::ModelInferResponse response;
     grpc::Status status = stub_->ModelInfer(&context, request, &response);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
-    EXPECT_THAT(status.error_message(), HasSubstr("model 'nope'"));
+    EXPECT_THAT(status.error_message(), HasSubstr(R"(model "nope" not found)"));
   }
   {
     grpc::ClientContext context;
