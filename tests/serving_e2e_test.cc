@@ -17,6 +17,7 @@
 #include "rapidjson/document.h"
 #include "tests/serving_fixtures.h"
 #include "tests/test_server.h"
+#include "testing/redis_server.h"
 
 namespace meridian {
 namespace {
@@ -362,6 +363,57 @@ TEST_F(ServingEndToEndTest, ARegisteredModelLoadsOnItsFirstRequest) {
   // A model nobody registered is still a plain 404.
   auto unknown = Post("/v2/models/never-registered/infer", absl::StrCat(R"({"inputs":)", fixture.inputs_json, "}"));
   EXPECT_EQ(unknown.status, 404) << unknown.body;
+}
+
+// Counts a series' value in a /metrics body (-1 when absent).
+double MetricValue(const std::string& metrics, const std::string& series) {
+  const size_t at = metrics.find(series + " ");
+  return at == std::string::npos ? -1 : std::stod(metrics.substr(at + series.size() + 1));
+}
+
+void ExpectCacheServesRepeats(http::HttpClient& client, const ModelFixture& fixture, const std::string& model) {
+  const std::string body = absl::StrCat(R"({"inputs":)", fixture.inputs_json, "}");
+  std::string first;
+  for (int i = 0; i < 3; ++i) {
+    auto response = client.Send(http::HttpMethod::kPost, absl::StrCat("/v2/models/", model, "/infer"), body, kJson);
+    ASSERT_EQ(response->status, 200) << response->body;
+    auto outputs = testing::ParseJsonOutputs(response->body);
+    ASSERT_TRUE(outputs.ok());
+    EXPECT_EQ(testing::CompareTensors(fixture.outputs[0], (*outputs)[0]), "");
+  }
+  const std::string metrics = client.Get("/metrics")->body;
+  const std::string labels = absl::StrCat(R"({model=")", model, R"(",result=")");
+  EXPECT_EQ(MetricValue(metrics, absl::StrCat("response_cache_requests_total", labels, R"(miss",version="1.0.0"})")), 1);
+  EXPECT_EQ(MetricValue(metrics, absl::StrCat("response_cache_requests_total", labels, R"(hit",version="1.0.0"})")), 2);
+}
+
+TEST_F(ServingEndToEndTest, TheLocalResponseCacheAnswersRepeats) {
+  StartServer("serving_local_cache");
+  auto fixture = testing::LoadFixture("classifier-xgboost-json");
+  fixture->metadata_json = R"({"responseCache":{"enabled":true,"ttl":"60s"}})";
+  ASSERT_TRUE(testing::PushAndLoad(*client_, *fixture, "cached").ok());
+  ExpectCacheServesRepeats(*client_, *fixture, "cached");
+}
+
+TEST_F(ServingEndToEndTest, TheRedisResponseCacheDegradesWhenRedisGoesAway) {
+  auto redis = testing::RedisServer::Start();
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  dir_ = testing::FreshTestDir("serving_redis_cache");
+  server_ = std::make_unique<TestServer>(
+      dir_, dir_ + "/data",
+      std::vector<std::string>{"--cache-redis-url", absl::StrCat("redis://127.0.0.1:", (*redis)->port())});
+  ASSERT_NE(server_->WaitUntilStarted(), 0) << server_->child().Stderr();
+  client_ = *http::HttpClient::Create(server_->url());
+  auto fixture = testing::LoadFixture("classifier-xgboost-json");
+  fixture->metadata_json = R"({"responseCache":{"enabled":true,"ttl":"60s"}})";
+  ASSERT_TRUE(testing::PushAndLoad(*client_, *fixture, "cached").ok());
+  ExpectCacheServesRepeats(*client_, *fixture, "cached");
+
+  (*redis)->Stop();  // Redis goes away: answers keep coming, computed
+  const std::string body = absl::StrCat(R"({"inputs":)", fixture->inputs_json, "}");
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(Post("/v2/models/cached/infer", body).status, 200);
+  EXPECT_GE(MetricValue(client_->Get("/metrics")->body, R"(response_cache_errors_total{backend="redis"})"), 1);
+  EXPECT_THAT(server_->child().Stderr(), HasSubstr("Redis is unavailable; going on without it"));
 }
 
 TEST_F(ServingEndToEndTest, StartupModelsLoadBeforeTheServerIsReady) {

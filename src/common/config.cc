@@ -191,6 +191,18 @@ std::vector<ConfigOption> BuildOptions() {
                  ASSIGN_OR_RETURN(c.serving.lazy_load, ParseBool(v));
                  return absl::OkStatus();
                }});
+  o.push_back({"serving.cache.maxBytes", "cache-max-bytes", "BYTES", "64MiB",
+               "size of the in-process response cache (for versions whose metadata enables it)",
+               [](absl::string_view v, Config& c) { return SetBytes(v, c.serving.cache_max_bytes, 0); }});
+  o.push_back({"serving.cache.redisUrl", "cache-redis-url", "URL", "",
+               "keep the response cache in Redis (redis://host:port) to share it between replicas",
+               [](absl::string_view v, Config& c) {
+                 if (!v.empty() && !absl::StartsWith(v, "redis://")) {
+                   return absl::InvalidArgumentError("must look like redis://host:port");
+                 }
+                 c.serving.cache_redis_url = std::string(v);
+                 return absl::OkStatus();
+               }});
   o.push_back({"serving.isolateModelChecks", "isolate-model-checks", "BOOL", "true",
                "open each model file in a child process first, so a corrupt file cannot crash the server",
                [](absl::string_view v, Config& c) {

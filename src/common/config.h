@@ -52,6 +52,8 @@ struct ServingConfig {
   uint64_t memory_budget_bytes = 0;
   double memory_budget_share = 0;  // used when memory_budget_bytes is 0; 0 and 0: no budget
   bool lazy_load = true;  // load a registered model on its first request
+  uint64_t cache_max_bytes = 0;  // the in-process response cache
+  std::string cache_redis_url;   // redis://host:port: share the response cache through Redis
 };
 
 struct RegistryConfig {

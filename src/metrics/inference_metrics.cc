@@ -57,7 +57,15 @@ InferenceMetrics::InferenceMetrics(prometheus::Registry& registry)
       cold_starts_(prometheus::BuildHistogram()
                        .Name("inference_cold_start_seconds")
                        .Help("Arrival to answer for requests that waited for their model to load.")
-                       .Register(registry)) {}
+                       .Register(registry)),
+      cache_lookups_(prometheus::BuildCounter()
+                         .Name("response_cache_requests_total")
+                         .Help("Response cache lookups by model, version and result (hit or miss).")
+                         .Register(registry)),
+      cache_errors_(prometheus::BuildCounter()
+                        .Name("response_cache_errors_total")
+                        .Help("Response cache operations that failed (the request went on without the cache).")
+                        .Register(registry)) {}
 
 InferenceMetrics::Series& InferenceMetrics::SeriesFor(absl::string_view model, absl::string_view version) {
   const std::string key = absl::StrCat(model, "\n", version);
@@ -109,6 +117,16 @@ void InferenceMetrics::RecordColdStart(absl::string_view model, absl::Duration a
       .Add({{"model", std::string(model)}},
            prometheus::Histogram::BucketBoundaries{0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60})
       .Observe(absl::ToDoubleSeconds(arrival_to_answer));
+}
+
+void InferenceMetrics::RecordCacheLookup(absl::string_view model, absl::string_view version, bool hit) {
+  cache_lookups_
+      .Add({{"model", std::string(model)}, {"version", std::string(version)}, {"result", hit ? "hit" : "miss"}})
+      .Increment();
+}
+
+void InferenceMetrics::RecordCacheError(absl::string_view backend) {
+  cache_errors_.Add({{"backend", std::string(backend)}}).Increment();
 }
 
 void InferenceMetrics::RemoveModel(absl::string_view model, absl::string_view version) {

@@ -15,6 +15,8 @@
 //   model_evictions_total{model}                        counter, versions evicted for room
 //   inference_cold_start_seconds{model}                 histogram, arrival to answer for requests
 //                                                       that waited for their model to load
+//   response_cache_requests_total{model,version,result} counter, result "hit" or "miss"
+//   response_cache_errors_total{backend}                counter, cache operations that failed
 // The end-to-end name is unprefixed so that the alert
 //   histogram_quantile(0.95, sum(rate(inference_duration_seconds_bucket[5m])) by (le)) > 2
 // works as written. Thread-safe.
@@ -53,6 +55,8 @@ class InferenceMetrics {
   void SetModelMemory(absl::string_view model, absl::string_view version, int64_t bytes);
   void RecordEviction(absl::string_view model);
   void RecordColdStart(absl::string_view model, absl::Duration arrival_to_answer);
+  void RecordCacheLookup(absl::string_view model, absl::string_view version, bool hit);
+  void RecordCacheError(absl::string_view backend);
   // Drops a version's memory and queue gauges once it is unloaded.
   void RemoveModel(absl::string_view model, absl::string_view version);
   // A request that failed before or during execution; `version` may be empty when unknown.
@@ -83,6 +87,8 @@ class InferenceMetrics {
   prometheus::Family<prometheus::Gauge>& model_memory_;
   prometheus::Family<prometheus::Counter>& evictions_;
   prometheus::Family<prometheus::Histogram>& cold_starts_;
+  prometheus::Family<prometheus::Counter>& cache_lookups_;
+  prometheus::Family<prometheus::Counter>& cache_errors_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Series> series_ ABSL_GUARDED_BY(mu_);
 };

@@ -23,6 +23,8 @@
 #include "server/child_process_model_validator.h"
 #include "server/registry_model_source.h"
 #include "serving/inference_service.h"
+#include "serving/local_response_cache.h"
+#include "serving/redis_response_cache.h"
 #include "serving/model_repository.h"
 #include "common/thread_pool.h"
 #include "server/data_dir_lock.h"
@@ -76,6 +78,7 @@ class Platform::Parts {
   std::unique_ptr<RegistryModelSource> model_source;
   std::unique_ptr<ChildProcessModelValidator> model_validator;
   std::unique_ptr<metrics::InferenceMetrics> inference_metrics;
+  std::unique_ptr<serving::ResponseCache> response_cache;
   std::unique_ptr<serving::ModelRepository> models;
   std::unique_ptr<serving::InferenceService> inference;
   // Model loads and unloads: slow, so never on an I/O thread. Destroyed before the models.
@@ -119,6 +122,7 @@ class Platform::Parts {
       model_validator = std::make_unique<ChildProcessModelValidator>(ChildProcessModelValidatorOptions{});
     }
     inference_metrics = std::make_unique<metrics::InferenceMetrics>(*metrics_registry);
+    RETURN_IF_ERROR(CreateResponseCache());
     models = std::make_unique<serving::ModelRepository>(serving::ModelRepositoryOptions{
         .source = model_source.get(),
         .backends = &backends,
@@ -130,12 +134,16 @@ class Platform::Parts {
         .intra_op_threads = config.serving.intra_op_threads,
         .cpu_limit = AvailableCpus(),
         .memory_budget_bytes = MemoryBudget(),
-        .metrics = inference_metrics.get()});
+        .metrics = inference_metrics.get(),
+        .on_unloaded = [this](const std::string& model, const std::string& version) {
+          if (response_cache) response_cache->Invalidate(model, version);
+        }});
     control_pool = std::make_unique<ThreadPool>(ThreadPoolOptions{.threads = 2, .max_queue = 256});
     inference = std::make_unique<serving::InferenceService>(serving::InferenceServiceOptions{
         .repository = models.get(),
         .metrics = inference_metrics.get(),
-        .loader = config.serving.lazy_load ? control_pool.get() : nullptr});
+        .loader = config.serving.lazy_load ? control_pool.get() : nullptr,
+        .cache = response_cache.get()});
 
     auto router = std::make_shared<http::Router>();
     RETURN_IF_ERROR(health::AddHealthRoutes(&health, *router));
@@ -183,6 +191,18 @@ class Platform::Parts {
                                    {"io_threads", options.io_threads},
                                    {"metadata", config.store.postgres_url.empty() ? "sqlite" : "postgresql"},
                                    {"data_dir", config.data_dir}});
+    return absl::OkStatus();
+  }
+
+  absl::Status CreateResponseCache() {
+    if (!config.serving.cache_redis_url.empty()) {
+      ASSIGN_OR_RETURN(store::RedisKeyValueOptions redis, store::ParseRedisUrl(config.serving.cache_redis_url));
+      metrics::InferenceMetrics* metrics = inference_metrics.get();
+      redis.on_error = [metrics] { metrics->RecordCacheError("redis"); };
+      response_cache = std::make_unique<serving::RedisResponseCache>(redis);
+    } else if (config.serving.cache_max_bytes > 0) {
+      response_cache = std::make_unique<serving::LocalResponseCache>(config.serving.cache_max_bytes);
+    }
     return absl::OkStatus();
   }
 

@@ -16,6 +16,7 @@
 #include "metrics/inference_metrics.h"
 #include "serving/inference.h"
 #include "serving/model_repository.h"
+#include "serving/response_cache.h"
 
 namespace meridian::serving {
 
@@ -25,6 +26,8 @@ struct InferenceServiceOptions {
   // Loads models on their first request when set (the request waits; others keep flowing).
   ThreadPool* loader = nullptr;                // not owned
   size_t max_waiting_per_model = 1024;         // beyond: 503
+  // Answers for versions whose metadata enables the response cache; null: no cache.
+  ResponseCache* cache = nullptr;              // not owned
 };
 
 class InferenceService {

@@ -55,6 +55,8 @@ absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::LoadVersion(const 
   if (!declared.ok()) return declared.status();
   absl::StatusOr<BatchingConfig> batching = BatchingFromMetadata(artifact.metadata_json, options_.batching);
   if (!batching.ok()) return batching.status();
+  absl::StatusOr<ResponseCacheSettings> cache = ResponseCacheFromMetadata(artifact.metadata_json);
+  if (!cache.ok()) return cache.status();
   if (options_.cpu_limit > 0 && batching->instances * options_.intra_op_threads > options_.cpu_limit) {
     const int capped = std::max(1, options_.cpu_limit / std::max(1, options_.intra_op_threads));
     log::Warn("instances capped to the CPU limit", {{"model", artifact.model},
@@ -72,6 +74,7 @@ absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::LoadVersion(const 
   auto served = std::make_shared<ServedModel>(artifact, std::move(*loaded), *batching, options_.metrics);
   const uint64_t resident_after = ResidentMemoryBytes();
   served->set_memory_bytes(resident_after > resident_before ? resident_after - resident_before : 0);
+  served->set_cache_settings(*cache);
   served->Touch();
   return served;
 }
@@ -99,6 +102,7 @@ absl::Status ModelRepository::Load(absl::string_view model_name, const LoadOptio
       if (std::find(wanted->begin(), wanted->end(), it->first) == wanted->end()) {
         if (it->second.served) retired.push_back(std::move(it->second.served));
         if (options_.metrics) options_.metrics->RemoveModel(model, it->first);
+        if (options_.on_unloaded) options_.on_unloaded(model, it->first);
         it = versions.erase(it);
       } else {
         ++it;
@@ -187,6 +191,7 @@ absl::Status ModelRepository::MakeRoom(uint64_t incoming, const std::string& kee
         options_.metrics->RecordEviction(victim_model);
         options_.metrics->RemoveModel(victim_model, victim->first);
       }
+      if (options_.on_unloaded) options_.on_unloaded(victim_model, victim->first);
       evicted.push_back(std::move(victim->second.served));
       models_[victim_model].erase(victim);
       if (models_[victim_model].empty()) models_.erase(victim_model);
@@ -231,8 +236,9 @@ absl::Status ModelRepository::Unload(absl::string_view model_name) {
     removed = std::move(it->second);
     models_.erase(it);
   }
-  if (options_.metrics) {
-    for (const auto& [version, entry] : removed) options_.metrics->RemoveModel(std::string(model_name), version);
+  for (const auto& [version, entry] : removed) {
+    if (options_.metrics) options_.metrics->RemoveModel(std::string(model_name), version);
+    if (options_.on_unloaded) options_.on_unloaded(std::string(model_name), version);
   }
   log::Info("model unloaded", {{"model", std::string(model_name)}, {"versions", static_cast<int>(removed.size())}});
   return absl::OkStatus();  // `removed` releases the models once in-flight requests let go

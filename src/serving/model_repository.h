@@ -11,6 +11,7 @@
 // a shared_ptr copy. A version being replaced keeps serving the requests that hold it.
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -25,6 +26,7 @@
 #include "serving/backend.h"
 #include "serving/batching_config.h"
 #include "serving/dynamic_batcher.h"
+#include "serving/response_cache.h"
 #include "serving/model_source.h"
 #include "serving/version_policy.h"
 
@@ -45,6 +47,8 @@ class ServedModel {
   const ModelSignature& signature() const { return model_->signature(); }
   LoadedModel& model() { return *model_; }
   DynamicBatcher& batcher() { return *batcher_; }
+  const ResponseCacheSettings& cache_settings() const { return cache_settings_; }
+  void set_cache_settings(const ResponseCacheSettings& settings) { cache_settings_ = settings; }
 
   // Resident memory the load added (measured).
   uint64_t memory_bytes() const { return memory_bytes_; }
@@ -56,6 +60,7 @@ class ServedModel {
  private:
   ModelArtifact artifact_;
   uint64_t memory_bytes_ = 0;
+  ResponseCacheSettings cache_settings_;
   std::atomic<int64_t> last_used_ns_{0};
   std::unique_ptr<LoadedModel> model_;
   // Destroyed first: finishes queued work while the model is still alive.
@@ -86,6 +91,8 @@ struct ModelRepositoryOptions {
   // Total measured memory of loaded versions; 0: no budget.
   uint64_t memory_budget_bytes = 0;
   metrics::InferenceMetrics* metrics = nullptr;  // not owned; may be null
+  // Told when a version leaves (unload, retired by a policy, evicted), e.g. to drop its cache.
+  std::function<void(const std::string& model, const std::string& version)> on_unloaded;
 };
 
 class ModelRepository {
