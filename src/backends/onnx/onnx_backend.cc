@@ -195,6 +195,9 @@ class OnnxBackend final : public serving::Backend {
         return absl::InvalidArgumentError(absl::StrCat("input '", input.name, "' is a string tensor, which OpenCV DNN cannot take"));
       }
     }
+    // OpenCV's parallel_for pool is process-wide and sized to the machine; like OpenBLAS's it
+    // would fight the instance threads, so it follows the intra-op setting.
+    cv::setNumThreads(std::max(1, options.intra_op_threads));
     try {
       cv::dnn::Net net = cv::dnn::readNetFromONNX(bytes);
       net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);

@@ -1,5 +1,7 @@
 #include "backends/torchscript/torchscript_backend.h"
 
+#include <dlfcn.h>
+
 #include <ATen/Parallel.h>
 #include <torch/script.h>
 #include <torch/version.h>
@@ -122,6 +124,15 @@ class TorchScriptModel final : public serving::LoadedModel {
   int threads_;
 };
 
+// libtorch calls OpenBLAS for dense layers, and OpenBLAS runs its own thread pool sized to the
+// machine, which fights the instance threads: measured 15.6 ms for a batch-32 MLP with the pool
+// vs 0.14 ms without (docs/benchmarks.md). Its size is process-wide, so it follows the intra-op
+// setting. Looked up at run time: libtorch may be linked against another BLAS.
+void LimitBlasThreads(int threads) {
+  using SetThreads = void (*)(int);
+  if (auto set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(threads);
+}
+
 class TorchScriptBackend final : public serving::Backend {
  public:
   std::string name() const override { return "torchscript"; }
@@ -134,6 +145,7 @@ class TorchScriptBackend final : public serving::Backend {
           "{\"inputs\":[{\"name\":\"input__0\",\"datatype\":\"FP32\",\"shape\":[-1,784]}],"
           "\"outputs\":[{\"name\":\"output__0\",\"datatype\":\"FP32\",\"shape\":[-1,10]}]}");
     }
+    LimitBlasThreads(std::max(1, options.intra_op_threads));
     try {
       torch::jit::Module module = torch::jit::load(options.artifact_path, torch::kCPU);
       module.eval();

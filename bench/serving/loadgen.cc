@@ -1,0 +1,237 @@
+// A closed-loop load generator for inference endpoints: N workers, each with its own keep-alive
+// connection, send the same request back to back for a fixed time. Prints one JSON line:
+// {"protocol","concurrency","requests","errors","rejected","rps","p50_us","p95_us","p99_us"}.
+//
+//   loadgen --protocol json|binary|grpc --target 127.0.0.1:8080 --model mlp --fixture mlp-onnx
+//           --concurrency 8 --seconds 5 [--rows 1]
+// "json" and "binary" are OIP v2 REST (POST /v2/models/M/infer); "grpc" is OIP v2 gRPC ModelInfer.
+// The request is the fixture's first reference row (tests/fixtures/models/F/reference.json).
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "api/grpc_predict_v2.grpc.pb.h"
+#include "boost/asio/connect.hpp"
+#include "boost/asio/ip/tcp.hpp"
+#include "boost/beast/core.hpp"
+#include "boost/beast/http.hpp"
+#include "rapidjson/document.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+struct Options {
+  std::string protocol = "binary";
+  std::string host = "127.0.0.1";
+  std::string port = "8080";
+  std::string model = "mlp";
+  std::string fixture = "mlp-onnx";
+  int concurrency = 1;
+  double seconds = 5;
+  int rows = 1;
+};
+
+struct Input {
+  std::string name, datatype;
+  std::vector<int64_t> shape;  // with rows as the first dimension
+  std::string bytes;           // little-endian FP32 row data, repeated `rows` times
+  std::string json_data;       // the same as a JSON array
+};
+
+std::vector<Input> LoadInputs(const Options& o) {
+  std::ifstream file(std::string(SOURCE_DIR) + "/tests/fixtures/models/" + o.fixture + "/reference.json");
+  std::stringstream text;
+  text << file.rdbuf();
+  rapidjson::Document doc;
+  doc.Parse(text.str().c_str());
+  std::vector<Input> inputs;
+  for (const auto& t : doc["inputs"].GetArray()) {
+    Input input{t["name"].GetString(), t["datatype"].GetString(), {}, {}, {}};
+    std::vector<int64_t> shape;
+    for (const auto& d : t["shape"].GetArray()) shape.push_back(d.GetInt64());
+    int64_t per_row = 1;
+    for (size_t i = 1; i < shape.size(); ++i) per_row *= shape[i];
+    input.shape = shape;
+    input.shape[0] = o.rows;
+    const auto& data = t["data"].GetArray();
+    std::string json = "[";
+    for (int r = 0; r < o.rows; ++r) {
+      for (int64_t i = 0; i < per_row; ++i) {
+        const float v = static_cast<float>(data[static_cast<rapidjson::SizeType>(i)].GetDouble());
+        input.bytes.append(reinterpret_cast<const char*>(&v), 4);
+        absl::StrAppend(&json, (r || i) ? "," : "", v);
+      }
+    }
+    input.json_data = json + "]";
+    inputs.push_back(std::move(input));
+  }
+  return inputs;
+}
+
+std::string ShapeJson(const std::vector<int64_t>& shape) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i) absl::StrAppend(&out, i ? "," : "", shape[i]);
+  return out + "]";
+}
+
+struct Result {
+  std::vector<int64_t> latencies_us;
+  int64_t errors = 0;
+  int64_t rejected = 0;  // 429 / RESOURCE_EXHAUSTED
+};
+
+void RunHttp(const Options& o, const std::vector<Input>& inputs, Clock::time_point end, Result* result) {
+  const bool binary = o.protocol == "binary";
+  std::string json = "{\"inputs\":[";
+  std::string tail;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Input& in = inputs[i];
+    absl::StrAppend(&json, i ? "," : "", "{\"name\":\"", in.name, "\",\"datatype\":\"", in.datatype,
+                    "\",\"shape\":", ShapeJson(in.shape));
+    if (binary) {
+      absl::StrAppend(&json, ",\"parameters\":{\"binary_data_size\":", in.bytes.size(), "}}");
+      tail += in.bytes;
+    } else {
+      absl::StrAppend(&json, ",\"data\":", in.json_data, "}");
+    }
+  }
+  json += binary ? "],\"parameters\":{\"binary_data_output\":true}}" : "]}";
+  http::request<http::string_body> request{http::verb::post, "/v2/models/" + o.model + "/infer", 11};
+  request.set(http::field::host, o.host);
+  request.set(http::field::content_type, binary ? "application/octet-stream" : "application/json");
+  if (binary) request.set("Inference-Header-Content-Length", std::to_string(json.size()));
+  request.body() = json + tail;
+  request.keep_alive(true);
+  request.prepare_payload();
+
+  net::io_context io;
+  net::ip::tcp::resolver resolver(io);
+  const auto endpoints = resolver.resolve(o.host, o.port);
+  std::unique_ptr<beast::tcp_stream> stream;
+  beast::flat_buffer buffer;
+  while (Clock::now() < end) {
+    if (!stream) {
+      stream = std::make_unique<beast::tcp_stream>(io);
+      beast::error_code ec;
+      stream->connect(endpoints, ec);
+      if (ec) {
+        ++result->errors;
+        stream.reset();
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        continue;
+      }
+      stream->socket().set_option(net::ip::tcp::no_delay(true));
+    }
+    const auto start = Clock::now();
+    beast::error_code ec;
+    http::write(*stream, request, ec);
+    http::response<http::string_body> response;
+    if (!ec) http::read(*stream, buffer, response, ec);
+    if (ec) {
+      ++result->errors;
+      stream.reset();
+      continue;
+    }
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+    if (response.result_int() == 200) {
+      result->latencies_us.push_back(us);
+    } else if (response.result_int() == 429) {
+      ++result->rejected;
+    } else {
+      ++result->errors;
+    }
+    if (!response.keep_alive()) stream.reset();
+  }
+}
+
+void RunGrpc(const Options& o, const std::vector<Input>& inputs, Clock::time_point end, Result* result) {
+  auto stub = inference::GRPCInferenceService::NewStub(
+      grpc::CreateChannel(o.host + ":" + o.port, grpc::InsecureChannelCredentials()));
+  inference::ModelInferRequest request;
+  request.set_model_name(o.model);
+  for (const Input& in : inputs) {
+    auto* input = request.add_inputs();
+    input->set_name(in.name);
+    input->set_datatype(in.datatype);
+    for (int64_t d : in.shape) input->add_shape(d);
+    request.add_raw_input_contents(in.bytes);
+  }
+  while (Clock::now() < end) {
+    grpc::ClientContext context;
+    inference::ModelInferResponse response;
+    const auto start = Clock::now();
+    grpc::Status status = stub->ModelInfer(&context, request, &response);
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+    if (status.ok()) {
+      result->latencies_us.push_back(us);
+    } else if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      ++result->rejected;
+    } else {
+      ++result->errors;
+    }
+  }
+}
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i], value = argv[i + 1];
+    if (flag == "--protocol") o.protocol = value;
+    else if (flag == "--target") {
+      o.host = value.substr(0, value.rfind(':'));
+      o.port = value.substr(value.rfind(':') + 1);
+    } else if (flag == "--model") o.model = value;
+    else if (flag == "--fixture") o.fixture = value;
+    else if (flag == "--concurrency") o.concurrency = std::stoi(value);
+    else if (flag == "--seconds") o.seconds = std::stod(value);
+    else if (flag == "--rows") o.rows = std::stoi(value);
+    else {
+      std::cerr << "unknown flag " << flag << "\n";
+      return 2;
+    }
+  }
+  const std::vector<Input> inputs = LoadInputs(o);
+  std::vector<Result> results(static_cast<size_t>(o.concurrency));
+  const auto start = Clock::now();
+  const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
+  std::vector<std::thread> workers;
+  for (int w = 0; w < o.concurrency; ++w) {
+    workers.emplace_back([&, w] {
+      if (o.protocol == "grpc") RunGrpc(o, inputs, end, &results[w]);
+      else RunHttp(o, inputs, end, &results[w]);
+    });
+  }
+  for (auto& w : workers) w.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  std::vector<int64_t> all;
+  int64_t errors = 0, rejected = 0;
+  for (auto& r : results) {
+    all.insert(all.end(), r.latencies_us.begin(), r.latencies_us.end());
+    errors += r.errors;
+    rejected += r.rejected;
+  }
+  std::sort(all.begin(), all.end());
+  auto pct = [&](double p) { return all.empty() ? 0 : all[std::min(all.size() - 1, static_cast<size_t>(p * all.size()))]; };
+  std::printf(
+      "{\"protocol\":\"%s\",\"concurrency\":%d,\"rows\":%d,\"requests\":%zu,\"errors\":%lld,\"rejected\":%lld,"
+      "\"rps\":%.1f,\"p50_us\":%lld,\"p95_us\":%lld,\"p99_us\":%lld}\n",
+      o.protocol.c_str(), o.concurrency, o.rows, all.size(), static_cast<long long>(errors),
+      static_cast<long long>(rejected), all.size() / elapsed, static_cast<long long>(pct(0.50)),
+      static_cast<long long>(pct(0.95)), static_cast<long long>(pct(0.99)));
+  return 0;
+}
