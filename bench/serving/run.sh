@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# bench/serving: Meridian's data plane against the physical limit and a Python peer, one run.
+#   1. the in-process backend loop (bench/serving/backend_bench.cc), batch 1 and 32;
+#   2. Meridian over OIP v2 JSON, binary and gRPC at concurrency 1, 8 and 64, batching off and on
+#      (TorchScript MLP on 784 inputs), the CNN without batching, and an overload run;
+#   3. FastAPI + uvicorn around python3-torch on the same model (bench/serving/python_peer.py).
+# Writes JSON lines to $OUT/results.jsonl (default bench/serving/results) and plots with
+# bench/serving/plot.py into docs/img/. Usage: bench/serving/run.sh [SECONDS=4]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SECONDS_PER_RUN=${1:-4}
+BIN=build/release
+OUT=${OUT:-bench/serving/results}
+mkdir -p "$OUT"
+RESULTS="$OUT/results.jsonl"
+: > "$RESULTS"
+WORK=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+HTTP=$(free_port)
+GRPC=$(free_port)
+PEER=$(free_port)
+M=$BIN/src/meridian
+LOADGEN=$BIN/bench/serving_loadgen
+
+echo "== 1. in-process backend loop"
+$BIN/bench/backend_bench --benchmark_min_time=1 --benchmark_format=json --benchmark_filter=torchscript \
+  > "$OUT/backend_bench.json" 2>/dev/null
+python3 - "$OUT/backend_bench.json" >> "$RESULTS" <<'PY'
+import json, sys
+for b in json.load(open(sys.argv[1]))["benchmarks"]:
+    name = b["name"]  # Run/mlp_torchscript/32/real_time
+    _, model, batch, _ = name.split("/")
+    us = b["real_time"] / 1000.0
+    print(json.dumps({"system": "in-process", "model": model.replace("_torchscript", ""), "protocol": "none",
+                      "concurrency": 1, "rows": int(batch), "rps": 1e6 / us, "p50_us": us, "p95_us": us, "p99_us": us,
+                      "errors": 0, "rejected": 0}))
+PY
+cat "$RESULTS"
+
+echo "== 2. meridian"
+$M serve --port "$HTTP" --grpc-port "$GRPC" --data-dir "$WORK/data" --access-log false --log-level warn \
+  --isolate-model-checks false > "$WORK/server.log" 2>&1 &
+for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$HTTP/health/live" >/dev/null && break; sleep 0.05; done
+push() {  # push NAME FIXTURE FILE METADATA_JSON
+  echo "$4" > "$WORK/$1.json"
+  $M model push "tests/fixtures/models/$2/$3" --name "$1" --version 1.0.0 --framework torchscript \
+    --metadata-file "$WORK/$1.json" --server "http://127.0.0.1:$HTTP" -o json > /dev/null
+  curl -sf -X POST "http://127.0.0.1:$HTTP/v2/repository/models/$1/load" > /dev/null
+}
+SIG='"inputs":[{"name":"input__0","datatype":"FP32","shape":[-1,784]}],"outputs":[{"name":"output__0","datatype":"FP32","shape":[-1,10]}]'
+push mlp mlp-torchscript model.pt "{$SIG,\"batching\":{\"instances\":2}}"
+push mlp-batched mlp-torchscript model.pt "{$SIG,\"batching\":{\"instances\":2,\"maxBatchSize\":32,\"maxQueueDelay\":\"500us\"}}"
+push mlp-small-queue mlp-torchscript model.pt "{$SIG,\"batching\":{\"instances\":2,\"maxBatchSize\":32,\"maxQueueDelay\":\"500us\",\"maxQueueSize\":64}}"
+push cnn cnn-torchscript model.pt "$(cat tests/fixtures/models/cnn-torchscript/metadata.json | python3 -c 'import json,sys; d=json.load(sys.stdin); d["batching"]={"instances":2}; print(json.dumps(d))')"
+
+run() {  # run SYSTEM MODEL FIXTURE PROTOCOL CONCURRENCY [PORT]
+  local port=${6:-$HTTP}
+  [ "$4" = grpc ] && port=$GRPC
+  local line
+  line=$($LOADGEN --protocol "$4" --target "127.0.0.1:$port" --model "$2" --fixture "$3" --concurrency "$5" \
+    --seconds "$SECONDS_PER_RUN")
+  echo "$line" | python3 -c "import json,sys; d=json.loads(sys.stdin.read()); d.update(system='$1', model='$2'); print(json.dumps(d))" \
+    | tee -a "$RESULTS"
+}
+for c in 1 8 64; do
+  for p in json binary grpc; do
+    run meridian mlp mlp-torchscript "$p" "$c"
+    run meridian-batching mlp-batched mlp-torchscript "$p" "$c"
+  done
+done
+for c in 1 64; do
+  run meridian cnn cnn-torchscript binary "$c"
+  run meridian cnn cnn-torchscript grpc "$c"
+done
+echo "-- overload: 512 clients, queue bounded at 64"
+run meridian-overload mlp-small-queue mlp-torchscript binary 512
+
+echo "== 3. python peer (FastAPI + uvicorn + torch)"
+/usr/bin/python3 bench/serving/python_peer.py "$PEER" tests/fixtures/models/mlp-torchscript/model.pt > "$WORK/peer.log" 2>&1 &
+for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PEER/health" >/dev/null && break; sleep 0.1; done
+for c in 1 8 64; do run python-fastapi mlp mlp-torchscript json "$c" "$PEER"; done
+
+/usr/bin/python3 bench/serving/plot.py "$RESULTS" docs/img
