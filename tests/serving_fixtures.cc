@@ -42,25 +42,6 @@ std::string ToJson(const rapidjson::Value& value) {
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
-double ElementAsDouble(const serving::Tensor& t, int64_t i) {
-  using serving::DataType;
-  switch (t.type()) {
-    case DataType::kBool:
-    case DataType::kUint8: return t.At<uint8_t>(i);
-    case DataType::kInt8: return t.At<int8_t>(i);
-    case DataType::kUint16: return t.At<uint16_t>(i);
-    case DataType::kInt16: return t.At<int16_t>(i);
-    case DataType::kUint32: return t.At<uint32_t>(i);
-    case DataType::kInt32: return t.At<int32_t>(i);
-    case DataType::kUint64: return static_cast<double>(t.At<uint64_t>(i));
-    case DataType::kInt64: return static_cast<double>(t.At<int64_t>(i));
-    case DataType::kFp16: return serving::HalfToFloat(t.At<uint16_t>(i));
-    case DataType::kFp32: return t.At<float>(i);
-    case DataType::kFp64: return t.At<double>(i);
-    case DataType::kBytes: return 0;
-  }
-  return 0;
-}
 
 }  // namespace
 
@@ -140,8 +121,8 @@ std::string CompareTensors(const serving::Tensor& expected, const serving::Tenso
   const int64_t count = static_cast<int64_t>(expected.byte_size() / serving::ElementSize(expected.type()));
   const bool is_float = serving::IsFloatingPoint(expected.type());
   for (int64_t i = 0; i < count; ++i) {
-    const double e = ElementAsDouble(expected, i);
-    const double a = ElementAsDouble(actual, i);
+    const double e = serving::ElementAsDouble(expected, i);
+    const double a = serving::ElementAsDouble(actual, i);
     const bool equal = is_float ? (std::isnan(e) && std::isnan(a)) || std::abs(a - e) <= std::max(relative * std::abs(e), 1e-6)
                                 : a == e;
     if (!equal) return absl::StrCat(expected.name(), "[", i, "]: ", a, " != ", e);

@@ -60,6 +60,25 @@ absl::Status Tensor::CheckConsistent() const {
   return absl::OkStatus();
 }
 
+double ElementAsDouble(const Tensor& t, int64_t i) {
+  switch (t.type()) {
+    case DataType::kBool:
+    case DataType::kUint8: return t.At<uint8_t>(i);
+    case DataType::kInt8: return t.At<int8_t>(i);
+    case DataType::kUint16: return t.At<uint16_t>(i);
+    case DataType::kInt16: return t.At<int16_t>(i);
+    case DataType::kUint32: return t.At<uint32_t>(i);
+    case DataType::kInt32: return t.At<int32_t>(i);
+    case DataType::kUint64: return static_cast<double>(t.At<uint64_t>(i));
+    case DataType::kInt64: return static_cast<double>(t.At<int64_t>(i));
+    case DataType::kFp16: return HalfToFloat(t.At<uint16_t>(i));
+    case DataType::kFp32: return t.At<float>(i);
+    case DataType::kFp64: return t.At<double>(i);
+    case DataType::kBytes: return 0;
+  }
+  return 0;
+}
+
 absl::StatusOr<std::vector<absl::string_view>> SplitBytesElements(absl::string_view bytes) {
   std::vector<absl::string_view> elements;
   size_t offset = 0;

@@ -61,6 +61,9 @@ class Tensor {
   std::shared_ptr<const void> owner_;
 };
 
+// Element `index` of a fixed-size tensor as a double (0 for BYTES), for comparisons and tests.
+double ElementAsDouble(const Tensor& tensor, int64_t index);
+
 // Splits BYTES tensor data into its elements (views into `bytes`).
 absl::StatusOr<std::vector<absl::string_view>> SplitBytesElements(absl::string_view bytes);
 // Appends one BYTES element (length prefix and content) to `out`.

@@ -33,25 +33,6 @@ std::vector<fs::path> NumberedFiles(const fs::path& dir, const std::string& pref
   return files;
 }
 
-double Element(const serving::Tensor& t, int64_t i) {
-  using serving::DataType;
-  switch (t.type()) {
-    case DataType::kBool:
-    case DataType::kUint8: return t.At<uint8_t>(i);
-    case DataType::kInt8: return t.At<int8_t>(i);
-    case DataType::kUint16: return t.At<uint16_t>(i);
-    case DataType::kInt16: return t.At<int16_t>(i);
-    case DataType::kUint32: return t.At<uint32_t>(i);
-    case DataType::kInt32: return t.At<int32_t>(i);
-    case DataType::kUint64: return static_cast<double>(t.At<uint64_t>(i));
-    case DataType::kInt64: return static_cast<double>(t.At<int64_t>(i));
-    case DataType::kFp16: return serving::HalfToFloat(t.At<uint16_t>(i));
-    case DataType::kFp32: return t.At<float>(i);
-    case DataType::kFp64: return t.At<double>(i);
-    case DataType::kBytes: return 0;
-  }
-  return 0;
-}
 
 std::string FirstLine(absl::string_view text) {
   std::string line(text.substr(0, text.find('\n')));
@@ -125,8 +106,8 @@ CaseOutcome RunOnnxConformanceCase(const std::string& case_dir) {
       }
       const int64_t count = static_cast<int64_t>(expected->byte_size() / serving::ElementSize(expected->type()));
       for (int64_t i = 0; i < count; ++i) {
-        const double e = Element(*expected, i);
-        const double a = Element(actual, i);
+        const double e = serving::ElementAsDouble(*expected, i);
+        const double a = serving::ElementAsDouble(actual, i);
         if (std::isnan(e) && std::isnan(a)) continue;
         if (std::isinf(e) && a == e) continue;
         if (!(std::abs(a - e) <= 1e-7 + 1e-3 * std::abs(e))) {
