@@ -43,6 +43,11 @@ uint64_t SettledResidentBytes() {
 class ModelResidencyTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ModelResidencyTest, LoadUnload200TimesKeepsResidentMemoryFlat) {
+#ifdef __SANITIZE_ADDRESS__
+  // AddressSanitizer holds freed blocks in a quarantine, so resident memory grows by design; the
+  // optimised build measures this (and LeakSanitizer checks for leaks here).
+  GTEST_SKIP() << "resident memory is not meaningful under AddressSanitizer";
+#endif
   serving::BackendRegistry backends;
   server::RegisterBackends(backends);
   FixtureDirectorySource source;

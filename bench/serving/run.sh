@@ -3,7 +3,8 @@
 #   1. the in-process backend loop (bench/serving/backend_bench.cc), batch 1 and 32;
 #   2. Meridian over OIP v2 JSON, binary and gRPC at concurrency 1, 8 and 64, batching off and on
 #      (TorchScript MLP on 784 inputs), the CNN without batching, and an overload run;
-#   3. FastAPI + uvicorn around python3-torch on the same model (bench/serving/python_peer.py).
+#   3. FastAPI + uvicorn around python3-torch on the same model (bench/serving/python_peer.py);
+#   4. the ONNX MLP on Meridian and on Node.js + onnxruntime-node (bench/serving/node_peer, npm).
 # Writes JSON lines to $OUT/results.jsonl (default bench/serving/results) and plots with
 # bench/serving/plot.py into docs/img/. Usage: bench/serving/run.sh [SECONDS=4]
 set -euo pipefail
@@ -81,5 +82,27 @@ echo "== 3. python peer (FastAPI + uvicorn + torch)"
 /usr/bin/python3 bench/serving/python_peer.py "$PEER" tests/fixtures/models/mlp-torchscript/model.pt > "$WORK/peer.log" 2>&1 &
 for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PEER/health" >/dev/null && break; sleep 0.1; done
 for c in 1 8 64; do run python-fastapi mlp mlp-torchscript json "$c" "$PEER"; done
+
+echo "== 4. ONNX: meridian vs Node.js + onnxruntime-node"
+push_onnx() {
+  echo '{"batching":{"instances":2}}' > "$WORK/meta.json"
+  $M model push tests/fixtures/models/mlp-onnx/model.onnx --name mlp-onnx --version 1.0.0 --framework onnx \
+    --metadata-file "$WORK/meta.json" --server "http://127.0.0.1:$HTTP" -o json > /dev/null
+  curl -sf -X POST "http://127.0.0.1:$HTTP/v2/repository/models/mlp-onnx/load" > /dev/null
+}
+push_onnx
+for c in 1 8 64; do
+  run meridian mlp-onnx mlp-onnx json "$c"
+  run meridian mlp-onnx mlp-onnx binary "$c"
+done
+if command -v node > /dev/null; then
+  NODE_PEER=$(free_port)
+  (cd bench/serving/node_peer && npm ci --no-audit --no-fund > /dev/null 2>&1)
+  node bench/serving/node_peer/server.js "$NODE_PEER" tests/fixtures/models/mlp-onnx/model.onnx > "$WORK/node.log" 2>&1 &
+  for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$NODE_PEER/" >/dev/null && break; sleep 0.1; done
+  for c in 1 8 64; do run node-onnxruntime mlp-onnx mlp-onnx json "$c" "$NODE_PEER"; done
+else
+  echo "node not found: skipping the Node.js peer"
+fi
 
 /usr/bin/python3 bench/serving/plot.py "$RESULTS" docs/img
