@@ -15,42 +15,51 @@ namespace {
 using ::testing::HasSubstr;
 
 // Stands in for `meridian internal check-model`: a script that behaves like a loader that
-// succeeds, fails, crashes or hangs.
-std::string FakeChecker(const std::string& name, const std::string& body) {
-  const std::string path = std::filesystem::temp_directory_path() / ("meridian-fake-checker-" + name + "-" +
-                                                                      std::to_string(getpid()));
-  std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
-  chmod(path.c_str(), 0755);
-  return path;
-}
+// succeeds, fails, crashes or hangs. Removed when the test ends.
+class FakeChecker {
+ public:
+  FakeChecker(const std::string& name, const std::string& body)
+      : path_(std::filesystem::temp_directory_path() /
+              ("meridian-fake-checker-" + name + "-" + std::to_string(getpid()))) {
+    std::ofstream(path_) << "#!/bin/sh\n" << body << "\n";
+    chmod(path_.c_str(), 0755);
+  }
+  ~FakeChecker() { std::filesystem::remove(path_); }
+  operator std::string() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 serving::ModelArtifact Artifact() {
   return {.model = "m", .version = "1.0.0", .framework = "onnx", .path = "/dev/null", .metadata_json = "{}"};
 }
 
 TEST(ChildProcessModelValidatorTest, PassesWhenTheCheckSucceeds) {
-  ChildProcessModelValidator validator({.executable = FakeChecker("ok", "cat >/dev/null; exit 0")});
+  FakeChecker checker("ok", "cat >/dev/null; exit 0");
+  ChildProcessModelValidator validator({.executable = checker});
   EXPECT_TRUE(validator.Validate(Artifact()).ok());
 }
 
 TEST(ChildProcessModelValidatorTest, ReportsTheChecksLastLine) {
-  ChildProcessModelValidator validator(
-      {.executable = FakeChecker("fail", "echo 'framework noise' >&2; echo 'operator Frobnicate is not supported' >&2; exit 1")});
+  FakeChecker checker("fail", "echo 'framework noise' >&2; echo 'operator Frobnicate is not supported' >&2; exit 1");
+  ChildProcessModelValidator validator({.executable = checker});
   absl::Status status = validator.Validate(Artifact());
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(status.message(), "operator Frobnicate is not supported");
 }
 
 TEST(ChildProcessModelValidatorTest, ACrashingLoaderIsAClearError) {
-  ChildProcessModelValidator validator({.executable = FakeChecker("crash", "kill -SEGV $$")});
+  FakeChecker checker("crash", "kill -SEGV $$");
+  ChildProcessModelValidator validator({.executable = checker});
   absl::Status status = validator.Validate(Artifact());
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(status.message(), HasSubstr("loader crashed on this model file (signal 11"));
 }
 
 TEST(ChildProcessModelValidatorTest, AHangingLoaderIsKilled) {
-  ChildProcessModelValidator validator(
-      {.executable = FakeChecker("hang", "exec sleep 30"), .timeout = absl::Milliseconds(300)});
+  FakeChecker checker("hang", "exec sleep 30");
+  ChildProcessModelValidator validator({.executable = checker, .timeout = absl::Milliseconds(300)});
   absl::Status status = validator.Validate(Artifact());
   EXPECT_THAT(status.message(), HasSubstr("took longer than"));
 }
