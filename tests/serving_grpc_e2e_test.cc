@@ -175,5 +175,13 @@ TEST_F(GrpcEndToEndTest, HealthMetadataAndErrors) {
   }
 }
 
+TEST_F(GrpcEndToEndTest, AGrpcPortInUseIsAStartupError) {
+  const std::string port = server_->grpc_target().substr(server_->grpc_target().rfind(':') + 1);
+  const std::string dir = testing::FreshTestDir("grpc_port_in_use");
+  auto second = testing::RunMeridian({"serve", "--port", "0", "--grpc-port", port, "--data-dir", dir + "/data"});
+  EXPECT_NE(second.exit_status, 0);
+  EXPECT_THAT(second.err, HasSubstr("cannot listen for gRPC on 127.0.0.1:" + port));
+}
+
 }  // namespace
 }  // namespace meridian
