@@ -244,6 +244,11 @@ TEST_F(ServingEndToEndTest, BadRequestsGetClearErrors) {
   expect_error(R"({"instances":[[1,2]]})", 404, "", kJson, "/v1/models/mlp-onnx:explain");
   expect_error(R"({"instances":[[1,2]]})", 400, "name the model", kJson, "/predict");
   expect_error(R"({"model":"mlp-onnx"})", 400, "'instances'", kJson, "/predict");
+  // Deep nesting is refused before anything recurses on it (it used to overflow the stack).
+  const std::string deep(1 << 20, '[');
+  expect_error(deep, 400, "JSON nests deeper than 64 levels");
+  expect_error(deep, 400, "JSON nests deeper than 64 levels", kJson, "/v1/models/mlp-onnx:predict");
+  expect_error(deep, 400, "JSON nests deeper than 64 levels", kJson, "/api/v1/models");
   // A body over the configured limit is refused before it is read.
   expect_error(std::string(65 << 20, ' '), 413, "");
   // The server is still fine.

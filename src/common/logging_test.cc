@@ -1,4 +1,5 @@
 #include "common/logging.h"
+#include "common/json.h"
 
 #include <cmath>
 
@@ -60,3 +61,23 @@ TEST(LoggingTest, WritesJsonLinesToAFile) {
 
 }  // namespace
 }  // namespace meridian::log
+
+namespace meridian {
+namespace {
+
+TEST(ParseUntrustedJsonTest, RefusesDeepNestingAndExplainsBadJson) {
+  rapidjson::Document doc;
+  EXPECT_TRUE(ParseUntrustedJson(R"({"a":[1,{"b":"[[[["}]})", doc).ok());  // brackets in strings do not count
+  EXPECT_TRUE(doc.IsObject());
+  const absl::Status deep = ParseUntrustedJson(std::string(100000, '['), doc);
+  EXPECT_EQ(deep.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(deep.message(), "JSON nests deeper than 64 levels");
+  EXPECT_TRUE(ParseUntrustedJson(std::string(64, '[') + std::string(64, ']'), doc).ok());
+  const absl::Status bad = ParseUntrustedJson(R"({"a":})", doc);
+  EXPECT_NE(bad.message().find("not valid JSON"), std::string::npos) << bad;
+  EXPECT_NE(bad.message().find("offset 5"), std::string::npos) << bad;
+  EXPECT_TRUE(ParseUntrustedJson(R"(["\"[[["])", doc).ok());  // an escaped quote stays inside the string
+}
+
+}  // namespace
+}  // namespace meridian

@@ -1,4 +1,5 @@
 #include "protocol/oip_json_codec.h"
+#include "common/json.h"
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -55,11 +56,8 @@ absl::StatusOr<serving::InferenceRequest> DecodeInferRequest(std::shared_ptr<con
                                                              std::optional<size_t> json_length) {
   const size_t header_size = json_length.value_or(body->size());
   rapidjson::Document doc;
-  doc.Parse(body->data(), header_size);
-  if (doc.HasParseError()) {
-    return absl::InvalidArgumentError(absl::StrCat("request body is not valid JSON: ",
-                                                   rapidjson::GetParseError_En(doc.GetParseError()), " at offset ",
-                                                   doc.GetErrorOffset()));
+  if (absl::Status parsed = ParseUntrustedJson(absl::string_view(body->data(), header_size), doc); !parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("request body: ", parsed.message()));
   }
   if (!doc.IsObject()) return absl::InvalidArgumentError("request body must be a JSON object");
   serving::InferenceRequest request;

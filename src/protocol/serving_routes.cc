@@ -1,4 +1,5 @@
 #include "protocol/serving_routes.h"
+#include "common/json.h"
 
 #include <memory>
 
@@ -226,8 +227,7 @@ class ServingRoutes {
     serving::LoadOptions load;
     if (!request.body.empty()) {
       rapidjson::Document doc;
-      doc.Parse(request.body.data(), request.body.size());
-      if (doc.HasParseError() || !doc.IsObject()) {
+      if (!ParseUntrustedJson(request.body, doc).ok() || !doc.IsObject()) {
         return responder.Send(ErrorResponse(absl::InvalidArgumentError("load request body must be a JSON object")));
       }
       // {"parameters": {"version_policy": {...}}}; the policy may also come as a JSON string.
@@ -291,11 +291,8 @@ class ServingRoutes {
   void RunInstances(std::string model, std::string version, const std::string& body, bool name_in_answer,
                     http::Responder responder) {
     rapidjson::Document doc;
-    doc.Parse(body.data(), body.size());
-    if (doc.HasParseError()) {
-      return responder.Send(ErrorResponse(absl::InvalidArgumentError(absl::StrCat(
-          "request body is not valid JSON: ", rapidjson::GetParseError_En(doc.GetParseError()), " at offset ",
-          doc.GetErrorOffset()))));
+    if (absl::Status parsed = ParseUntrustedJson(body, doc); !parsed.ok()) {
+      return responder.Send(ErrorResponse(absl::InvalidArgumentError(absl::StrCat("request body: ", parsed.message()))));
     }
     if (!doc.IsObject()) return responder.Send(ErrorResponse(absl::InvalidArgumentError("request body must be a JSON object")));
     if (auto m = doc.FindMember("model"); m != doc.MemberEnd() && m->value.IsString()) {

@@ -1,4 +1,5 @@
 #include "registry/names.h"
+#include "common/json.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -63,8 +64,9 @@ absl::Status ValidateMetadataJson(absl::string_view json) {
                                                    kMaxMetadataBytes, " bytes"));
   }
   rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
-  if (doc.HasParseError()) return absl::InvalidArgumentError("metadata is not valid JSON");
+  if (absl::Status parsed = ParseUntrustedJson(json, doc); !parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("metadata: ", parsed.message()));
+  }
   if (!doc.IsObject()) return absl::InvalidArgumentError("metadata must be a JSON object");
   return absl::OkStatus();
 }

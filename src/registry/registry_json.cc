@@ -1,4 +1,5 @@
 #include "registry/registry_json.h"
+#include "common/json.h"
 
 #include <set>
 
@@ -92,8 +93,9 @@ class Body {
       body.doc_.SetObject();
       return body;
     }
-    body.doc_.Parse(text.data(), text.size());
-    if (body.doc_.HasParseError()) return absl::InvalidArgumentError("the request body is not valid JSON");
+    if (absl::Status parsed = ParseUntrustedJson(text, body.doc_); !parsed.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("the request body is ", parsed.message()));
+    }
     if (!body.doc_.IsObject()) return absl::InvalidArgumentError("the request body must be a JSON object");
     for (const auto& member : body.doc_.GetObject()) {
       const std::string name(member.name.GetString(), member.name.GetStringLength());

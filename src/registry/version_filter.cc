@@ -1,4 +1,5 @@
 #include "registry/version_filter.h"
+#include "common/json.h"
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -92,8 +93,7 @@ bool VersionFilter::Matches(const store::VersionRecord& version) const {
   }
   if (conditions.empty()) return true;
   rapidjson::Document doc;
-  doc.Parse(version.metadata_json.c_str());
-  if (doc.HasParseError()) return false;
+  if (!ParseUntrustedJson(version.metadata_json, doc).ok()) return false;
   for (const MetadataCondition& c : conditions) {
     if (!ConditionHolds(doc, c)) return false;
   }

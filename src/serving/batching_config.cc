@@ -1,4 +1,5 @@
 #include "serving/batching_config.h"
+#include "common/json.h"
 
 #include "absl/strings/str_cat.h"
 #include "rapidjson/document.h"
@@ -45,8 +46,8 @@ absl::Status BatchingConfig::Validate() const {
 absl::StatusOr<BatchingConfig> BatchingFromMetadata(absl::string_view metadata_json, const BatchingConfig& defaults) {
   BatchingConfig config = defaults;
   rapidjson::Document doc;
-  doc.Parse(metadata_json.data(), metadata_json.size());
-  if (doc.HasParseError() || !doc.IsObject()) return config;
+  const bool parse_failed = !ParseUntrustedJson(metadata_json, doc).ok();
+  if (parse_failed || !doc.IsObject()) return config;
   auto batching = doc.FindMember("batching");
   if (batching == doc.MemberEnd()) return config;
   if (!batching->value.IsObject()) return absl::InvalidArgumentError("metadata batching must be an object");

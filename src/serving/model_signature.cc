@@ -1,4 +1,5 @@
 #include "serving/model_signature.h"
+#include "common/json.h"
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
@@ -65,8 +66,8 @@ const TensorSpec* ModelSignature::FindOutput(absl::string_view name) const {
 absl::StatusOr<std::optional<ModelSignature>> SignatureFromMetadata(absl::string_view metadata_json) {
   if (metadata_json.empty()) return std::nullopt;
   rapidjson::Document doc;
-  doc.Parse(metadata_json.data(), metadata_json.size());
-  if (doc.HasParseError() || !doc.IsObject()) {
+  const bool parse_failed = !ParseUntrustedJson(metadata_json, doc).ok();
+  if (parse_failed || !doc.IsObject()) {
     return absl::InvalidArgumentError("version metadata is not a JSON object");
   }
   auto inputs = doc.FindMember("inputs");

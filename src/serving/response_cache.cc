@@ -1,4 +1,5 @@
 #include "serving/response_cache.h"
+#include "common/json.h"
 
 #include <cstring>
 
@@ -53,8 +54,8 @@ void AppendParameter(std::string* out, const ParameterValue& value) {
 absl::StatusOr<ResponseCacheSettings> ResponseCacheFromMetadata(absl::string_view metadata_json) {
   ResponseCacheSettings settings;
   rapidjson::Document doc;
-  doc.Parse(metadata_json.data(), metadata_json.size());
-  if (doc.HasParseError() || !doc.IsObject()) return settings;
+  const bool parse_failed = !ParseUntrustedJson(metadata_json, doc).ok();
+  if (parse_failed || !doc.IsObject()) return settings;
   auto cache = doc.FindMember("responseCache");
   if (cache == doc.MemberEnd()) return settings;
   if (!cache->value.IsObject()) return absl::InvalidArgumentError("metadata responseCache must be an object");

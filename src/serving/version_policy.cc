@@ -1,4 +1,5 @@
 #include "serving/version_policy.h"
+#include "common/json.h"
 
 #include <algorithm>
 
@@ -28,11 +29,11 @@ absl::StatusOr<std::vector<std::string>> VersionPolicy::Select(const std::vector
 
 absl::StatusOr<VersionPolicy> ParseVersionPolicy(absl::string_view json) {
   rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
+  const bool parse_failed = !ParseUntrustedJson(json, doc).ok();
   const char* kUsage =
       "version_policy must be {\"latest\": {\"num_versions\": N}}, {\"specific\": {\"versions\": [...]}} or "
       "{\"all\": {}}";
-  if (doc.HasParseError() || !doc.IsObject() || doc.MemberCount() != 1) return absl::InvalidArgumentError(kUsage);
+  if (parse_failed || !doc.IsObject() || doc.MemberCount() != 1) return absl::InvalidArgumentError(kUsage);
   VersionPolicy policy;
   const auto& member = *doc.MemberBegin();
   const std::string kind = member.name.GetString();

@@ -21,8 +21,7 @@ std::string TagsToJson(const Tags& tags) {
 
 absl::StatusOr<Tags> TagsFromJson(absl::string_view json) {
   rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
-  if (doc.HasParseError() || !doc.IsObject()) return absl::DataLossError("stored tags are not a JSON object");
+  if (!ParseUntrustedJson(json, doc).ok() || !doc.IsObject()) return absl::DataLossError("stored tags are not a JSON object");
   Tags tags;
   for (const auto& member : doc.GetObject()) {
     if (!member.value.IsString()) return absl::DataLossError("stored tag value is not a string");
