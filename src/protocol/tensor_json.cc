@@ -1,5 +1,6 @@
 #include "protocol/tensor_json.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -147,7 +148,10 @@ absl::StatusOr<std::string> DecodeTensorData(const rapidjson::Value& data, DataT
   absl::StatusOr<int64_t> expected = serving::ElementCount(shape);
   if (!expected.ok()) return absl::InvalidArgumentError(absl::StrCat(what, ": ", expected.status().message()));
   std::string out;
-  if (type != DataType::kBytes && *expected <= (1 << 28)) out.reserve(*expected * serving::ElementSize(type));
+  // The shape is the client's claim; reserve no more than a body could really fill.
+  if (type != DataType::kBytes) {
+    out.reserve(static_cast<size_t>(std::min<int64_t>(*expected, int64_t{1} << 20)) * serving::ElementSize(type));
+  }
   int64_t count = 0;
   if (absl::Status s = Flatten(data, type, &out, what, &count, 0); !s.ok()) return s;
   if (count != *expected) {
