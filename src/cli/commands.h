@@ -11,6 +11,8 @@ void AddVersionCommand(CLI::App& app, int& exit_code);
 void AddHealthCommand(CLI::App& app, int& exit_code);
 void AddModelCommand(CLI::App& app, int& exit_code);
 void AddSimCommand(CLI::App& app, int& exit_code);
+// `meridian sim schedule`, added under the sim command.
+void AddSimScheduleCommand(CLI::App& sim, int& exit_code);
 // Hidden commands the server runs in child processes.
 void AddInternalCommand(CLI::App& app, int& exit_code);
 

@@ -121,6 +121,7 @@ absl::Status RunAutoscale(const AutoscaleFlags& f) {
 void AddSimCommand(CLI::App& app, int& exit_code) {
   CLI::App* sim = app.add_subcommand("sim", "Simulators: replay traces through the control-plane policies");
   sim->require_subcommand(1, 1);
+  AddSimScheduleCommand(*sim, exit_code);
   auto f = std::make_shared<AutoscaleFlags>();
   CLI::App* c = sim->add_subcommand("autoscale", "Compare autoscaling policies (hpa, kpa, slo, step) on load traces");
   c->add_option("--trace", f->traces, "step, spike, diurnal or csv:FILE (second,rps rows); repeatable")
