@@ -191,11 +191,14 @@ absl::Status RunSchedule(const ScheduleFlags& f) {
         const std::vector<double> theirs = MedianCurve(w->second.at(policy));
         const double at = At(theirs, f.tune);
         published_cell = absl::StrFormat("%.2f %%", at);
-        difference_cell = absl::StrFormat("%+.2f", ours - at);
-        worst_difference = std::max(worst_difference, std::abs(ours - at));
-        series.push_back({absl::StrCat(policy, " (published)"), theirs, true});
+        if (ours >= 0) {
+          difference_cell = absl::StrFormat("%+.2f", ours - at);
+          worst_difference = std::max(worst_difference, std::abs(ours - at));
+        }
+        series.push_back({policy, theirs, true});
       }
-      std::cout << absl::StrFormat("| %s | %s | %.2f %% | %s | %s | %.0f |\n", name, policy, ours, published_cell,
+      const std::string ours_cell = ours >= 0 ? absl::StrFormat("%.2f %%", ours) : "- (not reached)";
+      std::cout << absl::StrFormat("| %s | %s | %s | %s | %s | %.0f |\n", name, policy, ours_cell, published_cell,
                                    difference_cell, Median(rates))
                 << std::flush;
       series.push_back({policy, median, false});

@@ -13,7 +13,7 @@ namespace {
 constexpr int kWidth = 900;
 constexpr int kHeight = 560;
 constexpr double kLeft = 60, kRight = 190, kTop = 40, kBottom = 50;
-constexpr double kMaxX = 130, kMinY = 50, kMaxY = 100;  // the interesting part: the cluster filling up
+constexpr double kMinX = 60, kMaxX = 130, kMinY = 60, kMaxY = 100;  // the interesting part: the cluster filling up
 
 struct Rgb {
   double r, g, b;
@@ -21,11 +21,8 @@ struct Rgb {
 constexpr Rgb kColors[] = {{0.12, 0.47, 0.71}, {1.0, 0.5, 0.05}, {0.17, 0.63, 0.17}, {0.84, 0.15, 0.16},
                            {0.58, 0.40, 0.74}, {0.55, 0.34, 0.29}, {0.89, 0.47, 0.76}, {0.5, 0.5, 0.5}};
 
-double X(double arrived) { return kLeft + (kWidth - kLeft - kRight) * arrived / kMaxX; }
-double Y(double allocated) {
-  const double v = std::clamp(allocated, kMinY, kMaxY);
-  return kTop + (kHeight - kTop - kBottom) * (1 - (v - kMinY) / (kMaxY - kMinY));
-}
+double X(double arrived) { return kLeft + (kWidth - kLeft - kRight) * (arrived - kMinX) / (kMaxX - kMinX); }
+double Y(double allocated) { return kTop + (kHeight - kTop - kBottom) * (1 - (allocated - kMinY) / (kMaxY - kMinY)); }
 
 void Text(cairo_t* cr, double x, double y, const std::string& text, double size) {
   cairo_set_font_size(cr, size);
@@ -49,42 +46,52 @@ absl::Status WriteAllocationPng(const std::string& path, const std::string& titl
     cairo_move_to(cr, X(0), Y(y));
     cairo_line_to(cr, X(kMaxX), Y(y));
   }
-  for (double x = 0; x <= kMaxX; x += 10) {
+  for (double x = kMinX; x <= kMaxX; x += 10) {
     cairo_move_to(cr, X(x), Y(kMinY));
     cairo_line_to(cr, X(x), Y(kMaxY));
   }
   cairo_stroke(cr);
   cairo_set_source_rgb(cr, 0, 0, 0);
   for (double y = kMinY; y <= kMaxY; y += 10) Text(cr, 20, Y(y) + 4, absl::StrFormat("%.0f", y), 11);
-  for (double x = 0; x <= kMaxX; x += 10) Text(cr, X(x) - 8, kHeight - kBottom + 16, absl::StrFormat("%.0f", x), 11);
+  for (double x = kMinX; x <= kMaxX; x += 10) Text(cr, X(x) - 8, kHeight - kBottom + 16, absl::StrFormat("%.0f", x), 11);
   Text(cr, X(kMaxX / 2) - 80, kHeight - 12, "arrived GPU demand (% of cluster GPUs)", 12);
   Text(cr, 6, kTop - 10, "GPU allocation %", 12);
+  Text(cr, kWidth - kRight + 12, kHeight - kBottom, "dashed: published", 11);
 
-  for (size_t s = 0; s < series.size(); ++s) {
-    const Rgb c = kColors[s % std::size(kColors)];
+  std::vector<std::string> labels;  // one colour and one legend entry per label
+  for (const AllocationSeries& one : series) {
+    auto it = std::find(labels.begin(), labels.end(), one.label);
+    const size_t index = static_cast<size_t>(it - labels.begin());
+    const bool first_of_label = it == labels.end();
+    if (first_of_label) labels.push_back(one.label);
+    const Rgb c = kColors[index % std::size(kColors)];
     cairo_set_source_rgb(cr, c.r, c.g, c.b);
-    cairo_set_line_width(cr, series[s].dashed ? 1.2 : 2);
+    cairo_set_line_width(cr, one.dashed ? 1.2 : 2);
     const double dash[] = {5, 4};
-    cairo_set_dash(cr, dash, series[s].dashed ? 2 : 0, 0);
+    cairo_set_dash(cr, dash, one.dashed ? 2 : 0, 0);
     bool started = false;
-    for (size_t k = 0; k < series[s].percent.size() && k <= kMaxX; ++k) {
-      const double v = series[s].percent[k];
-      if (v < 0) continue;
+    for (size_t k = 0; k < one.percent.size(); ++k) {
+      const double x = static_cast<double>(k), v = one.percent[k];
+      if (v < kMinY || v > kMaxY || x < kMinX || x > kMaxX) {
+        started = false;
+        continue;
+      }
       if (!started) {
-        cairo_move_to(cr, X(static_cast<double>(k)), Y(v));
+        cairo_move_to(cr, X(x), Y(v));
         started = true;
       } else {
-        cairo_line_to(cr, X(static_cast<double>(k)), Y(v));
+        cairo_line_to(cr, X(x), Y(v));
       }
     }
     cairo_stroke(cr);
     cairo_set_dash(cr, dash, 0, 0);
-    const double ly = kTop + 18 * static_cast<double>(s) + 10;
+    if (!first_of_label) continue;
+    const double ly = kTop + 18 * static_cast<double>(index) + 10;
     cairo_move_to(cr, kWidth - kRight + 12, ly - 4);
     cairo_line_to(cr, kWidth - kRight + 36, ly - 4);
     cairo_stroke(cr);
     cairo_set_source_rgb(cr, 0, 0, 0);
-    Text(cr, kWidth - kRight + 42, ly, series[s].label, 11);
+    Text(cr, kWidth - kRight + 42, ly, one.label, 11);
   }
   cairo_destroy(cr);
   const cairo_status_t status = cairo_surface_write_to_png(surface, path.c_str());

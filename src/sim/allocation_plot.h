@@ -11,7 +11,7 @@
 namespace meridian::sim {
 
 struct AllocationSeries {
-  std::string label;
+  std::string label;  // series with the same label share a colour (ours solid, published dashed)
   std::vector<double> percent;  // index: arrived %, value: allocation %; negative = no data
   bool dashed = false;
 };

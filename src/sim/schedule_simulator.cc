@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <numeric>
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "control/scheduler/scheduler.h"
 #include "control/scheduler/score_policy.h"
 
@@ -64,7 +66,18 @@ absl::StatusOr<ScheduleSimulationResult> SimulateSchedule(const std::vector<sche
   if (options.max_pods > 0 && pods.size() > static_cast<size_t>(options.max_pods)) {
     pods.resize(static_cast<size_t>(options.max_pods));
   }
-  scheduler::Scheduler scheduler(nodes, *std::move(policy), {.seed = options.seed});
+  // The published simulator prefixes every node's name with a seeded random permutation index,
+  // and its scheduler breaks score ties by the lowest name: ties go to a random, fixed order of
+  // nodes. Do the same, so that ties break alike.
+  std::vector<scheduler::NodeSpec> ordered = nodes;
+  std::sort(ordered.begin(), ordered.end(),
+            [](const scheduler::NodeSpec& a, const scheduler::NodeSpec& b) { return a.name < b.name; });
+  std::vector<size_t> rank(ordered.size());
+  std::iota(rank.begin(), rank.end(), 0);
+  std::mt19937_64 order_rng(options.seed ^ 0x6e6f646573ULL);  // "nodes"
+  std::shuffle(rank.begin(), rank.end(), order_rng);
+  for (size_t i = 0; i < ordered.size(); ++i) ordered[i].name = absl::StrFormat("%05d-%s", rank[i], ordered[i].name);
+  scheduler::Scheduler scheduler(std::move(ordered), *std::move(policy), {.seed = options.seed});
   const double capacity = static_cast<double>(result.cluster_gpu_milli);
   const size_t buckets = static_cast<size_t>(std::ceil(options.tune * 100)) + 2;
   std::vector<double> sum(buckets, 0);

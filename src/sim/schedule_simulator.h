@@ -3,8 +3,9 @@
 // Replays a pod list against a node list with one scheduling policy, by the FGD paper's method:
 // the pods sorted by name and shuffled with the seed; the workload inflated by cloning randomly
 // chosen pods until its GPU demand reaches `tune` x the cluster's GPUs; pods arrive one at a time
-// and never leave; after each, the arrived and allocated GPU milli are recorded, and the
-// allocation curve is the mean allocation at each whole percent of arrived demand.
+// and never leave; score ties go to the first node in a seeded random order of the nodes; after
+// each pod, the arrived and allocated GPU milli are recorded, and the allocation curve is the mean
+// allocation at each whole percent of arrived demand.
 
 #include <cstdint>
 #include <string>

@@ -88,6 +88,16 @@ TEST(Policies, FgdPicksTheDeviceThatFragmentsLeast) {
   EXPECT_EQ(fgd->SelectGpus(node, Pod("p", 1000, 1, 500), rng), std::vector<int>{1});
 }
 
+TEST(Policies, FgdPackBreaksFgdTiesTowardUsedNodes) {
+  // A CPU-only workload makes every placement of a CPU pod fragment nothing: FGD ties, and takes
+  // the first name ("a", idle); fgd-pack takes "b", which already runs a pod.
+  std::vector<PodSpec> workload(10, Pod("w", 1000, 0, 0));
+  std::vector<NodeSpec> nodes = {Node("a", 32000, 2), Node("b", 32000, 2)};
+  const PodSpec pod = Pod("p", 1000, 0, 0);
+  EXPECT_EQ(Choose(MakeFgdPolicy(TypicalPods(workload)), nodes, {{"b", Pod("x", 1000, 1, 1000)}}, pod), "a");
+  EXPECT_EQ(Choose(MakeFgdPackPolicy(TypicalPods(workload)), nodes, {{"b", Pod("x", 1000, 1, 1000)}}, pod), "b");
+}
+
 TEST(Policies, RandomSpreadsOverFeasibleNodes) {
   std::map<std::string, int> chosen;
   for (uint64_t seed = 1; seed <= 60; ++seed) {

@@ -29,7 +29,7 @@ std::unique_ptr<ScorePolicy> MakeGpuClusteringPolicy();
 std::unique_ptr<ScorePolicy> MakeGpuPackingPolicy();
 std::unique_ptr<ScorePolicy> MakeBestFitPolicy();
 std::unique_ptr<ScorePolicy> MakeFgdPolicy(std::vector<TypicalPod> typical);
-// Ours (not in the paper): FGD with ties broken toward the fullest GPUs.
+// Ours (not in the paper): FGD with ties broken toward nodes already in use.
 std::unique_ptr<ScorePolicy> MakeFgdPackPolicy(std::vector<TypicalPod> typical);
 
 }  // namespace meridian::scheduler
