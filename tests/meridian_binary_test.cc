@@ -266,5 +266,48 @@ TEST(MeridianBinaryTest, SimAutoscaleWritesTableCsvAndPlotAndRejectsBadInput) {
   }
 }
 
+TEST(MeridianBinaryTest, SimScheduleComparesWithPublishedCurvesAndRejectsBadInput) {
+  const std::string dir = FreshDir("sim-schedule");
+  WriteFile(dir + "/nodes.csv", "sn,cpu_milli,memory_mib,gpu,model\nn0,32000,65536,4,A10\nn1,32000,65536,4,A10\n");
+  std::string pods = "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec\n";
+  for (int i = 0; i < 12; ++i) pods += "p" + std::to_string(i) + ",2000,1024,1," + (i % 3 ? "1000" : "400") + ",\n";
+  WriteFile(dir + "/work.csv", pods);
+  // A published curve of 50 % everywhere for fgd on this workload: ours differs, and --max-diff
+  // turns that into a failure.
+  std::string expected = "workload,sc_policy,tune,seed,total_gpus";
+  for (int k = 0; k <= 130; ++k) expected += "," + std::to_string(k);
+  expected += "\nwork,06-FGD,1.3,42,8";
+  for (int k = 0; k <= 130; ++k) expected += ",50";
+  WriteFile(dir + "/expected.csv", expected + "\n");
+  auto r = RunMeridian({"sim", "schedule", "--nodes", dir + "/nodes.csv", "--pods", dir + "/work.csv", "--seeds",
+                        "42..43", "--expected", dir + "/expected.csv", "--out", dir + "/out"});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  for (const char* policy : {"random", "best-fit", "fgd", "fgd-pack"}) {
+    EXPECT_THAT(r.out, HasSubstr(std::string("| work | ") + policy + " |")) << r.out;
+  }
+  EXPECT_THAT(r.out, HasSubstr("| 50.00 % |"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/out/work-allocation.csv"));
+  EXPECT_GT(std::filesystem::file_size(dir + "/out/work-allocation.png"), 1000u);
+  auto strict = RunMeridian({"sim", "schedule", "--nodes", dir + "/nodes.csv", "--pods", dir + "/work.csv", "--seeds",
+                             "42", "--policy", "fgd", "--expected", dir + "/expected.csv", "--max-diff", "1"});
+  EXPECT_EQ(strict.exit_status, 1);
+  EXPECT_THAT(strict.err, HasSubstr("above --max-diff"));
+
+  WriteFile(dir + "/bad.csv", "name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec\np0,1,1,2,500,\n");
+  for (const std::vector<std::string>& bad : std::vector<std::vector<std::string>>{
+           {"--pods", dir + "/work.csv"},  // no --nodes
+           {"--nodes", dir + "/nodes.csv", "--pods", dir + "/missing.csv"},
+           {"--nodes", dir + "/nodes.csv", "--pods", dir + "/bad.csv"},
+           {"--nodes", dir + "/nodes.csv", "--pods", dir + "/work.csv", "--policy", "magic"},
+           {"--nodes", dir + "/nodes.csv", "--pods", dir + "/work.csv", "--seeds", "9..1"},
+           {"--nodes", dir + "/nodes.csv", "--pods", dir + "/work.csv", "--tune", "0"}}) {
+    std::vector<std::string> args = {"sim", "schedule"};
+    args.insert(args.end(), bad.begin(), bad.end());
+    auto result = RunMeridian(args);
+    EXPECT_EQ(result.exit_status, 2) << bad.back() << ": " << result.err;
+    EXPECT_THAT(result.err, HasSubstr("meridian: ")) << bad.back();
+  }
+}
+
 }  // namespace
 }  // namespace meridian

@@ -112,9 +112,14 @@ std::vector<double> MedianCurve(const std::vector<std::vector<double>>& curves) 
   return median;
 }
 
+// The curve at `tune` x 100 %, or at the last percent before it that has a record (a small
+// cluster's demand moves in steps larger than 1 %); -1 when there is none.
 double At(const std::vector<double>& curve, double tune) {
   const size_t k = static_cast<size_t>(std::lround(tune * 100));
-  return k < curve.size() ? curve[k] : -1;
+  for (size_t i = std::min(k + 1, curve.size()); i-- > 0;) {
+    if (curve[i] >= 0) return curve[i];
+  }
+  return -1;
 }
 
 absl::Status RunSchedule(const ScheduleFlags& f) {
