@@ -1,11 +1,10 @@
 #include "sim/allocation_plot.h"
 
-#include <cairo.h>
-
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "sim/png_canvas.h"
 
 namespace meridian::sim {
 namespace {
@@ -15,31 +14,16 @@ constexpr int kHeight = 560;
 constexpr double kLeft = 60, kRight = 190, kTop = 40, kBottom = 50;
 constexpr double kMinX = 60, kMaxX = 130, kMinY = 60, kMaxY = 100;  // the interesting part: the cluster filling up
 
-struct Rgb {
-  double r, g, b;
-};
-constexpr Rgb kColors[] = {{0.12, 0.47, 0.71}, {1.0, 0.5, 0.05}, {0.17, 0.63, 0.17}, {0.84, 0.15, 0.16},
-                           {0.58, 0.40, 0.74}, {0.55, 0.34, 0.29}, {0.89, 0.47, 0.76}, {0.5, 0.5, 0.5}};
-
 double X(double arrived) { return kLeft + (kWidth - kLeft - kRight) * (arrived - kMinX) / (kMaxX - kMinX); }
 double Y(double allocated) { return kTop + (kHeight - kTop - kBottom) * (1 - (allocated - kMinY) / (kMaxY - kMinY)); }
-
-void Text(cairo_t* cr, double x, double y, const std::string& text, double size) {
-  cairo_set_font_size(cr, size);
-  cairo_move_to(cr, x, y);
-  cairo_show_text(cr, text.c_str());
-}
 
 }  // namespace
 
 absl::Status WriteAllocationPng(const std::string& path, const std::string& title,
                                 const std::vector<AllocationSeries>& series) {
-  cairo_surface_t* surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, kWidth, kHeight);
-  cairo_t* cr = cairo_create(surface);
-  cairo_set_source_rgb(cr, 1, 1, 1);
-  cairo_paint(cr);
-  cairo_set_source_rgb(cr, 0, 0, 0);
-  Text(cr, kLeft, 24, title, 15);
+  PngCanvas canvas(kWidth, kHeight);
+  cairo_t* cr = canvas.cr();
+  canvas.Text(kLeft, 24, title, 15);
   cairo_set_line_width(cr, 1);
   cairo_set_source_rgb(cr, 0.85, 0.85, 0.85);
   for (double y = kMinY; y <= kMaxY; y += 10) {
@@ -52,11 +36,11 @@ absl::Status WriteAllocationPng(const std::string& path, const std::string& titl
   }
   cairo_stroke(cr);
   cairo_set_source_rgb(cr, 0, 0, 0);
-  for (double y = kMinY; y <= kMaxY; y += 10) Text(cr, 20, Y(y) + 4, absl::StrFormat("%.0f", y), 11);
-  for (double x = kMinX; x <= kMaxX; x += 10) Text(cr, X(x) - 8, kHeight - kBottom + 16, absl::StrFormat("%.0f", x), 11);
-  Text(cr, X(kMaxX / 2) - 80, kHeight - 12, "arrived GPU demand (% of cluster GPUs)", 12);
-  Text(cr, 6, kTop - 10, "GPU allocation %", 12);
-  Text(cr, kWidth - kRight + 12, kHeight - kBottom, "dashed: published", 11);
+  for (double y = kMinY; y <= kMaxY; y += 10) canvas.Text(20, Y(y) + 4, absl::StrFormat("%.0f", y), 11);
+  for (double x = kMinX; x <= kMaxX; x += 10) canvas.Text(X(x) - 8, kHeight - kBottom + 16, absl::StrFormat("%.0f", x), 11);
+  canvas.Text(X(kMaxX / 2) - 80, kHeight - 12, "arrived GPU demand (% of cluster GPUs)", 12);
+  canvas.Text(6, kTop - 10, "GPU allocation %", 12);
+  canvas.Text(kWidth - kRight + 12, kHeight - kBottom, "dashed: published", 11);
 
   std::vector<std::string> labels;  // one colour and one legend entry per label
   for (const AllocationSeries& one : series) {
@@ -64,8 +48,7 @@ absl::Status WriteAllocationPng(const std::string& path, const std::string& titl
     const size_t index = static_cast<size_t>(it - labels.begin());
     const bool first_of_label = it == labels.end();
     if (first_of_label) labels.push_back(one.label);
-    const Rgb c = kColors[index % std::size(kColors)];
-    cairo_set_source_rgb(cr, c.r, c.g, c.b);
+    canvas.SetColor(kPalette[index % std::size(kPalette)]);
     cairo_set_line_width(cr, one.dashed ? 1.2 : 2);
     const double dash[] = {5, 4};
     cairo_set_dash(cr, dash, one.dashed ? 2 : 0, 0);
@@ -91,15 +74,9 @@ absl::Status WriteAllocationPng(const std::string& path, const std::string& titl
     cairo_line_to(cr, kWidth - kRight + 36, ly - 4);
     cairo_stroke(cr);
     cairo_set_source_rgb(cr, 0, 0, 0);
-    Text(cr, kWidth - kRight + 42, ly, one.label, 11);
+    canvas.Text(kWidth - kRight + 42, ly, one.label, 11);
   }
-  cairo_destroy(cr);
-  const cairo_status_t status = cairo_surface_write_to_png(surface, path.c_str());
-  cairo_surface_destroy(surface);
-  if (status != CAIRO_STATUS_SUCCESS) {
-    return absl::InternalError(absl::StrCat("cannot write ", path, ": ", cairo_status_to_string(status)));
-  }
-  return absl::OkStatus();
+  return canvas.Save(path);
 }
 
 }  // namespace meridian::sim

@@ -1,12 +1,11 @@
 #include "sim/timeline_plot.h"
 
-#include <cairo.h>
-
 #include <algorithm>
 #include <functional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "sim/png_canvas.h"
 
 namespace meridian::sim {
 namespace {
@@ -17,12 +16,6 @@ constexpr int kLeft = 80;
 constexpr int kRight = 150;
 constexpr int kTop = 62;
 constexpr int kGap = 40;
-
-struct Rgb {
-  double r, g, b;
-};
-constexpr Rgb kColors[] = {{0.12, 0.47, 0.71}, {1.0, 0.5, 0.05}, {0.17, 0.63, 0.17}, {0.84, 0.15, 0.16},
-                           {0.58, 0.40, 0.74}};
 
 struct Panel {
   double y0;  // top in pixels
@@ -38,26 +31,21 @@ double Y(const Panel& p, double value) {
   return p.y0 + kPanelHeight - kPanelHeight * std::clamp(value / p.max, 0.0, 1.0);
 }
 
-void Text(cairo_t* cr, double x, double y, const std::string& text, double size = 12) {
-  cairo_set_font_size(cr, size);
-  cairo_move_to(cr, x, y);
-  cairo_show_text(cr, text.c_str());
-}
-
-void Frame(cairo_t* cr, const Panel& p, size_t seconds) {
+void Frame(const PngCanvas& canvas, const Panel& p, size_t seconds) {
+  cairo_t* cr = canvas.cr();
   cairo_set_source_rgb(cr, 0.6, 0.6, 0.6);
   cairo_set_line_width(cr, 1);
   cairo_rectangle(cr, kLeft, p.y0, kWidth - kLeft - kRight, kPanelHeight);
   cairo_stroke(cr);
   cairo_set_source_rgb(cr, 0, 0, 0);
-  Text(cr, kLeft, p.y0 - 8, p.title, 13);
+  canvas.Text(kLeft, p.y0 - 8, p.title, 13);
   for (int i = 0; i <= 4; ++i) {
     const double v = p.max * i / 4;
-    Text(cr, 8, Y(p, v) + 4, absl::StrFormat("%.0f", v), 11);
+    canvas.Text(8, Y(p, v) + 4, absl::StrFormat("%.0f", v), 11);
   }
   for (int i = 0; i <= 6; ++i) {
     const size_t s = (seconds - 1) * i / 6;
-    Text(cr, X(s, seconds) - 12, p.y0 + kPanelHeight + 14, absl::StrCat(s / 60, " min"), 10);
+    canvas.Text(X(s, seconds) - 12, p.y0 + kPanelHeight + 14, absl::StrCat(s / 60, " min"), 10);
   }
 }
 
@@ -82,13 +70,9 @@ absl::Status WriteTimelinePng(const std::string& path, const std::vector<Simulat
   if (results.empty() || results[0].timeline.empty()) return absl::InvalidArgumentError("nothing to plot");
   const size_t seconds = results[0].timeline.size();
   const int height = kTop + 3 * (kPanelHeight + kGap) + 20;
-  cairo_surface_t* surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, kWidth, height);
-  cairo_t* cr = cairo_create(surface);
-  cairo_set_source_rgb(cr, 1, 1, 1);
-  cairo_paint(cr);
-  cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-  cairo_set_source_rgb(cr, 0, 0, 0);
-  Text(cr, kLeft, 24, absl::StrCat("trace: ", results[0].trace), 15);
+  PngCanvas canvas(kWidth, height);
+  cairo_t* cr = canvas.cr();
+  canvas.Text(kLeft, 24, absl::StrCat("trace: ", results[0].trace), 15);
 
   double max_rps = 1, max_replicas = 1;
   for (const auto& s : results[0].timeline) max_rps = std::max(max_rps, s.rps);
@@ -100,12 +84,12 @@ absl::Status WriteTimelinePng(const std::string& path, const std::vector<Simulat
   Panel replicas{load.y0 + kPanelHeight + kGap, max_replicas * 1.1, "replicas (including starting)"};
   Panel latency{replicas.y0 + kPanelHeight + kGap, objective_ms * 4,
                 absl::StrFormat("p95 latency per second (ms, clipped at %.0f; dashed: objective)", objective_ms * 4)};
-  for (const Panel* p : {&load, &replicas, &latency}) Frame(cr, *p, seconds);
+  for (const Panel* p : {&load, &replicas, &latency}) Frame(canvas, *p, seconds);
 
   const auto& base = results[0].timeline;
   Line(cr, load, seconds, [&](size_t s) { return base[s].rps; }, {0.3, 0.3, 0.3}, 1.2);
   for (size_t i = 0; i < results.size(); ++i) {
-    const Rgb color = kColors[i % std::size(kColors)];
+    const Rgb color = kPalette[i % std::size(kPalette)];
     const auto& t = results[i].timeline;
     Line(cr, replicas, seconds, [&](size_t s) { return t[s].replicas; }, color, 1.5);
     Line(cr, latency, seconds, [&](size_t s) { return t[s].p95_latency_ms; }, color, 1.0);
@@ -113,18 +97,12 @@ absl::Status WriteTimelinePng(const std::string& path, const std::vector<Simulat
     cairo_rectangle(cr, kWidth - kRight + 15, replicas.y0 + 20 * i, 14, 10);
     cairo_fill(cr);
     cairo_set_source_rgb(cr, 0, 0, 0);
-    Text(cr, kWidth - kRight + 35, replicas.y0 + 20 * i + 10, results[i].policy);
+    canvas.Text(kWidth - kRight + 35, replicas.y0 + 20 * i + 10, results[i].policy);
   }
   const double dashes[] = {6, 4};
   cairo_set_dash(cr, dashes, 2, 0);
   Line(cr, latency, seconds, [&](size_t) { return objective_ms; }, {0, 0, 0}, 1);
-  cairo_destroy(cr);
-  const cairo_status_t status = cairo_surface_write_to_png(surface, path.c_str());
-  cairo_surface_destroy(surface);
-  if (status != CAIRO_STATUS_SUCCESS) {
-    return absl::InternalError(absl::StrCat("cannot write ", path, ": ", cairo_status_to_string(status)));
-  }
-  return absl::OkStatus();
+  return canvas.Save(path);
 }
 
 }  // namespace meridian::sim
