@@ -4,6 +4,7 @@
 // that handler code (protocol/, registry/ ...) does not pull Beast headers into its build.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,6 +40,9 @@ struct HttpRequest {
   std::string remote_address;
   // For routes with a BodySinkFactory: the sink that received the body (body stays empty).
   std::shared_ptr<BodySink> body_sink;
+  // True once the client has closed or reset the connection while the request is being handled
+  // (so that queued work for it can be dropped). Thread-safe; false after the response started.
+  std::function<bool()> client_gone;
 
   // Case-insensitive header lookup; nullopt when absent.
   std::optional<absl::string_view> Header(absl::string_view name) const;

@@ -346,8 +346,24 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     Invoke(std::move(request));
   }
 
+  // Whether the client closed or reset the connection while its request is handled: a
+  // non-blocking peek at the socket (no read is outstanding while handling, and a peek consumes
+  // nothing). Called from any thread.
+  bool PeerGone() const {
+    const int fd = handling_fd_.load();
+    if (fd < 0) return false;
+    char byte;
+    const ssize_t n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+  }
+
   void Invoke(HttpRequest request) {
     head_request_ = request.method == HttpMethod::kHead;
+    handling_fd_.store(Lowest().socket().native_handle());
+    request.client_gone = [weak = this->weak_from_this()] {
+      auto self = weak.lock();
+      return self != nullptr && self->PeerGone();
+    };
     Responder responder([self = this->shared_from_this()](HttpResponse response) {
       if (self->state_->closed.load()) return;
       net::dispatch(self->stream_.get_executor(),
@@ -370,6 +386,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   void Write(HttpResponse response) {
+    handling_fd_.store(-1);
     if (phase_ == Phase::kClosing) return;
     phase_ = Phase::kWriting;
     response_.emplace(static_cast<bhttp::status>(response.status), 11);
@@ -506,6 +523,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void Close() {
     phase_ = Phase::kClosing;
+    handling_fd_.store(-1);
     beast::error_code ignored;
     Lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
     Lowest().close();
@@ -514,6 +532,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   std::shared_ptr<ServerState> state_;
   Stream stream_;
   std::string remote_;
+  std::atomic<int> handling_fd_{-1};  // the socket, while a request is handled (for PeerGone)
   uint64_t id_ = 0;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <atomic>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
@@ -302,6 +303,36 @@ TEST_F(HttpServerTest, HandlerThatNeverAnswersGets500) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 500);
   EXPECT_THAT(r->body, HasSubstr("did not produce a response"));
+}
+
+TEST_F(HttpServerTest, AHandlerCanTellThatTheClientHasGone) {
+  std::mutex mutex;
+  std::function<bool()> client_gone;
+  std::optional<Responder> held;
+  Add(HttpMethod::kGet, "/hold", [&](HttpRequest request, Responder responder) {
+    std::lock_guard<std::mutex> lock(mutex);
+    client_gone = request.client_gone;
+    held.emplace(std::move(responder));
+  });
+  StartServer();
+  auto gone = [&] {
+    std::lock_guard<std::mutex> lock(mutex);
+    return client_gone && client_gone();
+  };
+  auto handled = [&] {
+    std::lock_guard<std::mutex> lock(mutex);
+    return held.has_value();
+  };
+  {
+    RawConnection conn(server_->port());
+    conn.Send("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
+    for (int i = 0; i < 400 && !handled(); ++i) std::this_thread::sleep_for(5ms);
+    ASSERT_TRUE(handled());
+    EXPECT_FALSE(gone());  // connected and waiting
+  }  // the client closes its connection
+  for (int i = 0; i < 400 && !gone(); ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_TRUE(gone());
+  held->Send(HttpResponse::Text(200, "too late"));  // answering a departed client is harmless
 }
 
 TEST_F(HttpServerTest, RequestIdIsEchoedOrGenerated) {

@@ -81,6 +81,8 @@ class InferenceGrpcService final : public inference::GRPCInferenceService::Callb
       reactor->Finish(ToGrpc(decoded.status()));
       return reactor;
     }
+    // The context stays valid until Finish, which comes after the batcher's last look.
+    decoded->client_gone = [context] { return context->IsCancelled(); };
     // `request` and `response` stay valid until Finish, which the callback calls last.
     options_.service->Infer(std::move(*decoded), [reactor, response](absl::StatusOr<serving::InferenceResponse> result) {
       if (!result.ok()) {

@@ -176,6 +176,7 @@ class ServingRoutes {
     if (!decoded.ok()) return responder.Send(ErrorResponse(decoded.status()));
     decoded->model = std::string(request.PathParam("name"));
     decoded->version = std::string(request.PathParam("version"));
+    decoded->client_gone = request.client_gone;
     auto shared_responder = std::make_shared<http::Responder>(std::move(responder));
     auto shared_request = std::make_shared<serving::InferenceRequest>(*decoded);  // tensors share bytes
     options_.service->Infer(std::move(*decoded), [shared_responder, shared_request](
@@ -278,18 +279,18 @@ class ServingRoutes {
     if (!absl::ConsumeSuffix(&target, ":predict")) {
       return responder.Send(ErrorResponse(absl::NotFoundError("KServe V1 supports POST /v1/models/{name}:predict")));
     }
-    RunInstances(std::string(target), "", request.body, /*name_in_answer=*/false, std::move(responder));
+    RunInstances(std::string(target), "", request, /*name_in_answer=*/false, std::move(responder));
   }
 
   void Predict(HttpRequest request, http::Responder responder) {
-    RunInstances(std::string(request.PathParam("name")), "", request.body, /*name_in_answer=*/true,
-                 std::move(responder));
+    RunInstances(std::string(request.PathParam("name")), "", request, /*name_in_answer=*/true, std::move(responder));
   }
 
   // V1 and /predict: {"instances": [...]} -> {"predictions": [...]}. /predict also takes the model
   // (and optionally "version") in the body.
-  void RunInstances(std::string model, std::string version, const std::string& body, bool name_in_answer,
+  void RunInstances(std::string model, std::string version, const HttpRequest& request, bool name_in_answer,
                     http::Responder responder) {
+    const std::string& body = request.body;
     rapidjson::Document doc;
     if (absl::Status parsed = ParseUntrustedJson(body, doc); !parsed.ok()) {
       return responder.Send(ErrorResponse(absl::InvalidArgumentError(absl::StrCat("request body: ", parsed.message()))));
@@ -315,6 +316,7 @@ class ServingRoutes {
     absl::StatusOr<std::vector<serving::Tensor>> inputs = DecodeInstances(instances->value, (*served)->signature());
     if (!inputs.ok()) return responder.Send(ErrorResponse(inputs.status()));
     serving::InferenceRequest inference{.model = model, .version = (*served)->version(), .inputs = std::move(*inputs)};
+    inference.client_gone = request.client_gone;
     auto shared_responder = std::make_shared<http::Responder>(std::move(responder));
     options_.service->Infer(std::move(inference), [shared_responder, name_in_answer](
                                                       absl::StatusOr<serving::InferenceResponse> result) {

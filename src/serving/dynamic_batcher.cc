@@ -164,9 +164,9 @@ std::vector<DynamicBatcher::Pending> DynamicBatcher::NextBatch(std::vector<Pendi
       }
     }
     const absl::Time now = absl::Now();
-    // Requests past their deadline leave the queue unexecuted.
+    // Requests past their deadline, or whose client has gone, leave the queue unexecuted.
     for (auto it = queue->begin(); it != queue->end();) {
-      if (it->deadline <= now) {
+      if (it->deadline <= now || (it->request.client_gone && it->request.client_gone())) {
         expired->push_back(std::move(*it));
         it = queue->erase(it);
         --queued_;
@@ -234,6 +234,10 @@ void DynamicBatcher::RunInstance() {
     }
     if (options_.metrics) options_.metrics->SetQueueDepth(options_.model_name, options_.version, static_cast<int64_t>(depth));
     for (Pending& p : expired) {
+      if (p.deadline > absl::Now()) {
+        Deliver(p, absl::CancelledError("the client went away while the request was queued; it was not executed"));
+        continue;
+      }
       Deliver(p, absl::DeadlineExceededError(absl::StrCat("the request waited ", absl::FormatDuration(absl::Now() - p.arrival),
                                                           ", past its timeout; it was not executed")));
     }

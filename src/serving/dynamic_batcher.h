@@ -7,6 +7,7 @@
 // maxQueueDelay for a batch to fill unless it already has a preferred size. The batch's outputs
 // are split back per request; if a batched execution fails, its requests run one by one so that
 // a bad request fails only itself. Requests past their deadline answer kDeadlineExceeded (504)
+// without running, requests whose client has gone (InferenceRequest::client_gone) kCancelled
 // without running; a full queue refuses at once with kResourceExhausted (429). Thread-safe.
 
 #include <cstdint>

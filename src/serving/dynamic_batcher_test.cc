@@ -187,6 +187,37 @@ TEST(DynamicBatcherTest, ExpiredRequestsAnswer504WithoutRunning) {
   EXPECT_EQ(answers.got[1].second.status().code(), absl::StatusCode::kDeadlineExceeded);
 }
 
+TEST(DynamicBatcherTest, RequestsOfDepartedClientsAreDroppedUnexecuted) {
+  FakeRecordingModel model;
+  absl::Notification gate;
+  model.gate_ = &gate;
+  Answers answers;
+  std::atomic<bool> left{false};
+  {
+    DynamicBatcher batcher({.config = {.max_batch_size = 1}, .model = &model});
+    ASSERT_TRUE(Enqueue(batcher, Request({0, 0}, {1, 2}), answers.For(0)).ok());  // occupies the instance
+    absl::SleepFor(absl::Milliseconds(10));
+    InferenceRequest queued = Request({1, 1}, {1, 2});
+    queued.client_gone = [&left] { return left.load(); };
+    ASSERT_TRUE(Enqueue(batcher, std::move(queued), answers.For(1)).ok());
+    InferenceRequest stays = Request({2, 2}, {1, 2});
+    stays.client_gone = [] { return false; };
+    ASSERT_TRUE(Enqueue(batcher, std::move(stays), answers.For(2)).ok());
+    left = true;  // the client of request 1 disconnects while it waits
+    gate.Notify();
+    answers.WaitFor(3);
+  }
+  EXPECT_THAT(model.executions(), ElementsAre(1, 1));  // requests 0 and 2 only
+  absl::MutexLock lock(&answers.mutex);
+  for (auto& [tag, response] : answers.got) {
+    if (tag == 1) {
+      EXPECT_EQ(response.status().code(), absl::StatusCode::kCancelled);
+    } else {
+      EXPECT_TRUE(response.ok()) << tag;
+    }
+  }
+}
+
 TEST(DynamicBatcherTest, HigherPriorityRunsFirst) {
   FakeRecordingModel model;
   absl::Notification gate;

@@ -35,6 +35,9 @@ struct InferenceRequest {
   Parameters parameters;  // request-level
   // Set by the input's own parameters (binary_data_size is consumed by the decoder).
   std::map<std::string, Parameters> input_parameters;
+  // True once the client has gone away (disconnected, cancelled): a queued request that nobody
+  // waits for is dropped instead of executed. Empty: the transport cannot tell. Thread-safe.
+  std::function<bool()> client_gone;
 };
 
 struct InferenceResponse {
