@@ -32,6 +32,7 @@ struct AutoscaleFlags {
   uint64_t seed = 1;
   double hpa_target = 0.7;
   std::string slo_window = "60s";
+  double slo_headroom = 1;
   std::string out;
 };
 
@@ -79,9 +80,13 @@ absl::Status RunAutoscale(const AutoscaleFlags& f) {
     }
   }
   if (f.hpa_target <= 0 || f.hpa_target > 1) return absl::InvalidArgumentError("--hpa-target must be in (0, 1]");
+  if (!(f.slo_headroom >= 1 && f.slo_headroom <= 100)) {
+    return absl::InvalidArgumentError("--slo-headroom must be between 1 and 100");
+  }
   sim::SimulationOptions options{.mean_service_time = *service, .startup_delay = *startup,
                                  .latency_objective = *objective, .hpa_target_utilization = f.hpa_target,
-                                 .slo_scale_down_window = *slo_window, .seed = f.seed};
+                                 .slo_scale_down_window = *slo_window, .slo_burst_headroom = f.slo_headroom,
+                                 .seed = f.seed};
   if (!f.out.empty()) std::filesystem::create_directories(f.out);
   std::cout << "| trace | policy | requests | within " << f.objective << " | p99 ms | replica-seconds | scaling actions |\n"
             << "|---|---|---|---|---|---|---|\n";
@@ -136,6 +141,9 @@ void AddSimCommand(CLI::App& app, int& exit_code) {
   c->add_option("--peak-rps", f->peak_rps, "peak load of the step and diurnal traces")->capture_default_str();
   c->add_option("--seed", f->seed, "random seed (arrivals, service times, spikes, noise)")->capture_default_str();
   c->add_option("--hpa-target", f->hpa_target, "HPA CPU utilization target in (0, 1]")->capture_default_str();
+  c->add_option("--slo-headroom", f->slo_headroom,
+                "SLO policy: plan capacity for this multiple of the measured arrival rate (burst reserve)")
+      ->capture_default_str();
   c->add_option("--slo-window", f->slo_window,
                 "SLO policy: scale down only to the highest recommendation within this window")
       ->capture_default_str();

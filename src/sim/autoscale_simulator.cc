@@ -68,8 +68,8 @@ class PolicyRunner {
       }
       case AutoscalePolicy::kSlo: {
         SloSpec spec{.latency_target = o_.latency_objective, .percentile = o_.objective_percentile,
-                     .slots_per_replica = o_.slots_per_replica, .min_replicas = o_.min_replicas,
-                     .max_replicas = o_.max_replicas};
+                     .slots_per_replica = o_.slots_per_replica, .burst_headroom = o_.slo_burst_headroom,
+                     .min_replicas = o_.min_replicas, .max_replicas = o_.max_replicas};
         SloObservation obs{.arrival_rate = w.arrival_rate,
                            .mean_service_time = absl::Seconds(w.mean_service_s > 0 ? w.mean_service_s
                                                                                    : absl::ToDoubleSeconds(o_.mean_service_time)),

@@ -33,6 +33,7 @@ struct SimulationOptions {
   // SLO: scale down only to the highest recommendation within this window. Longer windows keep
   // capacity for bursts that come back (spikes); 60 s only smooths noise.
   absl::Duration slo_scale_down_window = absl::Seconds(60);
+  double slo_burst_headroom = 1;  // SloSpec::burst_headroom
   uint64_t seed = 1;
 };
 

@@ -85,6 +85,22 @@ TEST(SloTest, ErlangCMatchesKnownValues) {
   EXPECT_EQ(ErlangC(3, 0.0), 0.0);
 }
 
+TEST(SloTest, BurstHeadroomPlansForAMultipleOfTheRate) {
+  SloObservation obs{.arrival_rate = 100, .mean_service_time = absl::Milliseconds(20),
+                     .service_time_percentile = absl::Milliseconds(40)};
+  SloSpec plain{.latency_target = absl::Milliseconds(100), .max_replicas = 50};
+  SloSpec reserve = plain;
+  reserve.burst_headroom = 5;
+  SloObservation five_times = obs;
+  five_times.arrival_rate = 500;
+  const SloDecision d = DecideSlo(reserve, obs);
+  EXPECT_EQ(d.desired_replicas, DecideSlo(plain, five_times).desired_replicas);
+  EXPECT_GT(d.desired_replicas, DecideSlo(plain, obs).desired_replicas);
+  EXPECT_THAT(d.reason, ::testing::HasSubstr("planned for 500.0"));
+  reserve.burst_headroom = 0.5;  // below 1 means none
+  EXPECT_EQ(DecideSlo(reserve, obs).desired_replicas, DecideSlo(plain, obs).desired_replicas);
+}
+
 TEST(SloTest, PicksTheFewestReplicasThatMeetTheTarget) {
   SloSpec spec{.latency_target = absl::Milliseconds(100), .percentile = 0.95, .max_replicas = 50};
   // 100 req/s at 20 ms: load 2; p95 of service 40 ms.

@@ -49,24 +49,26 @@ SloDecision DecideSlo(const SloSpec& spec, const SloObservation& o) {
   }
   const double mu = 1.0 / service_s;
   const int slots = std::max(1, spec.slots_per_replica);
+  const double planned_rate = o.arrival_rate * std::max(1.0, spec.burst_headroom);
   // A backlog must drain on top of the arrivals.
   const double drain_rate = o.backlog / std::max(0.001, absl::ToDoubleSeconds(spec.backlog_drain_time));
   const int drain_slots = static_cast<int>(std::ceil(drain_rate * service_s));
   for (int replicas = std::max(1, spec.min_replicas); replicas <= spec.max_replicas; ++replicas) {
     if (replicas * slots < drain_slots) continue;
-    const absl::Duration latency = PredictLatency(replicas * slots - drain_slots, o.arrival_rate, mu,
+    const absl::Duration latency = PredictLatency(replicas * slots - drain_slots, planned_rate, mu,
                                                   spec.percentile, o.service_time_percentile);
     if (latency <= spec.latency_target) {
       d.desired_replicas = replicas;
       d.predicted_latency = latency;
-      d.reason = absl::StrFormat("%.1f req/s at %s each: %d replicas keep p%.0f at %s (target %s)", o.arrival_rate,
-                                 absl::FormatDuration(o.mean_service_time), replicas, spec.percentile * 100,
-                                 absl::FormatDuration(latency), absl::FormatDuration(spec.latency_target));
+      d.reason = absl::StrFormat("%.1f req/s (planned for %.1f) at %s each: %d replicas keep p%.0f at %s (target %s)",
+                                 o.arrival_rate, planned_rate, absl::FormatDuration(o.mean_service_time), replicas,
+                                 spec.percentile * 100, absl::FormatDuration(latency),
+                                 absl::FormatDuration(spec.latency_target));
       return d;
     }
   }
   d.desired_replicas = spec.max_replicas;
-  d.predicted_latency = PredictLatency(std::max(1, spec.max_replicas * slots - drain_slots), o.arrival_rate, mu,
+  d.predicted_latency = PredictLatency(std::max(1, spec.max_replicas * slots - drain_slots), planned_rate, mu,
                                        spec.percentile, o.service_time_percentile);
   d.reason = "the target needs more than maxReplicas";
   return d;

@@ -16,6 +16,9 @@ struct SloSpec {
   double percentile = 0.95;
   int slots_per_replica = 1;  // requests one replica serves at once (instances x batch)
   absl::Duration backlog_drain_time = absl::Seconds(10);  // clear a queued backlog within this
+  // Plan for this multiple of the measured arrival rate (>= 1): the reserve for bursts shorter
+  // than start-up plus a tick, which no reaction can catch. 1: none.
+  double burst_headroom = 1;
   int min_replicas = 1;
   int max_replicas = 100;
 };
