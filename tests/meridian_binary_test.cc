@@ -300,7 +300,10 @@ TEST(MeridianBinaryTest, SimScheduleComparesWithPublishedCurvesAndRejectsBadInpu
            {"--nodes", dir + "/nodes.csv", "--pods", dir + "/bad.csv"},
            {"--nodes", dir + "/nodes.csv", "--pods", dir + "/work.csv", "--policy", "magic"},
            {"--nodes", dir + "/nodes.csv", "--pods", dir + "/work.csv", "--seeds", "9..1"},
-           {"--nodes", dir + "/nodes.csv", "--pods", dir + "/work.csv", "--tune", "0"}}) {
+           {"--nodes", dir + "/nodes.csv", "--pods", dir + "/work.csv", "--tune", "0"},
+           {"--nodes", dir + "/nodes.csv", "--pods", dir + "/work.csv", "--synthetic-nodes", "-5"},
+           {"--nodes", dir + "/nodes.csv", "--pods", dir + "/work.csv", "--synthetic-nodes", "99999999"},
+           {"--nodes", dir + "/nodes.csv", "--pods", dir + "/work.csv", "--max-pods", "-1"}}) {
     std::vector<std::string> args = {"sim", "schedule"};
     args.insert(args.end(), bad.begin(), bad.end());
     auto result = RunMeridian(args);

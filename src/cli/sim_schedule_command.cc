@@ -124,6 +124,11 @@ double At(const std::vector<double>& curve, double tune) {
 
 absl::Status RunSchedule(const ScheduleFlags& f) {
   if (f.nodes.empty() || f.pods.empty()) return absl::InvalidArgumentError("--nodes and --pods are required");
+  if (f.synthetic_nodes < 0 || f.synthetic_nodes > 1000000) {
+    return absl::InvalidArgumentError("--synthetic-nodes must be between 0 and 1000000");
+  }
+  if (f.max_pods < 0) return absl::InvalidArgumentError("--max-pods must not be negative");
+  if (f.threads < 0 || f.threads > 256) return absl::InvalidArgumentError("--threads must be between 0 and 256");
   auto seeds = ParseSeeds(f.seeds);
   if (!seeds.ok()) return seeds.status();
   for (const std::string& policy : f.policies) {

@@ -123,6 +123,11 @@ absl::Status Scheduler::Bind(const PodSpec& pod, const Decision& decision) {
       return absl::InvalidArgumentError(absl::StrCat("pod ", key, " needs ", pod.gpu_count, " devices, decision has ",
                                                      decision.gpus.size()));
     }
+    std::vector<int> devices = decision.gpus;
+    std::sort(devices.begin(), devices.end());
+    if (std::adjacent_find(devices.begin(), devices.end()) != devices.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("pod ", key, " names a device twice"));
+    }
     for (int device : decision.gpus) {
       if (device < 0 || static_cast<size_t>(device) >= node.gpu_free_milli.size() ||
           node.gpu_free_milli[static_cast<size_t>(device)] < pod.gpu_milli) {

@@ -75,6 +75,17 @@ TEST(Scheduler, BindRefusesAStaleDecision) {
   EXPECT_EQ(scheduler.pods().size(), 1u);
 }
 
+TEST(Scheduler, BindRefusesBadDevices) {
+  Scheduler scheduler({Node("n", 8000, 2)}, MakeBestFitPolicy());
+  const PodSpec two = Pod("two", 1000, 2);
+  EXPECT_TRUE(absl::IsInvalidArgument(scheduler.Bind(two, Decision{.scheduled = true, .node = 0, .gpus = {0, 0}})));
+  EXPECT_TRUE(absl::IsInvalidArgument(scheduler.Bind(two, Decision{.scheduled = true, .node = 0, .gpus = {0}})));
+  EXPECT_TRUE(absl::IsInvalidArgument(scheduler.Bind(two, Decision{.scheduled = true, .node = 0, .gpus = {0, 7}})));
+  EXPECT_TRUE(absl::IsFailedPrecondition(scheduler.Bind(two, Decision{.scheduled = true, .node = 3, .gpus = {0, 1}})));
+  EXPECT_TRUE(scheduler.pods().empty());
+  EXPECT_EQ(scheduler.nodes()[0].fully_free_gpus(), 2);
+}
+
 TEST(Scheduler, CachedScoresFollowNodeChanges) {
   // best-fit prefers the fuller node; after the fuller one fills up the choice must change.
   Scheduler scheduler({Node("a", 8000, 2), Node("b", 8000, 4)}, MakeBestFitPolicy());
