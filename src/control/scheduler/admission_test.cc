@@ -6,6 +6,7 @@
 #include "control/scheduler/priority_class.h"
 #include "control/scheduler/reference_policies.h"
 #include "control/scheduler/resource_quota.h"
+#include "control/scheduler/scheduling_cycle.h"
 
 namespace meridian::scheduler {
 namespace {
@@ -131,6 +132,69 @@ TEST(FairShare, BorrowsIdleShareAndTheOwnerReclaimsIt) {
   // A borrower cannot reclaim: a pod of a (over its nominal) gets no victims.
   PodSpec more = Pod("a-more", "a", 1000, 1);
   EXPECT_FALSE(PlanPreemption(scheduler, more, share.ReclaimFrom(more)).has_value());
+}
+
+NodeSpec GpuNode(std::string name, int gpus) {
+  return NodeSpec{.name = std::move(name), .cpu_milli = 64000, .memory_bytes = 1LL << 39, .gpu_count = gpus,
+                  .gpu_model = "A10"};
+}
+
+TEST(SchedulingCycle, PlacesPreemptsAndSaysWhyOthersWait) {
+  Scheduler scheduler({GpuNode("n1", 4)}, MakeBestFitPolicy());
+  ResourceQuotas quotas;
+  ASSERT_TRUE(quotas.SetHard("capped", {{"requests.nvidia.com/gpu", 1000}}).ok());
+  SchedulingCycle cycle(&scheduler, &quotas, nullptr);
+  auto first = cycle.Run({Pod("low-1", "batch", 1000, 2, 10), Pod("low-2", "batch", 1000, 2, 10)});
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].result, PodOutcome::Result::kPlaced);
+  EXPECT_EQ(first[0].reason, "Scheduled on n1");
+  auto second = cycle.Run({Pod("urgent", "serving", 1000, 2, 1000000), Pod("same", "batch", 1000, 2, 10),
+                           Pod("big", "capped", 1000, 2, 0), Pod("huge", "serving", 1000, 8, 5)});
+  ASSERT_EQ(second.size(), 4u);
+  EXPECT_EQ(second[0].result, PodOutcome::Result::kPlaced);
+  EXPECT_EQ(second[0].evicted.size(), 1u);
+  EXPECT_EQ(second[0].reason, "Preempted lower-priority pods (" + second[0].evicted[0] + ") on n1");
+  // Equal priority never preempts.
+  EXPECT_EQ(second[1].result, PodOutcome::Result::kWaiting);
+  EXPECT_EQ(second[1].reason, "Unschedulable: 0/1 nodes are available: 1 Insufficient nvidia.com/gpu.");
+  EXPECT_EQ(second[2].reason,
+            "QuotaExceeded: exceeded quota in namespace capped, requested: requests.nvidia.com/gpu=2000, used: "
+            "requests.nvidia.com/gpu=0, limited: requests.nvidia.com/gpu=1000");
+  EXPECT_EQ(second[3].result, PodOutcome::Result::kWaiting);  // 8 GPUs exist nowhere
+  EXPECT_TRUE(second[3].evicted.empty());
+  EXPECT_EQ(quotas.Used("batch")["requests.nvidia.com/gpu"], 2000);  // the evicted pod was released
+}
+
+TEST(SchedulingCycle, TeamsShareByDrfAndReclaimWhatTheyLent) {
+  Scheduler scheduler({GpuNode("n1", 8), GpuNode("n2", 8)}, MakeBestFitPolicy());
+  ResourceQuotas quotas;
+  FairShare share = Cluster();  // a and b: 8 GPUs each nominal
+  SchedulingCycle cycle(&scheduler, &quotas, &share);
+  std::vector<PodSpec> a_pods;
+  for (int i = 0; i < 12; ++i) a_pods.push_back(Pod("a" + std::to_string(i), "a", 1000, 1));
+  auto first = cycle.Run(a_pods);
+  int borrowing = 0;
+  for (const auto& o : first) {
+    ASSERT_EQ(o.result, PodOutcome::Result::kPlaced) << o.reason;
+    borrowing += o.reason.find("borrowing") != std::string::npos;
+  }
+  EXPECT_EQ(borrowing, 4);
+  // b comes for its 8 GPUs: 4 are free, 4 come back from a's borrowed pods.
+  std::vector<PodSpec> b_pods;
+  for (int i = 0; i < 8; ++i) b_pods.push_back(Pod("b" + std::to_string(i), "b", 1000, 1));
+  auto second = cycle.Run(b_pods);
+  size_t evicted = 0;
+  for (const auto& o : second) {
+    EXPECT_EQ(o.result, PodOutcome::Result::kPlaced) << o.reason;
+    evicted += o.evicted.size();
+  }
+  EXPECT_EQ(evicted, 4u);
+  EXPECT_FALSE(share.IsBorrowing("a"));
+  EXPECT_FALSE(share.IsBorrowing("b"));
+  // a asking for more now waits: nothing idle to borrow.
+  auto third = cycle.Run({Pod("a-more", "a", 1000, 1)});
+  EXPECT_EQ(third[0].result, PodOutcome::Result::kWaiting);
+  EXPECT_EQ(third[0].reason.rfind("FairShare: team a is over its nominal", 0), 0u) << third[0].reason;
 }
 
 }  // namespace
