@@ -17,6 +17,7 @@
 #include "rapidjson/document.h"
 #include "tests/serving_fixtures.h"
 #include "tests/test_server.h"
+#include "testing/raw_connection.h"
 #include "testing/redis_server.h"
 
 namespace meridian {
@@ -342,6 +343,35 @@ TEST_F(ServingEndToEndTest, ConcurrentRequestsAreBatchedAndAnswerIndividually) {
   EXPECT_EQ(inferences, 80);
   EXPECT_LT(executions, 80) << "no request was batched";
   EXPECT_THAT(metrics, HasSubstr(R"(inference_batch_size_bucket{model="batched-mlp",version="1.0.0",le="16"})"));
+}
+
+TEST_F(ServingEndToEndTest, AQueuedRequestWhoseClientLeftIsNotExecuted) {
+  StartServer("serving_client_gone");
+  auto fixture = testing::LoadFixture("mlp-onnx");
+  ASSERT_TRUE(fixture.ok());
+  // A lone request waits a whole second for a batch to fill.
+  fixture->metadata_json = R"({"batching":{"maxBatchSize":16,"maxQueueDelay":"1s","instances":1}})";
+  ASSERT_TRUE(testing::PushAndLoad(*client_, *fixture, "patient-mlp").ok());
+  const std::string body = absl::StrCat(R"({"inputs":)", fixture->inputs_json, "}");
+  {
+    testing::RawConnection conn(server_->port());
+    ASSERT_TRUE(conn.Send(absl::StrCat("POST /v2/models/patient-mlp/infer HTTP/1.1\r\nHost: x\r\n"
+                                       "Content-Type: application/json\r\nContent-Length: ",
+                                       body.size(), "\r\n\r\n", body)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // queued, waiting for its batch
+  }  // the client hangs up
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // past the batch delay
+  auto exec_count = [&] {
+    const std::string metrics = client_->Get("/metrics")->body;
+    const std::string series = R"(inference_exec_count_total{model="patient-mlp",version="1.0.0"} )";
+    const size_t at = metrics.find(series);
+    return at == std::string::npos ? 0.0 : std::stod(metrics.substr(at + series.size()));
+  };
+  EXPECT_EQ(exec_count(), 0) << "the abandoned request ran";
+  // A client that waits still gets its answer.
+  auto answered = Post("/v2/models/patient-mlp/infer", body);
+  EXPECT_EQ(answered.status, 200) << answered.body;
+  EXPECT_EQ(exec_count(), 1);
 }
 
 TEST_F(ServingEndToEndTest, ARegisteredModelLoadsOnItsFirstRequest) {

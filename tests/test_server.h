@@ -23,6 +23,7 @@ class TestServer {
   // or did not start within 10 s.
   uint16_t WaitUntilStarted();
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  uint16_t port() const { return port_; }
   std::string grpc_target() const { return "127.0.0.1:" + std::to_string(grpc_port_); }
   ChildProcess& child() { return *child_; }
 
