@@ -3,6 +3,9 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
+#include <thread>
+
 #include "absl/strings/str_cat.h"
 #include "api/grpc_predict_v2.grpc.pb.h"
 #include "gmock/gmock.h"
@@ -173,6 +176,34 @@ TEST_F(GrpcEndToEndTest, HealthMetadataAndErrors) {
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_THAT(status.error_message(), HasSubstr("expects FP32"));
   }
+}
+
+TEST_F(GrpcEndToEndTest, ACancelledCallIsNotExecuted) {
+  auto fixture = testing::LoadFixture("mlp-onnx");
+  ASSERT_TRUE(fixture.ok());
+  // A lone request waits a whole second for a batch to fill; the client gives up after 200 ms.
+  fixture->metadata_json = R"({"batching":{"maxBatchSize":16,"maxQueueDelay":"1s","instances":1}})";
+  ASSERT_TRUE(testing::PushAndLoad(*client_, *fixture, "patient-mlp").ok());
+  inference::ModelInferRequest request = RawRequest(*fixture);
+  request.set_model_name("patient-mlp");
+  {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+    inference::ModelInferResponse response;
+    EXPECT_EQ(stub_->ModelInfer(&context, request, &response).error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // past the batch delay
+  auto exec_count = [&] {
+    const std::string metrics = client_->Get("/metrics")->body;
+    const std::string series = R"(inference_exec_count_total{model="patient-mlp",version="1.0.0"} )";
+    const size_t at = metrics.find(series);
+    return at == std::string::npos ? 0.0 : std::stod(metrics.substr(at + series.size()));
+  };
+  EXPECT_EQ(exec_count(), 0) << "the cancelled call ran";
+  grpc::ClientContext context;
+  inference::ModelInferResponse response;
+  EXPECT_TRUE(stub_->ModelInfer(&context, request, &response).ok());
+  EXPECT_EQ(exec_count(), 1);
 }
 
 TEST_F(GrpcEndToEndTest, AGrpcPortInUseIsAStartupError) {
