@@ -52,12 +52,17 @@ int Scheduler::ShapeId(const PodSpec& pod) {
   // Everything a score may read; the name, team and priority are not part of a shape.
   std::string key = absl::StrCat(pod.cpu_milli, ",", pod.memory_bytes, ",", pod.gpu_count, ",", pod.gpu_milli, ",",
                                  absl::StrJoin(pod.accepted_gpu_models, "|"));
-  auto [it, inserted] = shape_ids_.try_emplace(std::move(key), static_cast<int>(cache_.size()));
-  if (inserted) cache_.emplace_back(nodes_.size());
-  return it->second;
+  auto found = shape_ids_.find(key);
+  if (found != shape_ids_.end()) return found->second;
+  // Each cached shape costs an entry per node: past the bound, new shapes are scored uncached.
+  if (cache_.size() >= kMaxCachedShapes) return -1;
+  shape_ids_.emplace(std::move(key), static_cast<int>(cache_.size()));
+  cache_.emplace_back(nodes_.size());
+  return static_cast<int>(cache_.size()) - 1;
 }
 
 double Scheduler::CachedScore(size_t node, int shape, const PodSpec& pod) {
+  if (shape < 0) return policy_->Score(nodes_[node], pod);
   CachedEntry& entry = cache_[static_cast<size_t>(shape)][node];
   if (entry.generation != nodes_[node].generation) {
     entry.score = policy_->Score(nodes_[node], pod);

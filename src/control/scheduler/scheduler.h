@@ -91,10 +91,12 @@ class Scheduler {
   static std::string PodKey(const PodSpec& pod) { return pod.namespace_name + "/" + pod.name; }
 
  private:
+  static constexpr size_t kMaxCachedShapes = 1024;
+  // -1: not cached (too many shapes).
+  int ShapeId(const PodSpec& pod);
   double CachedScore(size_t node, int shape, const PodSpec& pod);
   // Whether node `candidate` (tied with `current` on score) wins the tie; `ties` counts them.
   bool WinsTie(size_t candidate, size_t current, int& ties);
-  int ShapeId(const PodSpec& pod);
 
   std::vector<NodeSpec> specs_;
   std::vector<NodeState> nodes_;

@@ -96,6 +96,16 @@ TEST(Scheduler, CachedScoresFollowNodeChanges) {
   EXPECT_EQ(scheduler.Place(Pod("p4", 1000, 1)).node, 0);
 }
 
+TEST(Scheduler, ManyDistinctShapesStillScoreCorrectly) {
+  // Past the cache's bound on shapes, scores are computed uncached: the choice must not change.
+  Scheduler scheduler({Node("a", 4000000, 0), Node("b", 8000000, 0)}, MakeBestFitPolicy());
+  for (int i = 1; i <= 1100; ++i) {
+    Decision d = scheduler.Place(Pod("p" + std::to_string(i), i, 0));
+    ASSERT_TRUE(d.scheduled) << i;
+    ASSERT_EQ(d.node, 0) << "best fit is the smaller node, pod " << i;
+  }
+}
+
 TEST(Preemption, EvictsTheFewestLowerPriorityPods) {
   // Two nodes of 4 GPUs. "a" runs four 1-GPU pods of priority 10; "b" runs one 2-GPU pod of
   // priority 10 and one 2-GPU pod of priority 1000. A 2-GPU pod of priority 100 fits by evicting
