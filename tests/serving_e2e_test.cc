@@ -24,6 +24,7 @@ namespace meridian {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::MetricValue;
 using testing::ModelFixture;
 using testing::TestServer;
 
@@ -334,12 +335,9 @@ TEST_F(ServingEndToEndTest, ConcurrentRequestsAreBatchedAndAnswerIndividually) {
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(mismatches.load(), 0);
   auto metrics = client_->Get("/metrics")->body;
-  auto value = [&](const std::string& series) {
-    const size_t at = metrics.find(series);
-    return at == std::string::npos ? -1.0 : std::stod(metrics.substr(at + series.size()));
-  };
-  const double inferences = value(R"(inference_count_total{model="batched-mlp",version="1.0.0"} )");
-  const double executions = value(R"(inference_exec_count_total{model="batched-mlp",version="1.0.0"} )");
+  const double inferences = MetricValue(metrics, R"(inference_count_total{model="batched-mlp",version="1.0.0"})");
+  const double executions =
+      MetricValue(metrics, R"(inference_exec_count_total{model="batched-mlp",version="1.0.0"})");
   EXPECT_EQ(inferences, 80);
   EXPECT_LT(executions, 80) << "no request was batched";
   EXPECT_THAT(metrics, HasSubstr(R"(inference_batch_size_bucket{model="batched-mlp",version="1.0.0",le="16"})"));
@@ -361,11 +359,9 @@ TEST_F(ServingEndToEndTest, AQueuedRequestWhoseClientLeftIsNotExecuted) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));  // queued, waiting for its batch
   }  // the client hangs up
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // past the batch delay
-  auto exec_count = [&] {
-    const std::string metrics = client_->Get("/metrics")->body;
-    const std::string series = R"(inference_exec_count_total{model="patient-mlp",version="1.0.0"} )";
-    const size_t at = metrics.find(series);
-    return at == std::string::npos ? 0.0 : std::stod(metrics.substr(at + series.size()));
+  auto exec_count = [&] {  // the series appears with the first execution
+    return std::max(0.0, MetricValue(client_->Get("/metrics")->body,
+                                              R"(inference_exec_count_total{model="patient-mlp",version="1.0.0"})"));
   };
   EXPECT_EQ(exec_count(), 0) << "the abandoned request ran";
   // A client that waits still gets its answer.
@@ -398,12 +394,6 @@ TEST_F(ServingEndToEndTest, ARegisteredModelLoadsOnItsFirstRequest) {
   // A model nobody registered is still a plain 404.
   auto unknown = Post("/v2/models/never-registered/infer", absl::StrCat(R"({"inputs":)", fixture.inputs_json, "}"));
   EXPECT_EQ(unknown.status, 404) << unknown.body;
-}
-
-// Counts a series' value in a /metrics body (-1 when absent).
-double MetricValue(const std::string& metrics, const std::string& series) {
-  const size_t at = metrics.find(series + " ");
-  return at == std::string::npos ? -1 : std::stod(metrics.substr(at + series.size() + 1));
 }
 
 void ExpectCacheServesRepeats(http::HttpClient& client, const ModelFixture& fixture, const std::string& model) {

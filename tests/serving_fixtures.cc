@@ -139,4 +139,10 @@ absl::StatusOr<std::vector<serving::Tensor>> ParseJsonOutputs(const std::string&
   return ParseTensors(doc["outputs"]);
 }
 
+double MetricValue(const std::string& exposition, const std::string& series) {
+  const std::string prefix = series + " ";
+  const size_t at = exposition.find(prefix);
+  return at == std::string::npos ? -1.0 : std::stod(exposition.substr(at + prefix.size()));
+}
+
 }  // namespace meridian::testing

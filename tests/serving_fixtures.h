@@ -36,4 +36,8 @@ std::string CompareTensors(const serving::Tensor& expected, const serving::Tenso
 // Parses OIP JSON output tensors ({"name","datatype","shape","data"}) from a response body.
 absl::StatusOr<std::vector<serving::Tensor>> ParseJsonOutputs(const std::string& body);
 
+// The value of one series (name with its labels, e.g. `x_total{model="m"}`) in a Prometheus text
+// exposition; -1 when the series is absent.
+double MetricValue(const std::string& exposition, const std::string& series);
+
 }  // namespace meridian::testing
