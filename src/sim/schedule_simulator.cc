@@ -39,8 +39,11 @@ std::vector<scheduler::PodSpec> ArrivalOrder(const std::vector<scheduler::PodSpe
   }
   // Inflate with clones appended after the shuffled originals. The stop test adds the clone's
   // per-device milli, not its total, exactly as the published simulator does: a multi-GPU clone
-  // may overshoot the target by a few GPUs, which its curves include.
-  for (int clone = 0;; ++clone) {
+  // may overshoot the target by a few GPUs, which its curves include. Only a GPU pod can stop
+  // it, so a workload without any adds nothing (cloning CPU pods would never end).
+  const bool any_gpu = std::any_of(by_name.begin(), by_name.end(),
+                                   [](const scheduler::PodSpec& p) { return p.total_gpu_milli() > 0; });
+  for (int clone = 0; any_gpu; ++clone) {
     scheduler::PodSpec pod = by_name[std::uniform_int_distribution<size_t>(0, by_name.size() - 1)(rng)];
     if (static_cast<double>(demand + pod.gpu_milli) > target) break;
     demand += pod.total_gpu_milli();

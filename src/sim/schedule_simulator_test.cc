@@ -35,6 +35,12 @@ TEST(ArrivalOrder, InflatesToTheTuneRatioWithClonesAfterTheOriginals) {
   EXPECT_LE(demand, 20000);
 }
 
+TEST(ArrivalOrder, AWorkloadWithoutGpusIsNotInflated) {
+  // Only a GPU pod can reach the GPU target: cloning CPU pods would never stop.
+  std::vector<scheduler::PodSpec> cpu_only = {{.name = "a", .cpu_milli = 1000}, {.name = "b", .cpu_milli = 2000}};
+  EXPECT_EQ(ArrivalOrder(cpu_only, 8000, 1.3, 42).size(), 2u);
+}
+
 TEST(SimulateSchedule, RecordsAllocationAgainstArrivedDemand) {
   std::vector<scheduler::NodeSpec> nodes;
   for (int i = 0; i < 5; ++i) {
