@@ -1,6 +1,8 @@
 #include "store/metadata_store_test_suite.h"
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
+#include "store/security_store.h"
 
 namespace meridian::store {
 namespace {
@@ -180,6 +182,106 @@ TEST_P(MetadataStoreTest, AliasesRecordEveryMove) {
   EXPECT_EQ((*history)[2].version, "");
   EXPECT_EQ((*history)[2].time, kT0 + absl::Minutes(2));
   EXPECT_LT((*history)[0].id, (*history)[1].id);
+}
+
+// The security half: every store implements SecurityStore too.
+SecurityStore& Security(const std::unique_ptr<MetadataStore>& store) {
+  auto* security = dynamic_cast<SecurityStore*>(store.get());
+  EXPECT_NE(security, nullptr);
+  return *security;
+}
+
+TEST_P(MetadataStoreTest, TokensKeepTheirHashExpiryAndRevocation) {
+  SecurityStore& s = Security(store_);
+  TokenRecord a{.id = "aaaaaaaaaaaa", .secret_hash = "h1", .subject_kind = "user", .subject = "alice",
+                .description = "laptop", .created_by = "admin", .created_at = kT0};
+  TokenRecord b = a;
+  b.id = "bbbbbbbbbbbb";
+  b.subject_kind = "serviceaccount";
+  b.subject = "ci";
+  b.created_at = kT0 + absl::Seconds(1);
+  b.expires_at = kT0 + absl::Hours(1);
+  ASSERT_TRUE(s.CreateToken(a).ok());
+  ASSERT_TRUE(s.CreateToken(b).ok());
+  EXPECT_TRUE(absl::IsAlreadyExists(s.CreateToken(a)));
+
+  ASSERT_TRUE(s.RevokeToken("aaaaaaaaaaaa", kT0 + absl::Minutes(5)).ok());
+  ASSERT_TRUE(s.RevokeToken("aaaaaaaaaaaa", kT0 + absl::Minutes(9)).ok());  // keeps the first time
+  EXPECT_TRUE(absl::IsNotFound(s.RevokeToken("cccccccccccc", kT0)));
+
+  auto tokens = s.ListTokens();
+  ASSERT_TRUE(tokens.ok()) << tokens.status();
+  ASSERT_EQ(tokens->size(), 2u);
+  EXPECT_EQ((*tokens)[0].id, "aaaaaaaaaaaa");
+  EXPECT_EQ((*tokens)[0].secret_hash, "h1");
+  EXPECT_EQ((*tokens)[0].revoked_at, kT0 + absl::Minutes(5));
+  EXPECT_EQ((*tokens)[0].expires_at, absl::InfiniteFuture());
+  EXPECT_EQ((*tokens)[1].subject, "ci");
+  EXPECT_EQ((*tokens)[1].subject_kind, "serviceaccount");
+  EXPECT_EQ((*tokens)[1].expires_at, kT0 + absl::Hours(1));
+  EXPECT_EQ((*tokens)[1].revoked_at, absl::InfiniteFuture());
+}
+
+TEST_P(MetadataStoreTest, RolesAndBindingsAreReplacedByNameAndGuardEachOther) {
+  SecurityStore& s = Security(store_);
+  ASSERT_TRUE(s.PutRole({"reader", R"([{"resources":["models"],"verbs":["get"]}])", kT0}).ok());
+  ASSERT_TRUE(s.PutRole({"reader", R"([{"resources":["models"],"verbs":["get","list"]}])", kT0}).ok());
+  ASSERT_TRUE(s.PutRoleBinding({"read", "team-a", "reader", R"([{"kind":"user","name":"bob"}])", kT0}).ok());
+  ASSERT_TRUE(s.PutRoleBinding({"read", "", "reader", "[]", kT0}).ok());  // same name, cluster-wide
+  auto roles = s.ListRoles();
+  ASSERT_TRUE(roles.ok());
+  ASSERT_EQ(roles->size(), 1u);
+  EXPECT_THAT((*roles)[0].rules_json, HasSubstr("list"));
+  auto bindings = s.ListRoleBindings();
+  ASSERT_TRUE(bindings.ok());
+  ASSERT_EQ(bindings->size(), 2u);
+  EXPECT_EQ((*bindings)[0].namespace_name, "");
+  EXPECT_EQ((*bindings)[1].namespace_name, "team-a");
+  EXPECT_THAT((*bindings)[1].subjects_json, HasSubstr("bob"));
+
+  absl::Status in_use = s.DeleteRole("reader");
+  EXPECT_TRUE(absl::IsFailedPrecondition(in_use)) << in_use;
+  EXPECT_THAT(Message(in_use), HasSubstr("read"));
+  ASSERT_TRUE(s.DeleteRoleBinding("team-a", "read").ok());
+  ASSERT_TRUE(s.DeleteRoleBinding("", "read").ok());
+  EXPECT_TRUE(absl::IsNotFound(s.DeleteRoleBinding("", "read")));
+  ASSERT_TRUE(s.DeleteRole("reader").ok());
+  EXPECT_TRUE(absl::IsNotFound(s.DeleteRole("reader")));
+}
+
+TEST_P(MetadataStoreTest, AuditRecordsAppendInOrderAndFilter) {
+  SecurityStore& s = Security(store_);
+  std::vector<AuditRecord> batch;
+  for (int i = 0; i < 5; ++i) {
+    batch.push_back({.time = kT0 + absl::Seconds(i), .request_id = absl::StrCat("r", i),
+                     .subject = i % 2 == 0 ? "user:alice" : "user:bob", .client = "127.0.0.1", .method = "POST",
+                     .target = "/api/v1/models", .namespace_name = "default", .resource = "models",
+                     .verb = "create", .status = i == 4 ? 403 : 201, .result = i == 4 ? "denied" : "allowed",
+                     .reason = "ünïcode ✓"});
+  }
+  ASSERT_TRUE(s.AppendAudit(batch).ok());
+  auto all = s.QueryAudit({});
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 5u);
+  EXPECT_LT((*all)[0].id, (*all)[1].id);
+  EXPECT_EQ((*all)[4].status, 403);
+  EXPECT_EQ((*all)[4].reason, "ünïcode ✓");
+  EXPECT_EQ((*all)[2].time, kT0 + absl::Seconds(2));
+
+  auto alice = s.QueryAudit({.subject = "user:alice"});
+  ASSERT_TRUE(alice.ok());
+  EXPECT_EQ(alice->size(), 3u);
+  auto denied = s.QueryAudit({.result = "denied"});
+  ASSERT_TRUE(denied.ok());
+  ASSERT_EQ(denied->size(), 1u);
+  EXPECT_EQ((*denied)[0].request_id, "r4");
+  auto window = s.QueryAudit({.since = kT0 + absl::Seconds(1), .until = kT0 + absl::Seconds(3)});
+  ASSERT_TRUE(window.ok());
+  EXPECT_EQ(window->size(), 2u);
+  auto page = s.QueryAudit({.after_id = (*all)[2].id, .limit = 1});
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 1u);
+  EXPECT_EQ((*page)[0].request_id, "r3");
 }
 
 }  // namespace

@@ -66,6 +66,48 @@ const std::vector<const char*>& Migrations() {
         PRIMARY KEY (model, version, holder),
         FOREIGN KEY (model, version) REFERENCES versions(model, version));
       )sql",
+      R"sql(
+      CREATE TABLE api_tokens (
+        id TEXT PRIMARY KEY,
+        secret_hash TEXT NOT NULL,
+        subject_kind TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        description TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        revoked_at BIGINT NOT NULL);
+      CREATE TABLE roles (
+        name TEXT PRIMARY KEY,
+        rules TEXT NOT NULL,
+        updated_at BIGINT NOT NULL);
+      CREATE TABLE role_bindings (
+        namespace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        subjects TEXT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (namespace, name));
+      CREATE TABLE audit_events (
+        id BIGSERIAL PRIMARY KEY,
+        time BIGINT NOT NULL,
+        request_id TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        client TEXT NOT NULL,
+        method TEXT NOT NULL,
+        target TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        resource TEXT NOT NULL,
+        verb TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        result TEXT NOT NULL,
+        reason TEXT NOT NULL);
+      CREATE INDEX audit_events_by_time ON audit_events(time);
+      CREATE FUNCTION audit_events_append_only() RETURNS trigger AS $$
+        BEGIN RAISE EXCEPTION 'the audit log is append-only'; END; $$ LANGUAGE plpgsql;
+      CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
+        FOR EACH ROW EXECUTE FUNCTION audit_events_append_only();
+      )sql",
   };
   return *migrations;
 }
@@ -459,6 +501,146 @@ absl::Status PostgresStore::RemoveVersionReference(absl::string_view model, absl
     tx.Exec("DELETE FROM version_references WHERE model = $1 AND version = $2 AND holder = $3", S(model), S(version),
             S(holder));
     return absl::OkStatus();
+  });
+}
+
+namespace {
+
+// Times that may be "never" (expiry, revocation) are stored as 0.
+int64_t MicrosOrZero(absl::Time t) { return t == absl::InfiniteFuture() ? 0 : Micros(t); }
+absl::Time TimeOrNever(int64_t us) { return us == 0 ? absl::InfiniteFuture() : FromMicros(us); }
+
+constexpr char kTokenColumns[] =
+    "id, secret_hash, subject_kind, subject, description, created_by, created_at, expires_at, revoked_at";
+
+}  // namespace
+
+absl::Status PostgresStore::CreateToken(const TokenRecord& t) {
+  return InTransaction([&](Transaction& tx) -> absl::Status {
+    tx.Exec(absl::StrCat("INSERT INTO api_tokens (", kTokenColumns, ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"),
+            t.id, t.secret_hash, t.subject_kind, t.subject, t.description, t.created_by, Micros(t.created_at),
+            MicrosOrZero(t.expires_at), MicrosOrZero(t.revoked_at));
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<TokenRecord>> PostgresStore::ListTokens() {
+  return InTransaction([&](Transaction& tx) -> absl::StatusOr<std::vector<TokenRecord>> {
+    std::vector<TokenRecord> out;
+    for (const auto& r : tx.Exec(absl::StrCat("SELECT ", kTokenColumns, " FROM api_tokens ORDER BY created_at, id"))) {
+      out.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<std::string>(),
+                     r[4].as<std::string>(), r[5].as<std::string>(), FromMicros(r[6].as<int64_t>()),
+                     TimeOrNever(r[7].as<int64_t>()), TimeOrNever(r[8].as<int64_t>())});
+    }
+    return out;
+  });
+}
+
+absl::Status PostgresStore::RevokeToken(absl::string_view id, absl::Time time) {
+  return InTransaction([&](Transaction& tx) -> absl::Status {
+    if (tx.Exec("SELECT 1 FROM api_tokens WHERE id = $1 FOR UPDATE", S(id)).empty()) {
+      return absl::NotFoundError(absl::StrCat("token \"", id, "\" not found"));
+    }
+    tx.Exec("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at = 0", Micros(time), S(id));
+    return absl::OkStatus();
+  });
+}
+
+absl::Status PostgresStore::PutRole(const RoleRecord& r) {
+  return InTransaction([&](Transaction& tx) -> absl::Status {
+    tx.Exec("INSERT INTO roles (name, rules, updated_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE "
+            "SET rules = excluded.rules, updated_at = excluded.updated_at",
+            r.name, r.rules_json, Micros(r.updated_at));
+    return absl::OkStatus();
+  });
+}
+
+absl::Status PostgresStore::DeleteRole(absl::string_view name) {
+  return InTransaction([&](Transaction& tx) -> absl::Status {
+    auto used = tx.Exec("SELECT name FROM role_bindings WHERE role = $1 LIMIT 1", S(name));
+    if (!used.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat("role \"", name, "\" is used by role binding \"",
+                                                        used[0][0].as<std::string>(), "\"; delete the binding first"));
+    }
+    if (tx.Exec("DELETE FROM roles WHERE name = $1", S(name)).affected_rows() == 0) {
+      return absl::NotFoundError(absl::StrCat("role \"", name, "\" not found"));
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<RoleRecord>> PostgresStore::ListRoles() {
+  return InTransaction([&](Transaction& tx) -> absl::StatusOr<std::vector<RoleRecord>> {
+    std::vector<RoleRecord> out;
+    for (const auto& r : tx.Exec("SELECT name, rules, updated_at FROM roles ORDER BY name COLLATE \"C\"")) {
+      out.push_back({r[0].as<std::string>(), r[1].as<std::string>(), FromMicros(r[2].as<int64_t>())});
+    }
+    return out;
+  });
+}
+
+absl::Status PostgresStore::PutRoleBinding(const RoleBindingRecord& b) {
+  return InTransaction([&](Transaction& tx) -> absl::Status {
+    tx.Exec("INSERT INTO role_bindings (namespace, name, role, subjects, updated_at) VALUES ($1, $2, $3, $4, $5) "
+            "ON CONFLICT (namespace, name) DO UPDATE SET role = excluded.role, subjects = excluded.subjects, "
+            "updated_at = excluded.updated_at",
+            b.namespace_name, b.name, b.role, b.subjects_json, Micros(b.updated_at));
+    return absl::OkStatus();
+  });
+}
+
+absl::Status PostgresStore::DeleteRoleBinding(absl::string_view namespace_name, absl::string_view name) {
+  return InTransaction([&](Transaction& tx) -> absl::Status {
+    if (tx.Exec("DELETE FROM role_bindings WHERE namespace = $1 AND name = $2", S(namespace_name), S(name))
+            .affected_rows() == 0) {
+      return absl::NotFoundError(absl::StrCat("role binding \"", name, "\" not found"));
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<RoleBindingRecord>> PostgresStore::ListRoleBindings() {
+  return InTransaction([&](Transaction& tx) -> absl::StatusOr<std::vector<RoleBindingRecord>> {
+    std::vector<RoleBindingRecord> out;
+    for (const auto& r : tx.Exec("SELECT name, namespace, role, subjects, updated_at FROM role_bindings "
+                                 "ORDER BY namespace COLLATE \"C\", name COLLATE \"C\"")) {
+      out.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<std::string>(),
+                     FromMicros(r[4].as<int64_t>())});
+    }
+    return out;
+  });
+}
+
+absl::Status PostgresStore::AppendAudit(const std::vector<AuditRecord>& records) {
+  return InTransaction([&](Transaction& tx) -> absl::Status {
+    for (const AuditRecord& r : records) {
+      tx.Exec("INSERT INTO audit_events (time, request_id, subject, client, method, target, namespace, resource, "
+              "verb, status, result, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+              Micros(r.time), r.request_id, r.subject, r.client, r.method, r.target, r.namespace_name, r.resource,
+              r.verb, r.status, r.result, r.reason);
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<AuditRecord>> PostgresStore::QueryAudit(const AuditQuery& q) {
+  return InTransaction([&](Transaction& tx) -> absl::StatusOr<std::vector<AuditRecord>> {
+    std::vector<AuditRecord> out;
+    auto rows = tx.Exec(
+        "SELECT id, time, request_id, subject, client, method, target, namespace, resource, verb, status, result, "
+        "reason FROM audit_events WHERE id > $1 AND time >= $2 AND time < $3 AND ($4 = '' OR subject = $4) "
+        "AND ($5 = '' OR resource = $5) AND ($6 = '' OR verb = $6) AND ($7 = '' OR result = $7) "
+        "AND ($8 = '' OR namespace = $8) ORDER BY id LIMIT $9",
+        q.after_id, q.since == absl::InfinitePast() ? INT64_MIN : Micros(q.since),
+        q.until == absl::InfiniteFuture() ? INT64_MAX : Micros(q.until), q.subject, q.resource, q.verb, q.result,
+        q.namespace_name, q.limit);
+    for (const auto& r : rows) {
+      out.push_back({r[0].as<int64_t>(), FromMicros(r[1].as<int64_t>()), r[2].as<std::string>(),
+                     r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>(), r[6].as<std::string>(),
+                     r[7].as<std::string>(), r[8].as<std::string>(), r[9].as<std::string>(), r[10].as<int>(),
+                     r[11].as<std::string>(), r[12].as<std::string>()});
+    }
+    return out;
   });
 }
 

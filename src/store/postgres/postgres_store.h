@@ -12,6 +12,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "store/metadata_store.h"
+#include "store/security_store.h"
 
 namespace meridian::store {
 
@@ -19,7 +20,7 @@ struct PostgresStoreOptions {
   std::string url;  // libpq connection string, e.g. "postgresql://user@127.0.0.1:5432/meridian"
 };
 
-class PostgresStore final : public MetadataStore {
+class PostgresStore final : public MetadataStore, public SecurityStore {
  public:
   static absl::StatusOr<std::unique_ptr<PostgresStore>> Open(const PostgresStoreOptions& options);
   ~PostgresStore() override;
@@ -48,6 +49,18 @@ class PostgresStore final : public MetadataStore {
                                    absl::string_view holder) override;
   absl::Status RemoveVersionReference(absl::string_view model, absl::string_view version,
                                       absl::string_view holder) override;
+
+  absl::Status CreateToken(const TokenRecord& token) override;
+  absl::StatusOr<std::vector<TokenRecord>> ListTokens() override;
+  absl::Status RevokeToken(absl::string_view id, absl::Time time) override;
+  absl::Status PutRole(const RoleRecord& role) override;
+  absl::Status DeleteRole(absl::string_view name) override;
+  absl::StatusOr<std::vector<RoleRecord>> ListRoles() override;
+  absl::Status PutRoleBinding(const RoleBindingRecord& binding) override;
+  absl::Status DeleteRoleBinding(absl::string_view namespace_name, absl::string_view name) override;
+  absl::StatusOr<std::vector<RoleBindingRecord>> ListRoleBindings() override;
+  absl::Status AppendAudit(const std::vector<AuditRecord>& records) override;
+  absl::StatusOr<std::vector<AuditRecord>> QueryAudit(const AuditQuery& query) override;
 
   class Transaction;
   struct Connection;  // wraps pqxx::connection, which is a typedef that cannot be declared here

@@ -67,6 +67,49 @@ const std::vector<const char*>& Migrations() {
         PRIMARY KEY (model, version, holder),
         FOREIGN KEY (model, version) REFERENCES versions(model, version));
       )sql",
+      // 2: API tokens (hashes only), roles, role bindings, the audit log.
+      R"sql(
+      CREATE TABLE api_tokens (
+        id TEXT PRIMARY KEY,
+        secret_hash TEXT NOT NULL,
+        subject_kind TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        description TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        revoked_at INTEGER NOT NULL);
+      CREATE TABLE roles (
+        name TEXT PRIMARY KEY,
+        rules TEXT NOT NULL,
+        updated_at INTEGER NOT NULL);
+      CREATE TABLE role_bindings (
+        namespace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        subjects TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (namespace, name));
+      CREATE TABLE audit_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        time INTEGER NOT NULL,
+        request_id TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        client TEXT NOT NULL,
+        method TEXT NOT NULL,
+        target TEXT NOT NULL,
+        namespace TEXT NOT NULL,
+        resource TEXT NOT NULL,
+        verb TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        result TEXT NOT NULL,
+        reason TEXT NOT NULL);
+      CREATE INDEX audit_events_by_time ON audit_events(time);
+      CREATE TRIGGER audit_events_append_only_update BEFORE UPDATE ON audit_events
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+      CREATE TRIGGER audit_events_append_only_delete BEFORE DELETE ON audit_events
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+      )sql",
   };
   return *migrations;
 }
@@ -139,15 +182,6 @@ absl::Status SqliteStore::Exec(absl::string_view sql) {
     return s;
   }
   return absl::OkStatus();
-}
-
-template <typename Body>
-absl::Status SqliteStore::InTransaction(Body body) {
-  RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  absl::Status status = body();
-  if (status.ok()) status = Exec("COMMIT");
-  if (!status.ok()) Exec("ROLLBACK").IgnoreError();
-  return status;
 }
 
 absl::Status SqliteStore::Migrate() {

@@ -12,6 +12,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "store/metadata_store.h"
+#include "store/security_store.h"
 
 namespace meridian::store {
 
@@ -19,7 +20,7 @@ struct SqliteStoreOptions {
   std::string path;  // database file; ":memory:" for tests
 };
 
-class SqliteStore final : public MetadataStore {
+class SqliteStore final : public MetadataStore, public SecurityStore {
  public:
   // Opens (creating if needed) and migrates the database to the current schema.
   static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const SqliteStoreOptions& options);
@@ -51,6 +52,19 @@ class SqliteStore final : public MetadataStore {
   absl::Status RemoveVersionReference(absl::string_view model, absl::string_view version,
                                       absl::string_view holder) override;
 
+  // SecurityStore (sqlite_security_store.cc).
+  absl::Status CreateToken(const TokenRecord& token) override;
+  absl::StatusOr<std::vector<TokenRecord>> ListTokens() override;
+  absl::Status RevokeToken(absl::string_view id, absl::Time time) override;
+  absl::Status PutRole(const RoleRecord& role) override;
+  absl::Status DeleteRole(absl::string_view name) override;
+  absl::StatusOr<std::vector<RoleRecord>> ListRoles() override;
+  absl::Status PutRoleBinding(const RoleBindingRecord& binding) override;
+  absl::Status DeleteRoleBinding(absl::string_view namespace_name, absl::string_view name) override;
+  absl::StatusOr<std::vector<RoleBindingRecord>> ListRoleBindings() override;
+  absl::Status AppendAudit(const std::vector<AuditRecord>& records) override;
+  absl::StatusOr<std::vector<AuditRecord>> QueryAudit(const AuditQuery& query) override;
+
  private:
   explicit SqliteStore(sqlite3* db) : db_(db) {}
   absl::Status Migrate();
@@ -65,5 +79,14 @@ class SqliteStore final : public MetadataStore {
   absl::Mutex mu_;
   sqlite3* db_ ABSL_GUARDED_BY(mu_);
 };
+
+template <typename Body>
+absl::Status SqliteStore::InTransaction(Body body) {
+  if (absl::Status s = Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  absl::Status status = body();
+  if (status.ok()) status = Exec("COMMIT");
+  if (!status.ok()) Exec("ROLLBACK").IgnoreError();
+  return status;
+}
 
 }  // namespace meridian::store
