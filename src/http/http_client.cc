@@ -103,9 +103,11 @@ namespace {
 
 // Sets what every request carries; Content-Length comes from the body.
 template <class Body>
-void Prepare(bhttp::request<Body>& request, const Url& url, const HeaderList& headers) {
+void Prepare(bhttp::request<Body>& request, const Url& url, const std::string& bearer_token,
+             const HeaderList& headers) {
   request.set(bhttp::field::host, url.host);
   request.set(bhttp::field::user_agent, "meridian-cli");
+  if (!bearer_token.empty()) request.set(bhttp::field::authorization, "Bearer " + bearer_token);
   for (const auto& [name, value] : headers) request.set(name, value);
   request.keep_alive(false);
 }
@@ -159,7 +161,7 @@ absl::StatusOr<ClientResponse> HttpClient::Send(HttpMethod method, absl::string_
                                                 std::string body, const HeaderList& headers) {
   bhttp::request<bhttp::string_body> request(bhttp::string_to_verb(std::string(MethodName(method))),
                                              absl::StrCat(url_.path, target), 11);
-  Prepare(request, url_, headers);
+  Prepare(request, url_, options_.bearer_token, headers);
   if (!body.empty() || method == HttpMethod::kPost || method == HttpMethod::kPut ||
       method == HttpMethod::kPatch) {
     request.body() = std::move(body);
@@ -172,7 +174,7 @@ absl::StatusOr<ClientResponse> HttpClient::SendFile(HttpMethod method, absl::str
                                                     const std::string& path, const HeaderList& headers) {
   bhttp::request<bhttp::file_body> request(bhttp::string_to_verb(std::string(MethodName(method))),
                                            absl::StrCat(url_.path, target), 11);
-  Prepare(request, url_, headers);
+  Prepare(request, url_, options_.bearer_token, headers);
   beast::error_code ec;
   request.body().open(path.c_str(), beast::file_mode::scan, ec);
   if (ec) return absl::InvalidArgumentError(absl::StrCat("cannot read ", path, ": ", ec.message()));
@@ -183,7 +185,7 @@ absl::StatusOr<ClientResponse> HttpClient::SendFile(HttpMethod method, absl::str
 absl::StatusOr<ClientResponse> HttpClient::Download(absl::string_view target, const std::string& path,
                                                     const HeaderList& headers) {
   bhttp::request<bhttp::empty_body> request(bhttp::verb::get, absl::StrCat(url_.path, target), 11);
-  Prepare(request, url_, headers);
+  Prepare(request, url_, options_.bearer_token, headers);
   return Transfer(request, &path, true);
 }
 

@@ -31,6 +31,7 @@ struct HttpClientOptions {
   std::string ca_file;          // PEM bundle to trust instead of the system store
   bool insecure_skip_verify = false;
   ProgressCallback progress;  // for SendFile and Download
+  std::string bearer_token;   // sent as "Authorization: Bearer ..." unless empty
 };
 
 class HttpClient {

@@ -38,6 +38,8 @@ struct HttpRequest {
   std::string route_pattern;  // e.g. "/v2/models/{name}/infer"; empty when no route matched
   std::string request_id;     // from X-Request-Id, or generated
   std::string remote_address;
+  // Who is asking, as the request gate established it ("user:alice"); empty without a gate.
+  std::string principal;
   // For routes with a BodySinkFactory: the sink that received the body (body stays empty).
   std::shared_ptr<BodySink> body_sink;
   // True once the client has closed or reset the connection while the request is being handled

@@ -218,6 +218,29 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
                                     "; allowed: ", match_.allow),
                   false);
     }
+    namespace_ = std::string(kDefaultNamespace);
+    for (const auto& [name, value] : match_.params) {
+      if (name == "ns") namespace_ = value;
+    }
+    if (RequestGate* gate = state_->options.gate) {
+      auto authorization = msg.find(bhttp::field::authorization);
+      GateDecision decision = gate->Check(
+          {.resource = match_.route->resource,
+           .verb = match_.route->verb,
+           .namespace_name = namespace_,
+           .authorization = authorization == msg.end() ? absl::string_view() : absl::string_view(authorization->value().data(), authorization->value().size()),
+           .client_address = remote_,
+           .method = method_name_,
+           .target = path,
+           .request_id = request_id_});
+      principal_ = std::move(decision.principal);
+      if (!decision.allowed) {
+        denied_by_gate_ = true;
+        for (auto& header : decision.headers) extra_headers_.push_back(std::move(header));
+        // The body is not read: close afterwards rather than parse what an unauthorised client sent.
+        return Fail(decision.status, decision.message);
+      }
+    }
     const uint64_t limit = match_.route->max_body_bytes.value_or(state_->options.max_body_bytes);
     if (auto length = parser_->content_length(); length && *length > limit) {
       return Fail(413, absl::StrCat("request body of ", *length, " bytes exceeds the limit of ",
@@ -333,6 +356,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     request.route_pattern = match_.route->pattern;
     request.request_id = request_id_;
     request.remote_address = remote_;
+    request.principal = principal_;
     return absl::OkStatus();
   }
 
@@ -476,7 +500,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
         .request_body_bytes = request_bytes_,
         .response_bytes = bytes,
         .remote_address = remote_,
-        .request_id = request_id_};
+        .request_id = request_id_,
+        .resource = match_.route ? absl::string_view(match_.route->resource) : absl::string_view(),
+        .verb = match_.route ? absl::string_view(match_.route->verb) : absl::string_view(),
+        .namespace_name = namespace_,
+        .principal = principal_,
+        .denied_by_gate = denied_by_gate_};
     for (RequestObserver* observer : state_->observers) observer->OnRequestCompleted(record);
     EndRequest();
     if (ec) return Close();
@@ -495,6 +524,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     method_name_.clear();
     target_.clear();
     request_id_.clear();
+    namespace_.clear();
+    principal_.clear();
+    denied_by_gate_ = false;
     request_bytes_ = 0;
     head_request_ = false;
   }
@@ -532,6 +564,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   std::shared_ptr<ServerState> state_;
   Stream stream_;
   std::string remote_;
+  std::string namespace_;
+  std::string principal_;
+  bool denied_by_gate_ = false;
   std::atomic<int> handling_fd_{-1};  // the socket, while a request is handled (for PeerGone)
   uint64_t id_ = 0;
   beast::flat_buffer buffer_;

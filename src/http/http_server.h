@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "http/request_gate.h"
 #include "http/request_observer.h"
 #include "http/router.h"
 
@@ -35,6 +36,9 @@ struct HttpServerOptions {
   uint64_t max_header_bytes = 16 * 1024;
   uint64_t max_body_bytes = 8 * 1024 * 1024;  // for routes without their own limit
   std::optional<TlsFiles> tls;
+  // Asked about every routed request before its body is read; null lets everything through.
+  // Not owned; must outlive the server.
+  RequestGate* gate = nullptr;
 };
 
 class HttpServer {

@@ -20,6 +20,13 @@ struct CompletedRequest {
   uint64_t response_bytes = 0;
   absl::string_view remote_address;
   absl::string_view request_id;
+  // The matched route's resource and verb (empty when unmatched), the namespace it acted in, who
+  // asked (empty without a request gate) and whether the gate refused the request.
+  absl::string_view resource;
+  absl::string_view verb;
+  absl::string_view namespace_name;
+  absl::string_view principal;
+  bool denied_by_gate = false;
 };
 
 class RequestObserver {
