@@ -1,5 +1,6 @@
 #include "tests/test_server.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -19,6 +20,10 @@ TestServer::TestServer(const std::string& work_dir, const std::string& data_dir,
                        std::map<std::string, std::string> env) {
   std::vector<std::string> args = {MeridianBinary(), "serve", "--port", "0", "--grpc-port", "0", "--log-format", "json",
                                    "--data-dir", data_dir};
+  // Tests of other features run without tokens; security tests turn it on with "--auth", "true".
+  if (std::find(extra.begin(), extra.end(), "--auth") == extra.end()) {
+    args.insert(args.end(), {"--auth", "false"});
+  }
   args.insert(args.end(), extra.begin(), extra.end());
   child_ = std::make_unique<ChildProcess>(args, env, work_dir);
 }

@@ -15,7 +15,8 @@ std::string FreshTestDir(const std::string& name);
 
 class TestServer {
  public:
-  // Runs `meridian serve --port 0 --grpc-port 0 --log-format json --data-dir DATA_DIR EXTRA...` in `work_dir`.
+  // Runs `meridian serve --port 0 --grpc-port 0 --log-format json --data-dir DATA_DIR EXTRA...` in `work_dir`,
+  // with `--auth false` unless EXTRA sets --auth.
   TestServer(const std::string& work_dir, const std::string& data_dir, std::vector<std::string> extra = {},
              std::map<std::string, std::string> env = {});
 

@@ -135,6 +135,7 @@ Authentication AccessControl::Authenticate(absl::string_view authorization, absl
   Authentication result;
   auto bearer = BearerValue(authorization);
   if (!bearer.ok()) {
+    // No token is a mistake, not a guess: it answers 401 without counting toward the lock-out.
     result.status = bearer.status();
     return result;
   }

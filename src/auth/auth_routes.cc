@@ -18,7 +18,7 @@ using http::HttpResponse;
 
 constexpr uint64_t kMaxBody = 64 * 1024;
 
-std::string Rfc3339(absl::Time t) { return absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone()); }
+std::string Rfc3339(absl::Time t) { return absl::FormatTime(absl::RFC3339_sec, t, absl::UTCTimeZone()); }
 
 void AppendField(std::string& out, absl::string_view name, absl::string_view value, bool first = false) {
   if (!first) out += ",";

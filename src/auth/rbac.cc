@@ -34,7 +34,7 @@ std::vector<Role> BuiltInRoles() {
       {"deployer",
        {{{"deployments"}, {"get", "list", "watch", "create", "update", "delete", "rollback", "promote"}},
         {model_parts, read},
-        {{"aliases"}, {"update", "promote"}}}},
+        {{"aliases"}, {"update", "promote", "rollback"}}}},
       {"admin", {{{"*"}, {"*"}}}},
   };
 }

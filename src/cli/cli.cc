@@ -16,6 +16,7 @@ int Run(int argc, char** argv) {
   AddVersionCommand(app, exit_code);
   AddHealthCommand(app, exit_code);
   AddModelCommand(app, exit_code);
+  AddSecurityCommands(app, exit_code);
   AddSimCommand(app, exit_code);
   AddInternalCommand(app, exit_code);
   try {

@@ -1,7 +1,9 @@
 #pragma once
 
 // Options shared by every command that talks to a running server: where it is (--server, else
-// MERIDIAN_SERVER, else http://127.0.0.1:8080) and how to trust its certificate.
+// MERIDIAN_SERVER, else http://127.0.0.1:8080), how to trust its certificate, and the API token
+// (--token, else MERIDIAN_TOKEN, else the administrator's token that a local server's first start
+// wrote to <data dir>/admin-token, with the data directory from MERIDIAN_DATA_DIR or ./meridian-data).
 
 #include <memory>
 #include <string>
@@ -16,10 +18,21 @@ struct ClientOptions {
   std::string server;
   std::string ca_file;
   bool insecure = false;
+  std::string token;
 
   void AddTo(CLI::App& command);
   // Resolves the server URL and makes a client for it; `progress` sees file transfers.
   absl::StatusOr<std::unique_ptr<http::HttpClient>> MakeClient(http::ProgressCallback progress = nullptr) const;
+  std::string ResolveToken() const;
 };
+
+// The body of a 2xx answer; otherwise an error carrying the server's message and status.
+absl::StatusOr<std::string> CheckApiResponse(const http::ClientResponse& response);
+// For query parameters and path segments: everything but unreserved characters escaped.
+std::string PercentEncode(absl::string_view text);
+
+// A JSON call to the REST API (Content-Type set when there is a body).
+absl::StatusOr<std::string> CallApi(http::HttpClient& client, http::HttpMethod method, const std::string& path,
+                                    const std::string& body = "");
 
 }  // namespace meridian::cli

@@ -45,9 +45,6 @@ class Api {
       if (*bar) (*bar)->Update(done, total);
     }));
     api.client_ = std::shared_ptr<http::HttpClient>(std::move(client));
-    if (const char* token = std::getenv("MERIDIAN_TOKEN"); token != nullptr && *token != '\0') {
-      api.headers_.emplace_back("Authorization", absl::StrCat("Bearer ", token));
-    }
     return api;
   }
 
@@ -80,16 +77,7 @@ class Api {
   }
 
  private:
-  static absl::StatusOr<std::string> Check(const http::ClientResponse& r) {
-    if (r.status >= 200 && r.status < 300) return r.body;
-    std::string message = r.body;
-    rapidjson::Document doc;
-    doc.Parse(r.body.c_str());
-    if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("error") && doc["error"].IsString()) {
-      message = doc["error"].GetString();
-    }
-    return absl::FailedPreconditionError(absl::StrCat(message, " (HTTP ", r.status, ")"));
-  }
+  static absl::StatusOr<std::string> Check(const http::ClientResponse& r) { return CheckApiResponse(r); }
 
   std::shared_ptr<http::HttpClient> client_;
   http::HeaderList headers_;
@@ -141,18 +129,6 @@ absl::StatusOr<std::string> KeyValuesJson(const std::vector<std::string>& pairs,
     }
   }
   out.push_back('}');
-  return out;
-}
-
-std::string PercentEncode(absl::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(c);
-    } else {
-      absl::StrAppend(&out, "%", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
-    }
-  }
   return out;
 }
 

@@ -110,6 +110,29 @@ std::vector<ConfigOption> BuildOptions() {
                  c.http.tls.key_file = std::string(v);
                  return absl::OkStatus();
                }});
+  o.push_back({"auth.enabled", "auth", "BOOL", "true",
+               "require an API token (and a permission) on every route but health and metrics",
+               [](absl::string_view v, Config& c) {
+                 ASSIGN_OR_RETURN(c.auth.enabled, ParseBool(v));
+                 return absl::OkStatus();
+               }});
+  o.push_back({"auth.openHealth", "open-health", "BOOL", "true", "serve health endpoints without a token",
+               [](absl::string_view v, Config& c) {
+                 ASSIGN_OR_RETURN(c.auth.open_health, ParseBool(v));
+                 return absl::OkStatus();
+               }});
+  o.push_back({"auth.openMetrics", "open-metrics", "BOOL", "true", "serve /metrics without a token",
+               [](absl::string_view v, Config& c) {
+                 ASSIGN_OR_RETURN(c.auth.open_metrics, ParseBool(v));
+                 return absl::OkStatus();
+               }});
+  o.push_back({"auth.maxFailedAttempts", "max-failed-auth", "N", "10",
+               "failed token checks allowed per client address and minute before it gets 429",
+               [](absl::string_view v, Config& c) {
+                 ASSIGN_OR_RETURN(int64_t n, ParseIntInRange(v, 1, 1000000));
+                 c.auth.max_failed_attempts = static_cast<int>(n);
+                 return absl::OkStatus();
+               }});
   o.push_back({"registry.maxArtifactBytes", "max-artifact-bytes", "BYTES", "16GiB",
                "largest model artifact an upload may carry (413 above it)",
                [](absl::string_view v, Config& c) { return SetBytes(v, c.registry.max_artifact_bytes, 1); }});
@@ -365,6 +388,9 @@ absl::StatusOr<Config> LoadConfig(const ConfigSources& sources) {
       return Annotate(s, absl::StrCat("environment variable ", name), match->key);
     }
   }
+
+  // A secret: taken from the environment only, so it never sits in a config file or a process list.
+  if (auto it = sources.env.find("MERIDIAN_ADMIN_TOKEN"); it != sources.env.end()) config.auth.admin_token = it->second;
 
   for (const auto& [key, value] : sources.flags) {
     const ConfigOption* option = FindOption(key);

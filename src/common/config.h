@@ -66,8 +66,17 @@ struct StoreConfig {
   std::string postgres_url;
 };
 
+struct AuthConfig {
+  bool enabled = true;        // false: every route is open (tests of other features, trusted networks)
+  bool open_health = true;    // /health/*, /v2/health/*, server metadata without a token
+  bool open_metrics = true;   // /metrics without a token
+  int max_failed_attempts = 0;  // per client address and minute, then 429 until the minute passes
+  std::string admin_token;    // MERIDIAN_ADMIN_TOKEN (environment only: never a flag or a file)
+};
+
 struct Config {
   std::string data_dir;
+  AuthConfig auth;
   RegistryConfig registry;
   StoreConfig store;
   HttpConfig http;

@@ -21,18 +21,21 @@ class InferenceGrpcService final : public inference::GRPCInferenceService::Callb
 
   grpc::ServerUnaryReactor* ServerLive(grpc::CallbackServerContext* context, const inference::ServerLiveRequest*,
                                        inference::ServerLiveResponse* response) override {
+    if (auto denied = Admit(context, "health", "get", "ServerLive")) return Done(context, *denied);
     response->set_live(true);
     return Done(context, grpc::Status::OK);
   }
 
   grpc::ServerUnaryReactor* ServerReady(grpc::CallbackServerContext* context, const inference::ServerReadyRequest*,
                                         inference::ServerReadyResponse* response) override {
+    if (auto denied = Admit(context, "health", "get", "ServerReady")) return Done(context, *denied);
     response->set_ready(!options_.ready || options_.ready());
     return Done(context, grpc::Status::OK);
   }
 
   grpc::ServerUnaryReactor* ModelReady(grpc::CallbackServerContext* context, const inference::ModelReadyRequest* request,
                                        inference::ModelReadyResponse* response) override {
+    if (auto denied = Admit(context, "models", "get", "ModelReady")) return Done(context, *denied);
     auto served = options_.service->repository().Find(request->name(), request->version());
     if (!served.ok() && served.status().code() != absl::StatusCode::kUnavailable) {
       return Done(context, ToGrpc(served.status()));
@@ -44,6 +47,7 @@ class InferenceGrpcService final : public inference::GRPCInferenceService::Callb
   grpc::ServerUnaryReactor* ServerMetadata(grpc::CallbackServerContext* context,
                                            const inference::ServerMetadataRequest*,
                                            inference::ServerMetadataResponse* response) override {
+    if (auto denied = Admit(context, "public", "get", "ServerMetadata")) return Done(context, *denied);
     response->set_name("meridian");
     response->set_version(options_.server_version);
     for (const char* extension : {"binary_tensor_data", "model_repository", "parameters", "kserve_v1"}) {
@@ -55,6 +59,7 @@ class InferenceGrpcService final : public inference::GRPCInferenceService::Callb
   grpc::ServerUnaryReactor* ModelMetadata(grpc::CallbackServerContext* context,
                                           const inference::ModelMetadataRequest* request,
                                           inference::ModelMetadataResponse* response) override {
+    if (auto denied = Admit(context, "models", "get", "ModelMetadata")) return Done(context, *denied);
     serving::ModelRepository& repository = options_.service->repository();
     auto served = repository.Find(request->name(), request->version());
     if (!served.ok()) return Done(context, ToGrpc(served.status()));
@@ -75,6 +80,7 @@ class InferenceGrpcService final : public inference::GRPCInferenceService::Callb
 
   grpc::ServerUnaryReactor* ModelInfer(grpc::CallbackServerContext* context, const inference::ModelInferRequest* request,
                                        inference::ModelInferResponse* response) override {
+    if (auto denied = Admit(context, "predictions", "predict", "ModelInfer")) return Done(context, *denied);
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     absl::StatusOr<serving::InferenceRequest> decoded = DecodeGrpcInferRequest(*request);
     if (!decoded.ok()) {
@@ -96,6 +102,44 @@ class InferenceGrpcService final : public inference::GRPCInferenceService::Callb
   }
 
  private:
+  // The gate's refusal as a gRPC status (nullopt: go ahead), with what the HTTP answer would say.
+  std::optional<grpc::Status> Admit(grpc::CallbackServerContext* context, absl::string_view resource,
+                                    absl::string_view verb, absl::string_view method) {
+    if (options_.gate == nullptr) return std::nullopt;
+    const auto& metadata = context->client_metadata();
+    auto authorization = metadata.find("authorization");
+    const std::string client = PeerAddress(context->peer());
+    const std::string target = absl::StrCat("/inference.GRPCInferenceService/", method);
+    http::GateDecision decision = options_.gate->Check(
+        {.resource = resource,
+         .verb = verb,
+         .namespace_name = http::kDefaultNamespace,
+         .authorization = authorization == metadata.end()
+                              ? absl::string_view()
+                              : absl::string_view(authorization->second.data(), authorization->second.size()),
+         .client_address = client,
+         .method = "gRPC",
+         .target = target,
+         .request_id = {}});
+    if (decision.allowed) return std::nullopt;
+    for (const auto& [name, value] : decision.headers) {
+      if (name == "Retry-After") context->AddTrailingMetadata("retry-after", value);
+    }
+    const grpc::StatusCode code = decision.status == 401   ? grpc::StatusCode::UNAUTHENTICATED
+                                  : decision.status == 429 ? grpc::StatusCode::RESOURCE_EXHAUSTED
+                                                           : grpc::StatusCode::PERMISSION_DENIED;
+    return grpc::Status(code, decision.message);
+  }
+
+  // "ipv4:127.0.0.1:5000" / "ipv6:[::1]:5000" -> the address alone.
+  static std::string PeerAddress(const std::string& peer) {
+    absl::string_view p = peer;
+    if (const size_t colon = p.find(':'); colon != absl::string_view::npos) p.remove_prefix(colon + 1);
+    if (const size_t port = p.rfind(':'); port != absl::string_view::npos) p = p.substr(0, port);
+    if (p.size() >= 2 && p.front() == '[' && p.back() == ']') p = p.substr(1, p.size() - 2);
+    return std::string(p);
+  }
+
   static grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, const grpc::Status& status) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     reactor->Finish(status);

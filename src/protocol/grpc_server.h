@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "http/request_gate.h"
 #include "serving/inference_service.h"
 
 namespace meridian::protocol {
@@ -21,6 +22,9 @@ struct GrpcServerOptions {
   std::string server_version;
   std::function<bool()> ready;  // server readiness (ServerReady)
   uint64_t max_message_bytes = 64ull << 20;
+  // Asked about every call, as the HTTP server asks it about every request (the "authorization"
+  // metadata is the header). Null lets everything through. Not owned.
+  http::RequestGate* gate = nullptr;
 };
 
 class GrpcServer {

@@ -15,8 +15,8 @@ using http::HttpMethod;
 using http::HttpRequest;
 using http::HttpResponse;
 
-// Until authentication lands (issue 9), every change is made by this actor.
-constexpr absl::string_view kActor = "anonymous";
+// Who made a change, for created_by and the alias history: the authenticated caller.
+std::string ActorOf(const HttpRequest& r) { return r.principal.empty() ? std::string("anonymous") : r.principal; }
 
 template <typename T, typename Render>
 HttpResponse Answer(const absl::StatusOr<T>& result, int status, Render render) {
@@ -95,7 +95,7 @@ class Routes {
     RETURN_IF_ERROR(AddJson(HttpMethod::kPost, "/api/v1/models", "models", "create", [reg](const HttpRequest& r) {
       auto request = ParseCreateModel(r.body);
       if (!request.ok()) return HttpResponse::Error(request.status());
-      return Answer(reg->CreateModel(*request, kActor), 201, ModelJson);
+      return Answer(reg->CreateModel(*request, ActorOf(r)), 201, ModelJson);
     }));
     RETURN_IF_ERROR(Add(HttpMethod::kGet, "/api/v1/models", "models", "list", [reg](const HttpRequest& r) {
       store::ListModelsOptions options;
@@ -130,7 +130,7 @@ class Routes {
                             [reg](const HttpRequest& r) {
                               auto request = ParseRegisterVersion(r.PathParam("model"), r.body);
                               if (!request.ok()) return HttpResponse::Error(request.status());
-                              return Answer(reg->RegisterVersion(*request, kActor), 201, VersionJson);
+                              return Answer(reg->RegisterVersion(*request, ActorOf(r)), 201, VersionJson);
                             }));
     RETURN_IF_ERROR(Add(HttpMethod::kGet, "/api/v1/models/{model}/versions", "versions", "list",
                         [reg](const HttpRequest& r) {
@@ -192,12 +192,12 @@ class Routes {
                               auto request = ParseSetAlias(r.body);
                               if (!request.ok()) return HttpResponse::Error(request.status());
                               return Answer(reg->SetAlias(r.PathParam("model"), r.PathParam("alias"), request->version,
-                                                          kActor, request->reason),
+                                                          ActorOf(r), request->reason),
                                             200, AliasJson);
                             }));
     RETURN_IF_ERROR(Add(HttpMethod::kDelete, "/api/v1/models/{model}/aliases/{alias}", "aliases", "delete",
                         [reg](const HttpRequest& r) {
-                          return NoContent(reg->DeleteAlias(r.PathParam("model"), r.PathParam("alias"), kActor,
+                          return NoContent(reg->DeleteAlias(r.PathParam("model"), r.PathParam("alias"), ActorOf(r),
                                                             r.QueryParam("reason").value_or("")));
                         }));
     RETURN_IF_ERROR(Add(HttpMethod::kGet, "/api/v1/models/{model}/aliases/{alias}/history", "aliases", "get",
@@ -209,7 +209,7 @@ class Routes {
                             "rollback", [reg](const HttpRequest& r) {
                               auto reason = ParseReason(r.body);
                               if (!reason.ok()) return HttpResponse::Error(reason.status());
-                              return Answer(reg->Rollback(r.PathParam("model"), r.PathParam("alias"), kActor, *reason),
+                              return Answer(reg->Rollback(r.PathParam("model"), r.PathParam("alias"), ActorOf(r), *reason),
                                             200, AliasJson);
                             }));
     return absl::OkStatus();

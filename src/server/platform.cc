@@ -1,5 +1,16 @@
 #include "server/platform.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <set>
+
+#include "auth/access_control.h"
+#include "auth/audit_log.h"
+#include "auth/auth_routes.h"
+#include "auth/request_authorizer.h"
 #include "common/build_info.h"
 #include "common/cpu_limits.h"
 #include "common/memory_limits.h"
@@ -67,6 +78,11 @@ class Platform::Parts {
   Config config;
   std::unique_ptr<DataDirLock> data_dir_lock;
   std::unique_ptr<store::MetadataStore> metadata;
+  store::SecurityStore* security = nullptr;  // the same database as `metadata`
+  std::unique_ptr<auth::AuditLog> audit;
+  std::unique_ptr<auth::AccessControl> access;
+  std::unique_ptr<auth::RequestAuthorizer> gate;
+  std::unique_ptr<auth::AuditObserver> audit_observer;
   std::unique_ptr<store::BlobStore> blobs;
   std::unique_ptr<registry::Registry> registry;
   health::HealthState health;
@@ -93,10 +109,15 @@ class Platform::Parts {
     health.AddComponent("store", "opening the data directory");
     ASSIGN_OR_RETURN(data_dir_lock, DataDirLock::Acquire(config.data_dir));
     if (config.store.postgres_url.empty()) {
-      ASSIGN_OR_RETURN(metadata, store::SqliteStore::Open({.path = config.data_dir + "/meridian.db"}));
+      ASSIGN_OR_RETURN(auto sqlite, store::SqliteStore::Open({.path = config.data_dir + "/meridian.db"}));
+      security = sqlite.get();
+      metadata = std::move(sqlite);
     } else {
-      ASSIGN_OR_RETURN(metadata, store::PostgresStore::Open({.url = config.store.postgres_url}));
+      ASSIGN_OR_RETURN(auto postgres, store::PostgresStore::Open({.url = config.store.postgres_url}));
+      security = postgres.get();
+      metadata = std::move(postgres);
     }
+    RETURN_IF_ERROR(StartSecurity());
     ASSIGN_OR_RETURN(blobs, store::BlobStore::Open({.root = config.data_dir + "/blobs"}));
     if (blobs->removed_temporaries() > 0) {
       log::Info("removed uploads interrupted by an earlier stop", {{"files", blobs->removed_temporaries()}});
@@ -147,6 +168,7 @@ class Platform::Parts {
 
     auto router = std::make_shared<http::Router>();
     RETURN_IF_ERROR(health::AddHealthRoutes(&health, *router));
+    RETURN_IF_ERROR(auth::AddAuthRoutes({.access = access.get(), .audit = audit.get(), .store = security}, *router));
     RETURN_IF_ERROR(AddMetricsRoute(*router));
     RETURN_IF_ERROR(registry::AddRegistryRoutes(
         {.registry = registry.get(), .max_artifact_bytes = config.registry.max_artifact_bytes}, *router));
@@ -167,11 +189,12 @@ class Platform::Parts {
         .read_timeout = config.http.read_timeout,
         .idle_timeout = config.http.idle_timeout,
         .max_header_bytes = config.http.max_header_bytes,
-        .max_body_bytes = config.http.max_body_bytes};
+        .max_body_bytes = config.http.max_body_bytes,
+        .gate = gate.get()};
     if (!config.http.tls.cert_file.empty()) {
       options.tls = http::TlsFiles{config.http.tls.cert_file, config.http.tls.key_file};
     }
-    std::vector<http::RequestObserver*> observers = {http_metrics_observer.get()};
+    std::vector<http::RequestObserver*> observers = {http_metrics_observer.get(), audit_observer.get()};
     if (config.http.access_log) observers.push_back(&access_log);
     ASSIGN_OR_RETURN(http_server, http::HttpServer::Start(options, router, observers));
     ASSIGN_OR_RETURN(grpc_server, protocol::GrpcServer::Start({.host = config.http.host,
@@ -179,7 +202,8 @@ class Platform::Parts {
                                                                .service = inference.get(),
                                                                .server_version = std::string(GetBuildInfo().version),
                                                                .ready = [this] { return health.Ready(); },
-                                                               .max_message_bytes = config.serving.max_request_bytes}));
+                                                               .max_message_bytes = config.serving.max_request_bytes,
+                                                               .gate = gate.get()}));
 
     const BuildInfo& build = GetBuildInfo();
     log::Info("meridian started", {{"version", build.version},
@@ -190,8 +214,48 @@ class Platform::Parts {
                                    {"grpc_port", grpc_server->port()},
                                    {"io_threads", options.io_threads},
                                    {"metadata", config.store.postgres_url.empty() ? "sqlite" : "postgresql"},
+                                   {"auth", config.auth.enabled ? "tokens" : "off"},
                                    {"data_dir", config.data_dir}});
     return absl::OkStatus();
+  }
+
+  // Tokens, roles and the audit log; on the first start, the administrator's token.
+  absl::Status StartSecurity() {
+    audit = std::make_unique<auth::AuditLog>(auth::AuditLogOptions{.store = security});
+    audit_observer = std::make_unique<auth::AuditObserver>(audit.get());
+    ASSIGN_OR_RETURN(access, auth::AccessControl::Create(
+                                 {.store = security, .limiter = {.max_failures = config.auth.max_failed_attempts}}));
+    if (!config.auth.enabled) {
+      log::Warn("authentication is off: every route is open to anyone who can reach the port");
+      return absl::OkStatus();
+    }
+    std::set<std::string, std::less<>> open;
+    if (config.auth.open_health) open.insert({"health", "public"});
+    if (config.auth.open_metrics) open.insert("metrics");
+    gate = std::make_unique<auth::RequestAuthorizer>(
+        auth::RequestAuthorizerOptions{.access = access.get(), .audit = audit.get(), .open_resources = open});
+    ASSIGN_OR_RETURN(std::optional<std::string> admin_token, access->Bootstrap(config.auth.admin_token));
+    if (admin_token) ShowAdminTokenOnce(*admin_token);
+    return absl::OkStatus();
+  }
+
+  // Straight to the terminal, not through the logger (logs are shipped and kept); and into a file
+  // only the data directory's owner can read, for the CLI on this machine.
+  void ShowAdminTokenOnce(const std::string& token) {
+    const std::string path = config.data_dir + "/admin-token";
+    const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, S_IRUSR | S_IWUSR);
+    if (fd >= 0) {
+      const std::string line = token + "\n";
+      if (write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+        log::Warn("could not write the administrator's token file", {{"path", path}});
+      }
+      close(fd);
+    }
+    std::fprintf(stderr,
+                 "\nFirst start: the administrator's API token (shown once; also in %s, readable only by you):\n\n"
+                 "    %s\n\nUse it as \"Authorization: Bearer <token>\" or MERIDIAN_TOKEN for the CLI, make tokens for "
+                 "others with `meridian token create`, then delete that file.\n\n",
+                 path.c_str(), token.c_str());
   }
 
   absl::Status CreateResponseCache() {
