@@ -42,10 +42,10 @@ start_servers() {
   BARE_PORT=$(free_port)
   "$BIN/bench/bare_beast_server" "$BARE_PORT" "$THREADS" &
   MERIDIAN_PORT=$(free_port)
-  "$BIN/src/meridian" serve --port "$MERIDIAN_PORT" --io-threads "$THREADS" \
+  "$BIN/src/meridian" serve --port "$MERIDIAN_PORT" --io-threads "$THREADS" --auth false \
     --data-dir "$OUT/data1" --log-file "$OUT/meridian.log" &
   NOLOG_PORT=$(free_port)
-  "$BIN/src/meridian" serve --port "$NOLOG_PORT" --io-threads "$THREADS" \
+  "$BIN/src/meridian" serve --port "$NOLOG_PORT" --io-threads "$THREADS" --auth false \
     --data-dir "$OUT/data2" --log-file "$OUT/meridian-nolog.log" --access-log false &
   wait_ready "$BARE_PORT"
   wait_ready "$MERIDIAN_PORT"

@@ -26,7 +26,7 @@ start=$(now); cp "$WORK/model.bin" "$WORK/copy.bin"; sync "$WORK/copy.bin"; end=
 CP=$(rate "$start" "$end"); rm -f "$WORK/copy.bin"
 
 PORT=$(free_port)
-"$BIN" serve --port "$PORT" --data-dir "$WORK/data" --access-log false --log-file "$WORK/server.log" &
+"$BIN" serve --port "$PORT" --data-dir "$WORK/data" --auth false --access-log false --log-file "$WORK/server.log" &
 SERVER=$!
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/health/ready" >/dev/null && break; sleep 0.05; done
 RSS_BEFORE=$(awk '/VmRSS/ {print $2}' "/proc/$SERVER/status")

@@ -41,7 +41,7 @@ PY
 cat "$RESULTS"
 
 echo "== 2. meridian"
-$M serve --port "$HTTP" --grpc-port "$GRPC" --data-dir "$WORK/data" --access-log false --log-level warn \
+$M serve --port "$HTTP" --grpc-port "$GRPC" --data-dir "$WORK/data" --auth false --access-log false --log-level warn \
   --isolate-model-checks false > "$WORK/server.log" 2>&1 &
 for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$HTTP/health/live" >/dev/null && break; sleep 0.05; done
 push() {  # push NAME FIXTURE FILE METADATA_JSON
