@@ -20,7 +20,15 @@ http::GateDecision RequestAuthorizer::Check(const http::GateRequest& request) {
     decision.principal = kAnonymous;
     return decision;
   }
-  Authentication authn = options_.access->Authenticate(request.authorization, request.client_address);
+  Authentication authn;
+  if (request.authorization.empty() && !request.client_certificate.empty()) {
+    // Mutual TLS: the handshake verified the certificate against the configured client CAs; its
+    // common name is the user.
+    authn.status = ValidateSubjectName(request.client_certificate);
+    authn.principal = {{SubjectKind::kUser, std::string(request.client_certificate)}, ""};
+  } else {
+    authn = options_.access->Authenticate(request.authorization, request.client_address);
+  }
   if (absl::IsResourceExhausted(authn.status)) {
     // Not audited one by one: a locked-out address is by definition sending a flood.
     decision.status = 429;

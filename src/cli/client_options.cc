@@ -14,6 +14,8 @@ void ClientOptions::AddTo(CLI::App& command) {
                      "server URL (default: $MERIDIAN_SERVER, else http://127.0.0.1:8080)");
   command.add_option("--ca-file", ca_file, "PEM file of CAs to trust for an https:// server");
   command.add_flag("--insecure", insecure, "do not verify the server's TLS certificate");
+  command.add_option("--client-cert", client_cert, "PEM client certificate to present (mutual TLS)");
+  command.add_option("--client-key", client_key, "PEM private key of --client-cert");
   command.add_option("--token", token,
                      "API token (default: $MERIDIAN_TOKEN, else the local server's <data dir>/admin-token)");
 }
@@ -71,6 +73,8 @@ absl::StatusOr<std::unique_ptr<http::HttpClient>> ClientOptions::MakeClient(http
   return http::HttpClient::Create(
       url, {.ca_file = ca_file,
             .insecure_skip_verify = insecure,
+            .client_cert_file = client_cert,
+            .client_key_file = client_key.empty() ? client_cert : client_key,
             .progress = std::move(progress),
             .bearer_token = ResolveToken()});
 }

@@ -19,6 +19,8 @@ struct ClientOptions {
   std::string ca_file;
   bool insecure = false;
   std::string token;
+  std::string client_cert;  // mutual TLS
+  std::string client_key;
 
   void AddTo(CLI::App& command);
   // Resolves the server URL and makes a client for it; `progress` sees file transfers.

@@ -51,12 +51,13 @@ int Serve(const ServeFlags& flags) {
     return kExitUsage;
   }
 
-  // Block the shutdown signals before any thread starts, so that every thread inherits the mask
-  // and this thread alone receives them in sigwait.
+  // Block the shutdown and reload signals before any thread starts, so that every thread inherits
+  // the mask and this thread alone receives them in sigwait.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -68,8 +69,17 @@ int Serve(const ServeFlags& flags) {
     return kExitUsage;
   }
   int signal_number = 0;
-  sigwait(&signals, &signal_number);
-  log::Info("received signal", {{"signal", sigabbrev_np(signal_number)}});
+  for (;;) {
+    sigwait(&signals, &signal_number);
+    log::Info("received signal", {{"signal", sigabbrev_np(signal_number)}});
+    if (signal_number != SIGHUP) break;
+    // SIGHUP: a rotated certificate. Errors keep the running one.
+    if (absl::Status s = (*platform)->ReloadTls(); s.ok()) {
+      log::Info("TLS certificate reloaded");
+    } else {
+      log::Error("TLS certificate not reloaded; the running one stays", {{"error", s.message()}});
+    }
+  }
   (*platform)->Shutdown();
   platform->reset();
   log::Flush();

@@ -133,6 +133,16 @@ std::vector<ConfigOption> BuildOptions() {
                  c.auth.max_failed_attempts = static_cast<int>(n);
                  return absl::OkStatus();
                }});
+  o.push_back({"http.tls.clientCaFile", "tls-client-ca", "FILE", "",
+               "PEM CAs for client certificates: every client must present one (mutual TLS, REST and gRPC); "
+               "a request without a token acts as the certificate's common name",
+               [](absl::string_view v, Config& c) {
+                 c.http.tls.client_ca_file = std::string(v);
+                 return absl::OkStatus();
+               }});
+  o.push_back({"http.tls.redirectPort", "https-redirect-port", "PORT", "0",
+               "with TLS: also listen for plain HTTP on this port and redirect every request to HTTPS",
+               [](absl::string_view v, Config& c) { return SetPort(v, c.http.tls.redirect_port); }});
   o.push_back({"registry.maxArtifactBytes", "max-artifact-bytes", "BYTES", "16GiB",
                "largest model artifact an upload may carry (413 above it)",
                [](absl::string_view v, Config& c) { return SetBytes(v, c.registry.max_artifact_bytes, 1); }});
@@ -403,6 +413,11 @@ absl::StatusOr<Config> LoadConfig(const ConfigSources& sources) {
   if (config.http.tls.cert_file.empty() != config.http.tls.key_file.empty()) {
     return absl::InvalidArgumentError(
         "http.tls.certFile and http.tls.keyFile must be set together (or neither)");
+  }
+  if (config.http.tls.cert_file.empty() &&
+      (!config.http.tls.client_ca_file.empty() || config.http.tls.redirect_port != 0)) {
+    return absl::InvalidArgumentError(
+        "http.tls.clientCaFile and http.tls.redirectPort need TLS: set http.tls.certFile and http.tls.keyFile too");
   }
   return config;
 }

@@ -21,6 +21,8 @@ namespace meridian {
 struct TlsConfig {
   std::string cert_file;  // PEM certificate chain; TLS is on when both files are set
   std::string key_file;   // PEM private key
+  std::string client_ca_file;  // PEM CAs of client certificates: mutual TLS when set
+  uint16_t redirect_port = 0;  // non-zero: plain HTTP here redirects to the HTTPS port
 };
 
 struct HttpConfig {

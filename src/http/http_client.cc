@@ -147,6 +147,14 @@ absl::StatusOr<ClientResponse> HttpClient::Transfer(bhttp_request<Body>& request
     }
     ssl.set_verify_callback(net::ssl::host_name_verification(url_.host));
   }
+  if (!options_.client_cert_file.empty()) {
+    ssl.use_certificate_chain_file(options_.client_cert_file, ec);
+    if (!ec) ssl.use_private_key_file(options_.client_key_file, net::ssl::context::pem, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot load client certificate ", options_.client_cert_file,
+                                                     " / key ", options_.client_key_file, ": ", ec.message()));
+    }
+  }
   beast::ssl_stream<beast::tcp_stream> stream(ctx, ssl);
   SSL_set_tlsext_host_name(stream.native_handle(), url_.host.c_str());
   beast::get_lowest_layer(stream).expires_after(timeout);

@@ -30,6 +30,8 @@ struct HttpClientOptions {
   absl::Duration timeout = absl::Seconds(30);  // per network operation, not for a whole transfer
   std::string ca_file;          // PEM bundle to trust instead of the system store
   bool insecure_skip_verify = false;
+  std::string client_cert_file;  // PEM certificate and key to present (mutual TLS)
+  std::string client_key_file;
   ProgressCallback progress;  // for SendFile and Download
   std::string bearer_token;   // sent as "Authorization: Bearer ..." unless empty
 };

@@ -46,6 +46,20 @@ constexpr absl::string_view kUnmatched = "unmatched";
 
 std::chrono::steady_clock::duration ToChrono(absl::Duration d) { return absl::ToChronoNanoseconds(d); }
 
+// The common name of the verified certificate the TLS peer presented; empty without one.
+std::string PeerCommonName(SSL* ssl) {
+  X509* cert = SSL_get_peer_certificate(ssl);
+  if (cert == nullptr) return "";
+  std::string name;
+  if (SSL_get_verify_result(ssl) == X509_V_OK) {
+    char buffer[256] = {};
+    const int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, buffer, sizeof(buffer));
+    if (n > 0) name.assign(buffer, static_cast<size_t>(n));
+  }
+  X509_free(cert);
+  return name;
+}
+
 class SessionBase {
  public:
   virtual ~SessionBase() = default;
@@ -104,8 +118,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
 
  public:
-  Session(std::shared_ptr<ServerState> state, Stream stream, std::string remote)
-      : state_(std::move(state)), stream_(std::move(stream)), remote_(std::move(remote)) {}
+  Session(std::shared_ptr<ServerState> state, Stream stream, std::string remote,
+          std::shared_ptr<const void> tls_context = nullptr)
+      : state_(std::move(state)),
+        stream_(std::move(stream)),
+        remote_(std::move(remote)),
+        tls_context_(std::move(tls_context)) {}
 
   ~Session() override {
     if (file_.fd >= 0) close(file_.fd);
@@ -120,6 +138,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       stream_.async_handshake(net::ssl::stream_base::server,
                               [self = this->shared_from_this()](beast::error_code ec) {
                                 if (ec) return self->Close();
+                                self->client_certificate_ = PeerCommonName(self->stream_.native_handle());
                                 self->WaitForRequest();
                               });
     } else {
@@ -208,6 +227,16 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       if (!method) return Fail(405, absl::StrCat("method ", method_name_, " is not supported"), false);
       return Fail(400, "the request target must be an absolute path", false);
     }
+    if (const uint16_t https_port = state_->options.redirect_to_https_port; https_port != 0) {
+      auto host = msg.find(bhttp::field::host);
+      std::string name = host == msg.end() ? state_->options.host : std::string(host->value());
+      if (const size_t colon = name.rfind(':'); colon != std::string::npos && name.find(']', colon) == std::string::npos) {
+        name.resize(colon);
+      }
+      const std::string location = absl::StrCat("https://", name, ":", https_port, target_);
+      extra_headers_.emplace_back("Location", location);
+      return Fail(308, absl::StrCat("this port serves plain HTTP only to redirect: use ", location), false);
+    }
     match_ = state_->router->Match(*method, path);
     if (match_.kind == RouteMatch::Kind::kNotFound) {
       return Fail(404, absl::StrCat("no route for ", method_name_, " ", path), false);
@@ -232,7 +261,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
            .client_address = remote_,
            .method = method_name_,
            .target = path,
-           .request_id = request_id_});
+           .request_id = request_id_,
+           .client_certificate = client_certificate_});
       principal_ = std::move(decision.principal);
       if (!decision.allowed) {
         denied_by_gate_ = true;
@@ -564,6 +594,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   std::shared_ptr<ServerState> state_;
   Stream stream_;
   std::string remote_;
+  std::shared_ptr<const void> tls_context_;  // the certificate this connection was accepted with
+  std::string client_certificate_;           // common name of a verified client certificate
   std::string namespace_;
   std::string principal_;
   bool denied_by_gate_ = false;
@@ -633,21 +665,7 @@ class HttpServer::Impl {
       state_->contexts.push_back(std::make_unique<net::io_context>(1));
     }
     if (o.tls) {
-      ssl_ = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
-      ssl_->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
-                        net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
-                        net::ssl::context::no_tlsv1_1);
-      beast::error_code ec;
-      ssl_->use_certificate_chain_file(o.tls->cert_file, ec);
-      if (ec) {
-        return absl::InvalidArgumentError(absl::StrCat("cannot load TLS certificate ",
-                                                       o.tls->cert_file, ": ", ec.message()));
-      }
-      ssl_->use_private_key_file(o.tls->key_file, net::ssl::context::pem, ec);
-      if (ec) {
-        return absl::InvalidArgumentError(absl::StrCat("cannot load TLS private key ",
-                                                       o.tls->key_file, ": ", ec.message()));
-      }
+      if (absl::Status s = ReloadTls(); !s.ok()) return s;
     }
     auto endpoint = Resolve(o.host, o.port);
     if (!endpoint.ok()) return endpoint.status();
@@ -707,7 +725,7 @@ class HttpServer::Impl {
   }
 
   uint16_t port() const { return port_; }
-  bool tls() const { return ssl_ != nullptr; }
+  bool tls() const { return state_->options.tls.has_value(); }
   int64_t in_flight() const { return state_->in_flight.load(); }
 
  private:
@@ -750,10 +768,10 @@ class HttpServer::Impl {
     std::string remote = ec ? "unknown" : endpoint.address().to_string();
     socket.set_option(tcp::no_delay(true), ec);
     auto executor = socket.get_executor();
-    if (ssl_) {
+    if (std::shared_ptr<net::ssl::context> ssl = CurrentTls()) {
       auto session = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
-          state_, beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *ssl_),
-          std::move(remote));
+          state_, beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *ssl),
+          std::move(remote), ssl);
       net::post(executor, [session] { session->Start(); });
     } else {
       auto session = std::make_shared<Session<beast::tcp_stream>>(
@@ -762,8 +780,44 @@ class HttpServer::Impl {
     }
   }
 
+ public:
+  absl::Status ReloadTls() {
+    const TlsFiles& files = *state_->options.tls;
+    auto ssl = std::make_shared<net::ssl::context>(net::ssl::context::tls_server);
+    ssl->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                     net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 | net::ssl::context::no_tlsv1_1);
+    beast::error_code ec;
+    ssl->use_certificate_chain_file(files.cert_file, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot load TLS certificate ", files.cert_file, ": ", ec.message()));
+    }
+    ssl->use_private_key_file(files.key_file, net::ssl::context::pem, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot load TLS private key ", files.key_file, ": ", ec.message()));
+    }
+    if (!files.client_ca_file.empty()) {
+      ssl->load_verify_file(files.client_ca_file, ec);
+      if (ec) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("cannot load client CA file ", files.client_ca_file, ": ", ec.message()));
+      }
+      ssl->set_verify_mode(net::ssl::verify_peer | net::ssl::verify_fail_if_no_peer_cert);
+    }
+    absl::MutexLock lock(&ssl_mu_);
+    ssl_ = std::move(ssl);
+    return absl::OkStatus();
+  }
+
+ private:
+  std::shared_ptr<net::ssl::context> CurrentTls() {
+    absl::MutexLock lock(&ssl_mu_);
+    return ssl_;
+  }
+
   std::shared_ptr<ServerState> state_;
-  std::unique_ptr<net::ssl::context> ssl_;
+  absl::Mutex ssl_mu_;
+  std::shared_ptr<net::ssl::context> ssl_ ABSL_GUARDED_BY(ssl_mu_);
   std::vector<net::executor_work_guard<net::io_context::executor_type>> guards_;
   std::unique_ptr<tcp::acceptor> acceptor_;
   std::vector<std::thread> threads_;
@@ -793,6 +847,10 @@ HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpServer::~HttpServer() { impl_->Shutdown(absl::ZeroDuration()); }
 uint16_t HttpServer::port() const { return impl_->port(); }
 bool HttpServer::tls() const { return impl_->tls(); }
+absl::Status HttpServer::ReloadTls() {
+  if (!impl_->tls()) return absl::FailedPreconditionError("this server does not use TLS");
+  return impl_->ReloadTls();
+}
 int64_t HttpServer::in_flight() const { return impl_->in_flight(); }
 bool HttpServer::Shutdown(absl::Duration drain_timeout) { return impl_->Shutdown(drain_timeout); }
 

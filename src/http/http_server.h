@@ -25,6 +25,9 @@ namespace meridian::http {
 struct TlsFiles {
   std::string cert_file;  // PEM certificate chain
   std::string key_file;   // PEM private key
+  // PEM CAs for client certificates. When set, every client must present a certificate signed by
+  // one of them (mutual TLS), and the request gate sees the certificate's common name.
+  std::string client_ca_file;
 };
 
 struct HttpServerOptions {
@@ -36,6 +39,9 @@ struct HttpServerOptions {
   uint64_t max_header_bytes = 16 * 1024;
   uint64_t max_body_bytes = 8 * 1024 * 1024;  // for routes without their own limit
   std::optional<TlsFiles> tls;
+  // Non-zero: a plain-HTTP listener that answers every request with a permanent redirect (308) to
+  // https on this port, instead of routing it.
+  uint16_t redirect_to_https_port = 0;
   // Asked about every routed request before its body is read; null lets everything through.
   // Not owned; must outlive the server.
   RequestGate* gate = nullptr;
@@ -54,6 +60,9 @@ class HttpServer {
 
   uint16_t port() const;
   bool tls() const;
+  // Loads the TLS files again (after a certificate rotation, on SIGHUP): new connections use the
+  // new certificate, established ones keep theirs. On error the old certificate stays in use.
+  absl::Status ReloadTls();
   int64_t in_flight() const;
 
   // Stops accepting connections, closes idle keep-alive connections, lets requests in flight

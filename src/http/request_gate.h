@@ -22,6 +22,8 @@ struct GateRequest {
   absl::string_view method;          // "GET", ... or "gRPC"
   absl::string_view target;          // path, or the gRPC method
   absl::string_view request_id;
+  // The common name of the client's verified certificate (mutual TLS); empty without one.
+  absl::string_view client_certificate;
 };
 
 struct GateDecision {

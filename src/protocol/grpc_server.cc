@@ -1,6 +1,8 @@
 #include "protocol/grpc_server.h"
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 
 #include "absl/strings/str_cat.h"
 #include "api/grpc_predict_v2.grpc.pb.h"
@@ -110,6 +112,12 @@ class InferenceGrpcService final : public inference::GRPCInferenceService::Callb
     auto authorization = metadata.find("authorization");
     const std::string client = PeerAddress(context->peer());
     const std::string target = absl::StrCat("/inference.GRPCInferenceService/", method);
+    std::string certificate_name;
+    if (std::shared_ptr<const grpc::AuthContext> auth = context->auth_context(); auth && auth->IsPeerAuthenticated()) {
+      for (const grpc::string_ref& name : auth->FindPropertyValues("x509_common_name")) {
+        certificate_name.assign(name.data(), name.size());
+      }
+    }
     http::GateDecision decision = options_.gate->Check(
         {.resource = resource,
          .verb = verb,
@@ -120,7 +128,8 @@ class InferenceGrpcService final : public inference::GRPCInferenceService::Callb
          .client_address = client,
          .method = "gRPC",
          .target = target,
-         .request_id = {}});
+         .request_id = {},
+         .client_certificate = certificate_name});
     if (decision.allowed) return std::nullopt;
     for (const auto& [name, value] : decision.headers) {
       if (name == "Retry-After") context->AddTrailingMetadata("retry-after", value);
@@ -161,8 +170,22 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOp
   impl->service = std::make_unique<InferenceGrpcService>(options);
   grpc::ServerBuilder builder;
   int bound_port = 0;
-  builder.AddListeningPort(absl::StrCat(options.host, ":", options.port), grpc::InsecureServerCredentials(),
-                           &bound_port);
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (options.tls) {
+    const http::TlsFiles& files = *options.tls;
+    auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+        files.key_file, files.cert_file, files.client_ca_file, /*refresh_interval_sec=*/1);
+    grpc::experimental::TlsServerCredentialsOptions tls(provider);
+    tls.watch_identity_key_cert_pairs();
+    if (files.client_ca_file.empty()) {
+      tls.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+    } else {
+      tls.watch_root_certs();
+      tls.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    }
+    credentials = grpc::experimental::TlsServerCredentials(tls);
+  }
+  builder.AddListeningPort(absl::StrCat(options.host, ":", options.port), credentials, &bound_port);
   // gRPC sets SO_REUSEPORT by default, which lets a second server share a port silently; a port
   // in use must be an error, as it is for HTTP.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "http/http_server.h"
 #include "http/request_gate.h"
 #include "serving/inference_service.h"
 
@@ -25,6 +26,9 @@ struct GrpcServerOptions {
   // Asked about every call, as the HTTP server asks it about every request (the "authorization"
   // metadata is the header). Null lets everything through. Not owned.
   http::RequestGate* gate = nullptr;
+  // TLS with the same files as HTTPS (and client certificates when client_ca_file is set). The
+  // files are watched: a rotated certificate is in use within a second, without a restart.
+  std::optional<http::TlsFiles> tls;
 };
 
 class GrpcServer {

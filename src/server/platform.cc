@@ -102,6 +102,7 @@ class Platform::Parts {
   std::unique_ptr<HttpMetricsObserver> http_metrics_observer;
   http::AccessLog access_log;
   std::unique_ptr<http::HttpServer> http_server;
+  std::unique_ptr<http::HttpServer> redirect_server;  // plain HTTP -> HTTPS, when configured
   std::unique_ptr<protocol::GrpcServer> grpc_server;
   bool shut_down = false;
 
@@ -192,7 +193,7 @@ class Platform::Parts {
         .max_body_bytes = config.http.max_body_bytes,
         .gate = gate.get()};
     if (!config.http.tls.cert_file.empty()) {
-      options.tls = http::TlsFiles{config.http.tls.cert_file, config.http.tls.key_file};
+      options.tls = http::TlsFiles{config.http.tls.cert_file, config.http.tls.key_file, config.http.tls.client_ca_file};
     }
     std::vector<http::RequestObserver*> observers = {http_metrics_observer.get(), audit_observer.get()};
     if (config.http.access_log) observers.push_back(&access_log);
@@ -203,7 +204,17 @@ class Platform::Parts {
                                                                .server_version = std::string(GetBuildInfo().version),
                                                                .ready = [this] { return health.Ready(); },
                                                                .max_message_bytes = config.serving.max_request_bytes,
-                                                               .gate = gate.get()}));
+                                                               .gate = gate.get(),
+                                                               .tls = options.tls}));
+    if (config.http.tls.redirect_port != 0) {
+      http::HttpServerOptions redirect = options;
+      redirect.port = config.http.tls.redirect_port;
+      redirect.io_threads = 1;
+      redirect.tls.reset();
+      redirect.gate = nullptr;
+      redirect.redirect_to_https_port = http_server->port();
+      ASSIGN_OR_RETURN(redirect_server, http::HttpServer::Start(redirect, router, {}));
+    }
 
     const BuildInfo& build = GetBuildInfo();
     log::Info("meridian started", {{"version", build.version},
@@ -313,6 +324,7 @@ class Platform::Parts {
     if (!http_server) return true;
     log::Info("shutting down", {{"drain_timeout", absl::FormatDuration(config.drain_timeout)},
                                 {"in_flight", http_server->in_flight()}});
+    if (redirect_server) redirect_server->Shutdown(absl::ZeroDuration());
     const bool drained = http_server->Shutdown(config.drain_timeout);
     if (grpc_server) grpc_server->Shutdown(config.drain_timeout);
     if (drained) {
@@ -335,5 +347,11 @@ Platform::Platform(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 Platform::~Platform() { Shutdown(); }
 uint16_t Platform::http_port() const { return parts_->http_server->port(); }
 bool Platform::Shutdown() { return parts_->Shutdown(); }
+
+absl::Status Platform::ReloadTls() {
+  if (!parts_->http_server->tls()) return absl::FailedPreconditionError("TLS is not configured");
+  // gRPC watches the same files itself.
+  return parts_->http_server->ReloadTls();
+}
 
 }  // namespace meridian::server

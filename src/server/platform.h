@@ -24,6 +24,10 @@ class Platform {
   // Returns true when none was cut off. Idempotent.
   bool Shutdown();
 
+  // Reloads the TLS certificate and key (and client CAs) from their files, e.g. on SIGHUP after a
+  // rotation. On error the running certificate stays.
+  absl::Status ReloadTls();
+
   class Parts;
 
  private:
