@@ -3,7 +3,7 @@
 // {"protocol","concurrency","requests","errors","rejected","rps","p50_us","p95_us","p99_us"}.
 //
 //   loadgen --protocol json|binary|grpc --target 127.0.0.1:8080 --model mlp --fixture mlp-onnx
-//           --concurrency 8 --seconds 5 [--rows 1]
+//           --concurrency 8 --seconds 5 [--rows 1] [--token TOKEN]
 // "json" and "binary" are OIP v2 REST (POST /v2/models/M/infer); "grpc" is OIP v2 gRPC ModelInfer.
 // The request is the fixture's first reference row (tests/fixtures/models/F/reference.json).
 
@@ -44,6 +44,7 @@ struct Options {
   int concurrency = 1;
   double seconds = 5;
   int rows = 1;
+  std::string token;  // sent as a bearer token (REST header, gRPC metadata) when set
 };
 
 struct Input {
@@ -115,6 +116,7 @@ void RunHttp(const Options& o, const std::vector<Input>& inputs, Clock::time_poi
   request.set(http::field::host, o.host);
   request.set(http::field::content_type, binary ? "application/octet-stream" : "application/json");
   if (binary) request.set("Inference-Header-Content-Length", std::to_string(json.size()));
+  if (!o.token.empty()) request.set(http::field::authorization, "Bearer " + o.token);
   request.body() = json + tail;
   request.keep_alive(true);
   request.prepare_payload();
@@ -173,6 +175,7 @@ void RunGrpc(const Options& o, const std::vector<Input>& inputs, Clock::time_poi
   }
   while (Clock::now() < end) {
     grpc::ClientContext context;
+    if (!o.token.empty()) context.AddMetadata("authorization", "Bearer " + o.token);
     inference::ModelInferResponse response;
     const auto start = Clock::now();
     grpc::Status status = stub->ModelInfer(&context, request, &response);
@@ -200,6 +203,7 @@ int main(int argc, char** argv) {
     else if (flag == "--concurrency") o.concurrency = std::stoi(value);
     else if (flag == "--seconds") o.seconds = std::stod(value);
     else if (flag == "--rows") o.rows = std::stoi(value);
+    else if (flag == "--token") o.token = value;
     else {
       std::cerr << "unknown flag " << flag << "\n";
       return 2;
