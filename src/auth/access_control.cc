@@ -44,13 +44,23 @@ absl::Status CheckNameChars(absl::string_view what, absl::string_view name, size
   }
   for (char c : name) {
     const bool ok = absl::ascii_isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'z') || c == '-' ||
-                    (extended && (absl::ascii_isupper(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '@'));
+                    (extended && (absl::ascii_isupper(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '@' ||
+                                  c == '|' || c == ':' || c == '+'));
     if (!ok) {
       return absl::InvalidArgumentError(absl::StrCat(what, " \"", name, "\" may contain only ",
-                                                     extended ? "letters, digits and . _ @ -" : "lowercase letters, digits and -"));
+                                                     extended ? "letters, digits and . _ @ - | : +" : "lowercase letters, digits and -"));
     }
   }
   return absl::OkStatus();
+}
+
+Authentication LockedOut(absl::string_view client, absl::Duration wait) {
+  Authentication result;
+  result.retry_after = wait;
+  result.status = absl::ResourceExhaustedError(absl::StrCat("too many failed authentication attempts from ", client,
+                                                            "; try again in ",
+                                                            absl::ToInt64Seconds(absl::Ceil(wait, absl::Seconds(1))), " s"));
+  return result;
 }
 
 }  // namespace
@@ -139,14 +149,13 @@ Authentication AccessControl::Authenticate(absl::string_view authorization, absl
     result.status = bearer.status();
     return result;
   }
+  if (options_.jwt != nullptr && !absl::StartsWith(*bearer, "mrd_") && JwtVerifier::LooksLikeJwt(*bearer)) {
+    return AuthenticateJwt(*bearer, client, now);
+  }
   auto parsed = ParseToken(*bearer);
   const absl::string_view presented_id = parsed.ok() ? absl::string_view(parsed->id) : absl::string_view();
   if (absl::Duration wait = limiter_.Wait(client, presented_id, now); wait > absl::ZeroDuration()) {
-    result.retry_after = wait;
-    result.status = absl::ResourceExhaustedError(
-        absl::StrCat("too many failed authentication attempts from ", client, "; try again in ",
-                     absl::ToInt64Seconds(absl::Ceil(wait, absl::Seconds(1))), " s"));
-    return result;
+    return LockedOut(client, wait);
   }
   auto fail = [&](absl::Status status) {
     limiter_.RecordFailure(client, now);
@@ -170,6 +179,27 @@ Authentication AccessControl::Authenticate(absl::string_view authorization, absl
   }
   limiter_.RecordSuccess(client, token.id, now);
   result.principal = {SubjectOf(token), token.id};
+  return result;
+}
+
+Authentication AccessControl::AuthenticateJwt(absl::string_view bearer, absl::string_view client, absl::Time now) {
+  Authentication result;
+  // JWTs have no id of ours; the user they name stands in for it in the lock-out's memory.
+  auto user = options_.jwt->Verify(bearer);
+  if (user.ok()) {
+    if (absl::Status valid = ValidateSubjectName(*user); !valid.ok()) user = absl::UnauthenticatedError(valid.message());
+  }
+  const std::string known_id = user.ok() ? absl::StrCat("jwt:", *user) : std::string();
+  if (absl::Duration wait = limiter_.Wait(client, known_id, now); wait > absl::ZeroDuration()) {
+    return LockedOut(client, wait);
+  }
+  if (!user.ok()) {
+    limiter_.RecordFailure(client, now);
+    result.status = user.status();
+    return result;
+  }
+  limiter_.RecordSuccess(client, known_id, now);
+  result.principal = {{SubjectKind::kUser, *user}, known_id};
   return result;
 }
 

@@ -21,6 +21,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "auth/failed_auth_limiter.h"
+#include "auth/jwt_verifier.h"
 #include "auth/principal.h"
 #include "auth/rbac.h"
 #include "common/clock.h"
@@ -34,6 +35,8 @@ struct AccessControlOptions {
   FailedAuthLimiterOptions limiter;
   // How often the snapshot is reloaded to see other replicas' changes; zero: never.
   absl::Duration refresh_interval = absl::Seconds(5);
+  // When set, bearer tokens that are JWTs are verified by it and name a user; not owned.
+  const JwtVerifier* jwt = nullptr;
 };
 
 // The outcome of checking a bearer token.
@@ -94,6 +97,7 @@ class AccessControl {
   struct Snapshot;
   explicit AccessControl(const AccessControlOptions& options);
   std::shared_ptr<const Snapshot> Current() const;
+  Authentication AuthenticateJwt(absl::string_view bearer, absl::string_view client, absl::Time now);
   void RefreshLoop();
 
   const AccessControlOptions options_;
@@ -107,7 +111,8 @@ class AccessControl {
 
 // Names of roles, bindings and namespaces: lowercase letters, digits and '-', at most 63.
 absl::Status ValidateObjectName(absl::string_view what, absl::string_view name);
-// Users and service accounts: letters, digits and . _ @ -, at most 128.
+// Users and service accounts: letters, digits and . _ @ - | : +, at most 128 (an identity
+// provider's subjects such as "auth0|5f1c" fit).
 absl::Status ValidateSubjectName(absl::string_view name);
 
 }  // namespace meridian::auth

@@ -133,6 +133,28 @@ std::vector<ConfigOption> BuildOptions() {
                  c.auth.max_failed_attempts = static_cast<int>(n);
                  return absl::OkStatus();
                }});
+  o.push_back({"auth.jwt.publicKeyFile", "jwt-public-key", "FILE", "",
+               "accept JWT bearer tokens signed with this PEM public key (RS256/384/512, ES256/384/512)",
+               [](absl::string_view v, Config& c) {
+                 c.auth.jwt_public_key_file = std::string(v);
+                 return absl::OkStatus();
+               }});
+  o.push_back({"auth.jwt.issuer", "jwt-issuer", "URL", "", "the \"iss\" a JWT must carry (required with --jwt-public-key)",
+               [](absl::string_view v, Config& c) {
+                 c.auth.jwt_issuer = std::string(v);
+                 return absl::OkStatus();
+               }});
+  o.push_back({"auth.jwt.audience", "jwt-audience", "NAME", "", "an \"aud\" a JWT must carry; empty: not checked",
+               [](absl::string_view v, Config& c) {
+                 c.auth.jwt_audience = std::string(v);
+                 return absl::OkStatus();
+               }});
+  o.push_back({"auth.jwt.userClaim", "jwt-user-claim", "CLAIM", "sub", "the JWT claim that names the user",
+               [](absl::string_view v, Config& c) {
+                 if (v.empty()) return absl::InvalidArgumentError("must not be empty");
+                 c.auth.jwt_user_claim = std::string(v);
+                 return absl::OkStatus();
+               }});
   o.push_back({"http.tls.clientCaFile", "tls-client-ca", "FILE", "",
                "PEM CAs for client certificates: every client must present one (mutual TLS, REST and gRPC); "
                "a request without a token acts as the certificate's common name",
@@ -413,6 +435,9 @@ absl::StatusOr<Config> LoadConfig(const ConfigSources& sources) {
   if (config.http.tls.cert_file.empty() != config.http.tls.key_file.empty()) {
     return absl::InvalidArgumentError(
         "http.tls.certFile and http.tls.keyFile must be set together (or neither)");
+  }
+  if (!config.auth.jwt_public_key_file.empty() && config.auth.jwt_issuer.empty()) {
+    return absl::InvalidArgumentError("auth.jwt.publicKeyFile needs auth.jwt.issuer: the issuer whose tokens to accept");
   }
   if (config.http.tls.cert_file.empty() &&
       (!config.http.tls.client_ca_file.empty() || config.http.tls.redirect_port != 0)) {

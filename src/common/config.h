@@ -74,6 +74,11 @@ struct AuthConfig {
   bool open_metrics = true;   // /metrics without a token
   int max_failed_attempts = 0;  // per client address and minute, then 429 until the minute passes
   std::string admin_token;    // MERIDIAN_ADMIN_TOKEN (environment only: never a flag or a file)
+  // JWTs from an identity provider: accepted when a public key file is set.
+  std::string jwt_public_key_file;
+  std::string jwt_issuer;
+  std::string jwt_audience;
+  std::string jwt_user_claim;
 };
 
 struct Config {

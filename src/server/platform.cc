@@ -5,11 +5,14 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "auth/access_control.h"
 #include "auth/audit_log.h"
 #include "auth/auth_routes.h"
+#include "auth/jwt_verifier.h"
 #include "auth/request_authorizer.h"
 #include "common/build_info.h"
 #include "common/cpu_limits.h"
@@ -80,6 +83,7 @@ class Platform::Parts {
   std::unique_ptr<store::MetadataStore> metadata;
   store::SecurityStore* security = nullptr;  // the same database as `metadata`
   std::unique_ptr<auth::AuditLog> audit;
+  std::unique_ptr<auth::JwtVerifier> jwt;
   std::unique_ptr<auth::AccessControl> access;
   std::unique_ptr<auth::RequestAuthorizer> gate;
   std::unique_ptr<auth::AuditObserver> audit_observer;
@@ -234,8 +238,16 @@ class Platform::Parts {
   absl::Status StartSecurity() {
     audit = std::make_unique<auth::AuditLog>(auth::AuditLogOptions{.store = security});
     audit_observer = std::make_unique<auth::AuditObserver>(audit.get());
-    ASSIGN_OR_RETURN(access, auth::AccessControl::Create(
-                                 {.store = security, .limiter = {.max_failures = config.auth.max_failed_attempts}}));
+    if (!config.auth.jwt_public_key_file.empty()) {
+      ASSIGN_OR_RETURN(std::string key, ReadJwtKey());
+      ASSIGN_OR_RETURN(jwt, auth::JwtVerifier::Create({.public_key_pem = std::move(key),
+                                                       .issuer = config.auth.jwt_issuer,
+                                                       .audience = config.auth.jwt_audience,
+                                                       .user_claim = config.auth.jwt_user_claim}));
+    }
+    ASSIGN_OR_RETURN(access, auth::AccessControl::Create({.store = security,
+                                                          .limiter = {.max_failures = config.auth.max_failed_attempts},
+                                                          .jwt = jwt.get()}));
     if (!config.auth.enabled) {
       log::Warn("authentication is off: every route is open to anyone who can reach the port");
       return absl::OkStatus();
@@ -248,6 +260,17 @@ class Platform::Parts {
     ASSIGN_OR_RETURN(std::optional<std::string> admin_token, access->Bootstrap(config.auth.admin_token));
     if (admin_token) ShowAdminTokenOnce(*admin_token);
     return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::string> ReadJwtKey() const {
+    std::ifstream in(config.auth.jwt_public_key_file);
+    if (!in) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot read the JWT public key file ", config.auth.jwt_public_key_file));
+    }
+    std::stringstream key;
+    key << in.rdbuf();
+    return key.str();
   }
 
   // Straight to the terminal, not through the logger (logs are shipped and kept); and into a file
