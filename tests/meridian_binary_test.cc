@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <thread>
 
@@ -235,6 +236,58 @@ TEST(MeridianBinaryTest, HealthCommandFindsTheServerFromFlagOrEnvironment) {
   EXPECT_THAT(bad_url.err, HasSubstr("http://"));
   server.child().Signal(SIGTERM);
   EXPECT_EQ(server.child().Wait(10s), 0);
+}
+
+TEST(MeridianBinaryTest, SecurityCommandsUseTheLocalAdminTokenOrTheGivenOne) {
+  const std::string dir = FreshDir("security-cmd");
+  testing::TestServer server(dir, dir + "/data", {"--auth", "true"});
+  const uint16_t port = server.WaitUntilStarted();
+  ASSERT_NE(port, 0) << server.child().Stderr();
+  const std::map<std::string, std::string> local = {{"MERIDIAN_SERVER", "http://127.0.0.1:" + std::to_string(port)},
+                                                    {"MERIDIAN_DATA_DIR", dir + "/data"}};
+  // The first start's admin token, from the data directory.
+  auto whoami = RunMeridian({"auth", "whoami"}, local);
+  EXPECT_EQ(whoami.exit_status, 0) << whoami.err;
+  EXPECT_THAT(whoami.out, HasSubstr("user:admin"));
+
+  auto created = RunMeridian({"token", "create", "--subject", "ci", "--service-account", "--expires-in", "1h", "-o",
+                              "json"},
+                             local);
+  ASSERT_EQ(created.exit_status, 0) << created.err;
+  rapidjson::Document doc;
+  doc.Parse(created.out.c_str());
+  ASSERT_TRUE(doc.IsObject() && doc.HasMember("token")) << created.out;
+  const std::string ci_token = doc["token"].GetString();
+  EXPECT_THAT(server.child().Stderr(), ::testing::Not(HasSubstr(ci_token))) << "secrets never reach the log";
+
+  auto bound = RunMeridian({"rolebinding", "create", "ci-views", "--role", "viewer", "--serviceaccount", "ci", "--cluster"},
+                           local);
+  EXPECT_EQ(bound.exit_status, 0) << bound.err;
+  std::map<std::string, std::string> as_ci = {{"MERIDIAN_SERVER", local.at("MERIDIAN_SERVER")}};
+  auto can = RunMeridian({"auth", "can-i", "list", "models", "--token", ci_token}, as_ci);
+  EXPECT_EQ(can.exit_status, 0) << can.err;
+  EXPECT_THAT(can.out, HasSubstr("yes"));
+  auto cannot = RunMeridian({"auth", "can-i", "delete", "models", "--token", ci_token}, as_ci);
+  EXPECT_EQ(cannot.exit_status, 1);
+  EXPECT_THAT(cannot.err, HasSubstr("models/delete"));
+
+  auto listed = RunMeridian({"token", "list"}, local);
+  EXPECT_THAT(listed.out, AllOf(HasSubstr("serviceaccount"), HasSubstr("active")));
+  auto revoked = RunMeridian({"token", "revoke", ci_token.substr(4, 12)}, local);
+  EXPECT_EQ(revoked.exit_status, 0) << revoked.err;
+  auto after = RunMeridian({"model", "list", "--token", ci_token}, as_ci);
+  EXPECT_EQ(after.exit_status, 1);
+  EXPECT_THAT(after.err, AllOf(HasSubstr("revoked"), HasSubstr("401")));
+
+  // Without any token: the 401 says how to give one.
+  auto anonymous = RunMeridian({"model", "list"}, as_ci);
+  EXPECT_EQ(anonymous.exit_status, 1);
+  EXPECT_THAT(anonymous.err, HasSubstr("MERIDIAN_TOKEN"));
+  auto audit = RunMeridian({"audit", "--resource", "tokens"}, local);
+  EXPECT_EQ(audit.exit_status, 0) << audit.err;
+  EXPECT_THAT(audit.out, AllOf(HasSubstr("create"), HasSubstr("delete")));
+  auto generated = RunMeridian({"token", "generate"});
+  EXPECT_THAT(generated.out, ::testing::MatchesRegex("mrd_[0-9a-f]{12}_[A-Za-z0-9_-]{43}\n"));
 }
 
 TEST(MeridianBinaryTest, SimAutoscaleWritesTableCsvAndPlotAndRejectsBadInput) {
