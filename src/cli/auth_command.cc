@@ -30,18 +30,11 @@ void RunClient(int& exit_code, const CommonOptions& options, const Body& body) {
   auto format = ParseOutputFormat(options.output);
   auto client = format.ok() ? options.client.MakeClient() : absl::StatusOr<std::unique_ptr<http::HttpClient>>(format.status());
   if (!client.ok()) {
-    std::cerr << "meridian: " << client.status().message() << "\n";
-    exit_code = kExitUsage;
+    // A bad format or server URL is a usage error.
+    FinishCommand(exit_code, absl::InvalidArgumentError(client.status().message()));
     return;
   }
-  auto out = body(**client, *format);
-  if (!out.ok()) {
-    std::cerr << "meridian: " << out.status().message() << "\n";
-    exit_code = absl::IsInvalidArgument(out.status()) ? kExitUsage : kExitFailure;
-    return;
-  }
-  std::cout << *out;
-  exit_code = kExitOk;
+  FinishCommand(exit_code, body(**client, *format));
 }
 
 CLI::App* Command(CLI::App* parent, const char* name, const char* help, std::shared_ptr<CommonOptions> options) {

@@ -2,9 +2,11 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "cli/cli.h"
 #include "rapidjson/document.h"
 
 namespace meridian::cli {
@@ -29,6 +31,16 @@ std::string ClientOptions::ResolveToken() const {
   std::string line;
   if (file && std::getline(file, line)) return std::string(absl::StripAsciiWhitespace(line));
   return "";
+}
+
+void FinishCommand(int& exit_code, const absl::StatusOr<std::string>& out) {
+  if (!out.ok()) {
+    std::cerr << "meridian: " << out.status().message() << "\n";
+    exit_code = absl::IsInvalidArgument(out.status()) ? kExitUsage : kExitFailure;
+    return;
+  }
+  std::cout << *out;
+  exit_code = kExitOk;
 }
 
 std::string PercentEncode(absl::string_view text) {

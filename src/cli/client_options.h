@@ -30,6 +30,10 @@ struct ClientOptions {
 
 // The body of a 2xx answer; otherwise an error carrying the server's message and status.
 absl::StatusOr<std::string> CheckApiResponse(const http::ClientResponse& response);
+// Prints a client command's output, or its error to stderr, and sets the exit code: 0, 1 when the
+// operation failed, 2 for bad usage (kInvalidArgument).
+void FinishCommand(int& exit_code, const absl::StatusOr<std::string>& out);
+
 // For query parameters and path segments: everything but unreserved characters escaped.
 std::string PercentEncode(absl::string_view text);
 

@@ -182,14 +182,7 @@ void Run(int& exit_code, const ModelOptions& options, const std::function<absl::
     exit_code = kExitUsage;
     return;
   }
-  auto out = body(*api, *format);
-  if (!out.ok()) {
-    std::cerr << "meridian: " << out.status().message() << "\n";
-    exit_code = absl::IsInvalidArgument(out.status()) ? kExitUsage : kExitFailure;
-    return;
-  }
-  std::cout << *out;
-  exit_code = kExitOk;
+  FinishCommand(exit_code, body(*api, *format));
 }
 
 }  // namespace
