@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -242,7 +243,11 @@ void DynamicBatcher::RunInstance() {
                                                           ", past its timeout; it was not executed")));
     }
     const size_t taken = batch.size() + expired.size();
-    if (!batch.empty()) Execute(std::move(batch));
+    if (!batch.empty()) {
+      std::optional<ComputeSlots::Hold> slot;
+      if (options_.compute_slots) slot.emplace(options_.compute_slots->Acquire());
+      Execute(std::move(batch));
+    }
     absl::MutexLock lock(&mutex_);
     executing_ -= taken;
   }

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "metrics/inference_metrics.h"
 #include "serving/backend.h"
 #include "serving/batching_config.h"
+#include "serving/compute_slots.h"
 #include "serving/inference.h"
 
 namespace meridian::serving {
@@ -33,6 +35,8 @@ struct DynamicBatcherOptions {
   std::string model_name;
   std::string version;
   metrics::InferenceMetrics* metrics = nullptr;  // not owned; may be null
+  // Shared by every version's batcher: one slot is held per execution. Null: no process-wide cap.
+  std::shared_ptr<ComputeSlots> compute_slots;
 };
 
 class DynamicBatcher {

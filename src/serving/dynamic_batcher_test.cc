@@ -277,6 +277,50 @@ TEST(DynamicBatcherTest, TooManyRowsForOneRequestIsRejected) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// Three versions, two instances each, busy at once, on a process with one compute slot: never
+// more than one execution at a time, and every request still answered.
+TEST(DynamicBatcherTest, ExecutionsAcrossVersionsNeverExceedTheComputeSlots) {
+  auto slots = std::make_shared<ComputeSlots>(1);
+  std::vector<std::unique_ptr<FakeRecordingModel>> models;
+  std::vector<std::unique_ptr<DynamicBatcher>> batchers;
+  for (int v = 0; v < 3; ++v) {
+    models.push_back(std::make_unique<FakeRecordingModel>());
+    models.back()->delay_ = absl::Milliseconds(5);
+    batchers.push_back(std::make_unique<DynamicBatcher>(
+        DynamicBatcherOptions{.config = {.instances = 2}, .model = models.back().get(), .compute_slots = slots}));
+  }
+  Answers answers;
+  for (int i = 0; i < 24; ++i) {
+    ASSERT_TRUE(Enqueue(*batchers[i % 3], Request({1, 1}, {1, 2}), answers.For(i)).ok());
+  }
+  answers.WaitFor(24);
+  EXPECT_EQ(slots->peak(), 1);
+  EXPECT_EQ(slots->in_use(), 0);
+  batchers.clear();
+}
+
+TEST(ComputeSlotsTest, HoldsAreCountedAndWaitedFor) {
+  ComputeSlots slots(2);
+  {
+    ComputeSlots::Hold a = slots.Acquire();
+    ComputeSlots::Hold b = slots.Acquire();
+    EXPECT_EQ(slots.in_use(), 2);
+    std::atomic<bool> third{false};
+    std::thread waiter([&] {
+      ComputeSlots::Hold c = slots.Acquire();
+      third = true;
+    });
+    absl::SleepFor(absl::Milliseconds(50));
+    EXPECT_FALSE(third) << "a third hold waits while two are held";
+    { ComputeSlots::Hold released = std::move(a); }
+    waiter.join();
+    EXPECT_TRUE(third);
+  }
+  EXPECT_EQ(slots.in_use(), 0);
+  EXPECT_EQ(slots.peak(), 2);
+  EXPECT_EQ(ComputeSlots(0).capacity(), 1) << "never zero slots";
+}
+
 TEST(BatchingConfigTest, MetadataOverridesDefaultsAndNamesBadFields) {
   auto config = BatchingFromMetadata(
       R"({"batching":{"maxBatchSize":16,"preferredBatchSizes":[4,8],"maxQueueDelay":"500us","preserveOrdering":true}})",

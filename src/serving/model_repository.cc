@@ -31,14 +31,21 @@ absl::string_view ModelStateName(ModelState state) {
 }
 
 ServedModel::ServedModel(ModelArtifact artifact, std::unique_ptr<LoadedModel> model, const BatchingConfig& batching,
-                         metrics::InferenceMetrics* metrics)
+                         metrics::InferenceMetrics* metrics, std::shared_ptr<ComputeSlots> compute_slots)
     : artifact_(std::move(artifact)), model_(std::move(model)) {
-  batcher_ = std::make_unique<DynamicBatcher>(DynamicBatcherOptions{
-      .config = batching, .model = model_.get(), .model_name = artifact_.model, .version = artifact_.version,
-      .metrics = metrics});
+  batcher_ = std::make_unique<DynamicBatcher>(DynamicBatcherOptions{.config = batching,
+                                                                     .model = model_.get(),
+                                                                     .model_name = artifact_.model,
+                                                                     .version = artifact_.version,
+                                                                     .metrics = metrics,
+                                                                     .compute_slots = std::move(compute_slots)});
 }
 
-ModelRepository::ModelRepository(const ModelRepositoryOptions& options) : options_(options) {}
+ModelRepository::ModelRepository(const ModelRepositoryOptions& options)
+    : options_(options),
+      compute_slots_(options.cpu_limit > 0 ? std::make_shared<ComputeSlots>(std::max(
+                                                 1, options.cpu_limit / std::max(1, options.intra_op_threads)))
+                                           : nullptr) {}
 
 void ModelRepository::SetEntry(const std::string& model, const std::string& version, Entry entry) {
   absl::MutexLock lock(&mutex_);
@@ -71,7 +78,8 @@ absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::LoadVersion(const 
       .artifact_path = artifact.path, .declared_signature = *declared, .intra_op_threads = options_.intra_op_threads});
   if (!loaded.ok()) return loaded.status();
   if (absl::Status warm = WarmUp(**loaded, options_.warmup_requests); !warm.ok()) return warm;
-  auto served = std::make_shared<ServedModel>(artifact, std::move(*loaded), *batching, options_.metrics);
+  auto served =
+      std::make_shared<ServedModel>(artifact, std::move(*loaded), *batching, options_.metrics, compute_slots_);
   const uint64_t resident_after = ResidentMemoryBytes();
   served->set_memory_bytes(resident_after > resident_before ? resident_after - resident_before : 0);
   served->set_cache_settings(*cache);

@@ -39,7 +39,7 @@ absl::string_view ModelStateName(ModelState state);  // "LOADING", "READY", ... 
 class ServedModel {
  public:
   ServedModel(ModelArtifact artifact, std::unique_ptr<LoadedModel> model, const BatchingConfig& batching,
-              metrics::InferenceMetrics* metrics);
+              metrics::InferenceMetrics* metrics, std::shared_ptr<ComputeSlots> compute_slots = nullptr);
 
   const std::string& name() const { return artifact_.model; }
   const std::string& version() const { return artifact_.version; }
@@ -85,7 +85,8 @@ struct ModelRepositoryOptions {
   // Per version, unless its metadata's "batching" says otherwise.
   BatchingConfig batching;
   int intra_op_threads = 1;
-  // Instances x intra-op threads of one version are capped to this (0: no cap).
+  // Instances x intra-op threads of one version are capped to this, and executions across all
+  // versions at once to this over intra-op threads (0: no cap).
   int cpu_limit = 0;
   int warmup_requests = 1;
   // Total measured memory of loaded versions; 0: no budget.
@@ -109,6 +110,8 @@ class ModelRepository {
   absl::Status Unload(absl::string_view model);
   // Measured memory of every ready version.
   uint64_t memory_in_use() const;
+  // The process-wide execution slots (null without a CPU limit).
+  const ComputeSlots* compute_slots() const { return compute_slots_.get(); }
 
   // The ready version (newest ready when `version` is empty). kNotFound for a model or version
   // this server does not hold; kUnavailable (503) when it exists but is not ready.
@@ -134,6 +137,7 @@ class ModelRepository {
   void SetEntry(const std::string& model, const std::string& version, Entry entry);
 
   const ModelRepositoryOptions options_;
+  const std::shared_ptr<ComputeSlots> compute_slots_;  // null without a CPU limit
   mutable absl::Mutex mutex_;
   // model -> version -> entry; versions ordered by SemVer precedence.
   std::map<std::string, std::map<std::string, Entry>> models_ ABSL_GUARDED_BY(mutex_);
