@@ -289,6 +289,31 @@ TEST_F(SecurityEndToEndTest, TokensExpireAndRevokeImmediately) {
   EXPECT_THAT(model->body, HasSubstr("user:admin"));
 }
 
+TEST_F(SecurityEndToEndTest, WhoMayBindRolesCannotGrantMoreThanTheyHold) {
+  ASSERT_EQ(admin_->Send(http::HttpMethod::kPut, "/api/v1/roles/binder",
+                         R"({"rules":[{"resources":["bindings"],"verbs":["update"]},{"resources":["models"],"verbs":["get","list"]}]})")
+                ->status,
+            200);
+  ASSERT_EQ(admin_->Send(http::HttpMethod::kPut, "/api/v1/namespaces/team-a/rolebindings/dave",
+                         R"({"role":"binder","subjects":[{"kind":"user","name":"dave"}]})")->status,
+            200);
+  auto dave = Client(CreateToken(R"({"subject":"dave"})"));
+  auto escalate = dave->Send(http::HttpMethod::kPut, "/api/v1/namespaces/team-a/rolebindings/dave-admin",
+                             R"({"role":"admin","subjects":[{"kind":"user","name":"dave"}]})");
+  EXPECT_EQ(escalate->status, 403) << escalate->body;
+  EXPECT_THAT(escalate->body, HasSubstr("cannot grant role admin"));
+  ASSERT_EQ(admin_->Send(http::HttpMethod::kPut, "/api/v1/roles/lister", R"({"rules":[{"resources":["models"],"verbs":["list"]}]})")
+                ->status,
+            200);
+  auto within = dave->Send(http::HttpMethod::kPut, "/api/v1/namespaces/team-a/rolebindings/erin-lists",
+                           R"({"role":"lister","subjects":[{"kind":"user","name":"erin"}]})");
+  EXPECT_EQ(within->status, 200) << within->body;
+  EXPECT_EQ(dave->Send(http::HttpMethod::kPut, "/api/v1/namespaces/team-b/rolebindings/x",
+                       R"({"role":"lister","subjects":[{"kind":"user","name":"erin"}]})")->status,
+            403)
+      << "not in a namespace where dave may bind";
+}
+
 TEST_F(SecurityEndToEndTest, GuessingTokensIsLockedOutPerAddressAndValidClientsKeepWorking) {
   auto valid = Client(TokenWithRole("steady", "viewer"));
   ASSERT_EQ(valid->Get("/api/v1/models")->status, 200);

@@ -313,6 +313,32 @@ absl::Status AccessControl::PutBinding(const RoleBinding& binding) {
   return Reload();
 }
 
+absl::Status AccessControl::CheckCanGrant(const Principal& caller, absl::string_view namespace_name,
+                                          absl::string_view role_name) const {
+  std::shared_ptr<const Snapshot> snapshot = Current();
+  const Role* role = nullptr;
+  for (const Role& r : snapshot->roles) {
+    if (r.name == role_name) role = &r;
+  }
+  if (role == nullptr) return absl::InvalidArgumentError(absl::StrCat("role \"", role_name, "\" does not exist"));
+  auto expand = [](const std::vector<std::string>& listed, const auto& all) {
+    if (std::find(listed.begin(), listed.end(), "*") == listed.end()) return listed;
+    return std::vector<std::string>(std::begin(all), std::end(all));
+  };
+  for (const PolicyRule& rule : role->rules) {
+    for (const std::string& resource : expand(rule.resources, kResources)) {
+      for (const std::string& verb : expand(rule.verbs, kVerbs)) {
+        if (snapshot->authorizer.Check(caller.subject, namespace_name, resource, verb).allowed) continue;
+        return absl::PermissionDeniedError(absl::StrCat(
+            "cannot grant role ", role->name,
+            namespace_name.empty() ? std::string(" in every namespace") : absl::StrCat(" in namespace ", namespace_name),
+            ": you do not hold ", resource, "/", verb, " there yourself (a binding may grant only what its author holds)"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status AccessControl::DeleteBinding(absl::string_view namespace_name, absl::string_view name) {
   RETURN_IF_ERROR(options_.store->DeleteRoleBinding(namespace_name, name));
   return Reload();

@@ -89,6 +89,11 @@ class AccessControl {
   std::vector<RoleBinding> Bindings() const;
   absl::Status PutBinding(const RoleBinding& binding);
   absl::Status DeleteBinding(absl::string_view namespace_name, absl::string_view name);
+  // Kubernetes' escalation rule: `caller` may bind `role` in `namespace_name` ("" for every
+  // namespace) only if it holds every permission the role grants there itself. kPermissionDenied
+  // naming the first permission it lacks; kInvalidArgument for an unknown role.
+  absl::Status CheckCanGrant(const Principal& caller, absl::string_view namespace_name,
+                             absl::string_view role) const;
 
   // Rebuilds the snapshot from the store.
   absl::Status Reload();

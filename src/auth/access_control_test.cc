@@ -124,6 +124,26 @@ TEST_F(AccessControlTest, RolesAndBindingsGrantPerNamespaceAndBuiltInsAreFixed) 
   EXPECT_TRUE(absl::IsFailedPrecondition(access_->DeleteRole("pruner"))) << "still bound";
 }
 
+TEST_F(AccessControlTest, ABindingMayGrantOnlyWhatItsAuthorHolds) {
+  const Principal carol{{SubjectKind::kUser, "carol"}, ""};
+  ASSERT_TRUE(access_->PutRole({"binder", {{{"bindings"}, {"update"}}}}).ok());
+  ASSERT_TRUE(access_->PutRole({"reader", {{{"models"}, {"get"}}}}).ok());
+  ASSERT_TRUE(access_->PutBinding({"carol-binds", "team-a", "binder", {{SubjectKind::kUser, "carol"}}}).ok());
+  ASSERT_TRUE(access_->PutBinding({"carol-manages", "team-a", "model-manager", {{SubjectKind::kUser, "carol"}}}).ok());
+
+  EXPECT_TRUE(access_->CheckCanGrant(carol, "team-a", "reader").ok());
+  absl::Status admin = access_->CheckCanGrant(carol, "team-a", "admin");
+  EXPECT_TRUE(absl::IsPermissionDenied(admin)) << admin;
+  absl::Status predictor = access_->CheckCanGrant(carol, "team-a", "predictor");
+  EXPECT_THAT(std::string(predictor.message()), HasSubstr("predictions/predict"));
+  EXPECT_TRUE(absl::IsPermissionDenied(access_->CheckCanGrant(carol, "team-b", "reader"))) << "only where she holds it";
+  EXPECT_TRUE(absl::IsPermissionDenied(access_->CheckCanGrant(carol, "", "reader"))) << "not cluster-wide";
+  EXPECT_FALSE(access_->CheckCanGrant(admin_, "", "admin").ok()) << "no binding yet for admin here";
+  ASSERT_TRUE(access_->PutBinding({kAdminBinding, "", "admin", {{SubjectKind::kUser, kAdminUser}}}).ok());
+  EXPECT_TRUE(access_->CheckCanGrant(admin_, "", "admin").ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(access_->CheckCanGrant(admin_, "", "no-such-role")));
+}
+
 TEST_F(AccessControlTest, AnotherReplicasChangesArriveWithAReload) {
   auto replica = *AccessControl::Create({.store = store_.get(), .clock = &clock_, .refresh_interval = absl::ZeroDuration()});
   auto created = access_->CreateToken({.subject = {SubjectKind::kUser, "bob"}}, admin_);

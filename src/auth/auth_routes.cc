@@ -265,6 +265,10 @@ class AuthRoutes {
     if (!subjects_json.ok()) return HttpResponse::Error(subjects_json.status());
     auto subjects = SubjectsFromJson(*subjects_json);
     if (!subjects.ok()) return HttpResponse::Error(subjects.status());
+    // Without a caller (authentication off) there is nobody to hold back.
+    if (auto caller = CallerOf(r); caller.ok()) {
+      if (absl::Status s = access.CheckCanGrant(*caller, namespace_name, *role); !s.ok()) return HttpResponse::Error(s);
+    }
     RoleBinding binding{std::string(r.PathParam("name")), std::string(namespace_name), *role, *std::move(subjects)};
     if (absl::Status s = access.PutBinding(binding); !s.ok()) return HttpResponse::Error(s);
     return HttpResponse::Json(200, BindingToJson(binding));
