@@ -338,6 +338,13 @@ TEST_F(SecurityEndToEndTest, GuessingTokensIsLockedOutPerAddressAndValidClientsK
   EXPECT_TRUE(absl::SimpleAtoi(*retry_after, &seconds) && seconds > 0 && seconds <= 60) << *retry_after;
   // Only the attempts before the lock-out are audited one by one.
   EXPECT_EQ(AuditCount("result=denied"), 10);
+
+  // Requests without a token are not guesses (no lock-out), but their audit records are bounded:
+  // 60 per address and minute.
+  auto anonymous = *http::HttpClient::Create(server_->url());
+  for (int i = 0; i < 80; ++i) EXPECT_EQ(anonymous->Get("/api/v1/models")->status, 401);
+  EXPECT_EQ(AuditCount("result=denied&subject=anonymous") - 10, 60);
+  EXPECT_EQ(valid->Get("/api/v1/models")->status, 200);
 }
 
 }  // namespace

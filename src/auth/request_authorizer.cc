@@ -43,7 +43,13 @@ http::GateDecision RequestAuthorizer::Check(const http::GateRequest& request) {
     decision.message = std::string(authn.status.message());
     decision.principal = kAnonymous;
     decision.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"meridian\"");
-    AuditDenial(request, kAnonymous, 401, decision.message);
+    // Bad tokens are bounded by the lock-out; requests without one by this budget.
+    const absl::Time now = absl::Now();
+    if (!request.authorization.empty() ||
+        anonymous_audit_budget_.Wait(request.client_address, "", now) == absl::ZeroDuration()) {
+      if (request.authorization.empty()) anonymous_audit_budget_.RecordFailure(request.client_address, now);
+      AuditDenial(request, kAnonymous, 401, decision.message);
+    }
     return decision;
   }
   decision.principal = authn.principal.Name();

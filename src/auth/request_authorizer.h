@@ -11,6 +11,7 @@
 
 #include "auth/access_control.h"
 #include "auth/audit_log.h"
+#include "auth/failed_auth_limiter.h"
 #include "http/request_gate.h"
 #include "http/request_observer.h"
 
@@ -24,16 +25,22 @@ struct RequestAuthorizerOptions {
   AuditLog* audit = nullptr;        // not owned
   // Routes whose resource is listed here need no token, e.g. {"health", "public", "metrics"}.
   std::set<std::string, std::less<>> open_resources;
+  // Requests without any token are audited up to this many per address and minute; beyond, they
+  // are still refused but not recorded one by one, so an anonymous flood cannot fill the log.
+  int audited_anonymous_per_minute = 60;
 };
 
 class RequestAuthorizer final : public http::RequestGate {
  public:
-  explicit RequestAuthorizer(RequestAuthorizerOptions options) : options_(std::move(options)) {}
+  explicit RequestAuthorizer(RequestAuthorizerOptions options)
+      : options_(std::move(options)),
+        anonymous_audit_budget_({.max_failures = options_.audited_anonymous_per_minute, .window = absl::Minutes(1)}) {}
   http::GateDecision Check(const http::GateRequest& request) override;
 
  private:
   void AuditDenial(const http::GateRequest& request, absl::string_view subject, int status, absl::string_view reason);
   RequestAuthorizerOptions options_;
+  FailedAuthLimiter anonymous_audit_budget_;  // counts audited token-less denials per address
 };
 
 // Writes an audit record for every answered request whose verb changes something.
