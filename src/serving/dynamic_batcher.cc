@@ -97,6 +97,11 @@ size_t DynamicBatcher::queue_depth() const {
   return queued_;
 }
 
+size_t DynamicBatcher::outstanding() const {
+  absl::MutexLock lock(&mutex_);
+  return queued_ + executing_;
+}
+
 bool DynamicBatcher::busy() const {
   absl::MutexLock lock(&mutex_);
   return queued_ + executing_ > 0;
@@ -246,7 +251,9 @@ void DynamicBatcher::RunInstance() {
     if (!batch.empty()) {
       std::optional<ComputeSlots::Hold> slot;
       if (options_.compute_slots) slot.emplace(options_.compute_slots->Acquire());
+      const absl::Time start = absl::Now();
       Execute(std::move(batch));
+      busy_ns_.fetch_add(absl::ToInt64Nanoseconds(absl::Now() - start), std::memory_order_relaxed);
     }
     absl::MutexLock lock(&mutex_);
     executing_ -= taken;

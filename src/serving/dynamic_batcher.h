@@ -10,6 +10,7 @@
 // without running, requests whose client has gone (InferenceRequest::client_gone) kCancelled
 // without running; a full queue refuses at once with kResourceExhausted (429). Thread-safe.
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -53,6 +54,11 @@ class DynamicBatcher {
   absl::Status Enqueue(InferenceRequest&& request, InferenceCallback&& done, absl::Time arrival);
 
   size_t queue_depth() const;
+  // Requests queued or executing (a replica's concurrency, for the autoscaler).
+  size_t outstanding() const;
+  // Time the instances have spent executing, summed over instances since the start (its growth
+  // over an interval, divided by the interval, is how many CPUs' worth of work ran).
+  absl::Duration busy_time() const { return absl::Nanoseconds(busy_ns_.load(std::memory_order_relaxed)); }
   // Requests queued or executing: a busy version must not be evicted.
   bool busy() const;
   const BatchingConfig& config() const { return options_.config; }
@@ -94,6 +100,7 @@ class DynamicBatcher {
   std::map<uint64_t, std::pair<InferenceCallback, absl::StatusOr<InferenceResponse>>> held_
       ABSL_GUARDED_BY(delivery_mutex_);
 
+  std::atomic<int64_t> busy_ns_{0};
   std::vector<std::thread> instances_;
 };
 

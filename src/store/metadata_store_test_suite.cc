@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
+#include "store/deployment_store.h"
 #include "store/security_store.h"
 
 namespace meridian::store {
@@ -282,6 +283,62 @@ TEST_P(MetadataStoreTest, AuditRecordsAppendInOrderAndFilter) {
   ASSERT_TRUE(page.ok());
   ASSERT_EQ(page->size(), 1u);
   EXPECT_EQ((*page)[0].request_id, "r3");
+}
+
+// The deployments part: every store implements DeploymentStore too.
+DeploymentStore& Deployments(const std::unique_ptr<MetadataStore>& store) {
+  auto* deployments = dynamic_cast<DeploymentStore*>(store.get());
+  EXPECT_NE(deployments, nullptr);
+  return *deployments;
+}
+
+TEST_P(MetadataStoreTest, DeploymentRevisionsAreNumberedAndDeletedWithTheirDeployment) {
+  DeploymentStore& d = Deployments(store_);
+  DeploymentRevisionRecord rev{.namespace_name = "team-a", .name = "mlp", .spec_json = R"({"model":"mlp"})",
+                               .spec_hash = "h1", .actor = "alice", .reason = "applied", .created_at = kT0};
+  auto first = d.AppendDeploymentRevision(rev);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->current.revision, 1);
+  EXPECT_EQ(first->created_at, kT0);
+  rev.spec_json = R"({"model":"mlp","replicas":2})";
+  rev.spec_hash = "h2";
+  rev.created_at = kT0 + absl::Seconds(5);
+  auto second = d.AppendDeploymentRevision(rev);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->current.revision, 2);
+  EXPECT_EQ(second->created_at, kT0);  // the deployment's creation, not the revision's
+  ASSERT_TRUE(d.AppendDeploymentRevision({.namespace_name = "team-b", .name = "mlp", .spec_json = "{}",
+                                          .spec_hash = "x", .created_at = kT0})
+                  .ok());
+
+  auto got = d.GetDeployment("team-a", "mlp");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->current.spec_hash, "h2");
+  EXPECT_EQ(got->current.spec_json, R"({"model":"mlp","replicas":2})");
+  EXPECT_TRUE(absl::IsNotFound(d.GetDeployment("team-c", "mlp").status()));
+
+  auto all = d.ListDeployments("");
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].namespace_name, "team-a");
+  auto team_b = d.ListDeployments("team-b");
+  ASSERT_TRUE(team_b.ok());
+  EXPECT_EQ(team_b->size(), 1u);
+
+  auto history = d.ListDeploymentRevisions("team-a", "mlp");
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[0].spec_hash, "h1");
+  EXPECT_EQ((*history)[1].created_at, kT0 + absl::Seconds(5));
+
+  ASSERT_TRUE(d.DeleteDeployment("team-a", "mlp").ok());
+  EXPECT_TRUE(absl::IsNotFound(d.GetDeployment("team-a", "mlp").status()));
+  EXPECT_TRUE(absl::IsNotFound(d.ListDeploymentRevisions("team-a", "mlp").status()));
+  EXPECT_TRUE(absl::IsNotFound(d.DeleteDeployment("team-a", "mlp")));
+  // A new deployment of the same name starts its history again.
+  auto again = d.AppendDeploymentRevision(rev);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->current.revision, 1);
 }
 
 }  // namespace

@@ -108,6 +108,25 @@ const std::vector<const char*>& Migrations() {
       CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
         FOR EACH ROW EXECUTE FUNCTION audit_events_append_only();
       )sql",
+      R"sql(
+      CREATE TABLE deployments (
+        namespace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        current_revision BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (namespace, name));
+      CREATE TABLE deployment_revisions (
+        namespace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        revision BIGINT NOT NULL,
+        spec TEXT NOT NULL,
+        spec_hash TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (namespace, name, revision),
+        FOREIGN KEY (namespace, name) REFERENCES deployments(namespace, name) ON DELETE CASCADE);
+      )sql",
   };
   return *migrations;
 }
@@ -641,6 +660,102 @@ absl::StatusOr<std::vector<AuditRecord>> PostgresStore::QueryAudit(const AuditQu
                      r[11].as<std::string>(), r[12].as<std::string>()});
     }
     return out;
+  });
+}
+
+// DeploymentStore.
+
+namespace {
+
+constexpr char kRevisionColumns[] = "r.namespace, r.name, r.revision, r.spec, r.spec_hash, r.actor, r.reason, r.created_at";
+
+DeploymentRevisionRecord ReadRevision(const pqxx::row& r) {
+  return {r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<int64_t>(), r[3].as<std::string>(),
+          r[4].as<std::string>(), r[5].as<std::string>(), r[6].as<std::string>(), FromMicros(r[7].as<int64_t>())};
+}
+
+std::string DeploymentQuery(absl::string_view where) {
+  return absl::StrCat("SELECT ", kRevisionColumns, ", d.created_at FROM deployments d JOIN deployment_revisions r ",
+                      "ON r.namespace = d.namespace AND r.name = d.name AND r.revision = d.current_revision ", where,
+                      " ORDER BY d.namespace, d.name");
+}
+
+DeploymentRecord ReadDeployment(const pqxx::row& r) {
+  DeploymentRevisionRecord current = ReadRevision(r);
+  return {current.namespace_name, current.name, current, FromMicros(r[8].as<int64_t>())};
+}
+
+absl::Status DeploymentNotFound(absl::string_view namespace_name, absl::string_view name) {
+  return absl::NotFoundError(absl::StrCat("deployment \"", name, "\" not found in namespace \"", namespace_name, "\""));
+}
+
+}  // namespace
+
+absl::StatusOr<DeploymentRecord> PostgresStore::AppendDeploymentRevision(const DeploymentRevisionRecord& rev) {
+  return InTransaction([&](Transaction& tx) -> absl::StatusOr<DeploymentRecord> {
+    tx.Exec("INSERT INTO deployments (namespace, name, current_revision, created_at) VALUES ($1, $2, 0, $3) "
+            "ON CONFLICT (namespace, name) DO NOTHING",
+            rev.namespace_name, rev.name, Micros(rev.created_at));
+    // Serialises concurrent appends to one deployment.
+    tx.Exec("SELECT 1 FROM deployments WHERE namespace = $1 AND name = $2 FOR UPDATE", rev.namespace_name, rev.name);
+    const int64_t number =
+        tx.Exec("SELECT COALESCE(MAX(revision), 0) FROM deployment_revisions WHERE namespace = $1 AND name = $2",
+                rev.namespace_name, rev.name)[0][0]
+            .as<int64_t>() +
+        1;
+    tx.Exec("INSERT INTO deployment_revisions (namespace, name, revision, spec, spec_hash, actor, reason, created_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            rev.namespace_name, rev.name, number, rev.spec_json, rev.spec_hash, rev.actor, rev.reason,
+            Micros(rev.created_at));
+    tx.Exec("UPDATE deployments SET current_revision = $1 WHERE namespace = $2 AND name = $3", number,
+            rev.namespace_name, rev.name);
+    pqxx::result r = tx.Exec(DeploymentQuery("WHERE d.namespace = $1 AND d.name = $2"), rev.namespace_name, rev.name);
+    if (r.empty()) return DeploymentNotFound(rev.namespace_name, rev.name);
+    return ReadDeployment(r[0]);
+  });
+}
+
+absl::StatusOr<DeploymentRecord> PostgresStore::GetDeployment(absl::string_view namespace_name,
+                                                              absl::string_view name) {
+  return InTransaction([&](Transaction& tx) -> absl::StatusOr<DeploymentRecord> {
+    pqxx::result r = tx.Exec(DeploymentQuery("WHERE d.namespace = $1 AND d.name = $2"), S(namespace_name), S(name));
+    if (r.empty()) return DeploymentNotFound(namespace_name, name);
+    return ReadDeployment(r[0]);
+  });
+}
+
+absl::StatusOr<std::vector<DeploymentRecord>> PostgresStore::ListDeployments(absl::string_view namespace_name) {
+  return InTransaction([&](Transaction& tx) -> absl::StatusOr<std::vector<DeploymentRecord>> {
+    std::vector<DeploymentRecord> out;
+    for (const auto& row : tx.Exec(DeploymentQuery("WHERE ($1 = '' OR d.namespace = $1)"), S(namespace_name))) {
+      out.push_back(ReadDeployment(row));
+    }
+    return out;
+  });
+}
+
+absl::StatusOr<std::vector<DeploymentRevisionRecord>> PostgresStore::ListDeploymentRevisions(
+    absl::string_view namespace_name, absl::string_view name) {
+  return InTransaction([&](Transaction& tx) -> absl::StatusOr<std::vector<DeploymentRevisionRecord>> {
+    std::vector<DeploymentRevisionRecord> out;
+    for (const auto& row : tx.Exec(absl::StrCat("SELECT ", kRevisionColumns,
+                                                " FROM deployment_revisions r WHERE r.namespace = $1 AND r.name = $2 "
+                                                "ORDER BY r.revision"),
+                                   S(namespace_name), S(name))) {
+      out.push_back(ReadRevision(row));
+    }
+    if (out.empty()) return DeploymentNotFound(namespace_name, name);
+    return out;
+  });
+}
+
+absl::Status PostgresStore::DeleteDeployment(absl::string_view namespace_name, absl::string_view name) {
+  return InTransaction([&](Transaction& tx) -> absl::Status {
+    if (tx.Exec("DELETE FROM deployments WHERE namespace = $1 AND name = $2", S(namespace_name), S(name))
+            .affected_rows() == 0) {
+      return DeploymentNotFound(namespace_name, name);
+    }
+    return absl::OkStatus();
   });
 }
 

@@ -12,6 +12,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "store/metadata_store.h"
+#include "store/deployment_store.h"
 #include "store/security_store.h"
 
 namespace meridian::store {
@@ -20,7 +21,7 @@ struct PostgresStoreOptions {
   std::string url;  // libpq connection string, e.g. "postgresql://user@127.0.0.1:5432/meridian"
 };
 
-class PostgresStore final : public MetadataStore, public SecurityStore {
+class PostgresStore final : public MetadataStore, public SecurityStore, public DeploymentStore {
  public:
   static absl::StatusOr<std::unique_ptr<PostgresStore>> Open(const PostgresStoreOptions& options);
   ~PostgresStore() override;
@@ -61,6 +62,14 @@ class PostgresStore final : public MetadataStore, public SecurityStore {
   absl::StatusOr<std::vector<RoleBindingRecord>> ListRoleBindings() override;
   absl::Status AppendAudit(const std::vector<AuditRecord>& records) override;
   absl::StatusOr<std::vector<AuditRecord>> QueryAudit(const AuditQuery& query) override;
+
+  // DeploymentStore.
+  absl::StatusOr<DeploymentRecord> AppendDeploymentRevision(const DeploymentRevisionRecord& revision) override;
+  absl::StatusOr<DeploymentRecord> GetDeployment(absl::string_view namespace_name, absl::string_view name) override;
+  absl::StatusOr<std::vector<DeploymentRecord>> ListDeployments(absl::string_view namespace_name) override;
+  absl::StatusOr<std::vector<DeploymentRevisionRecord>> ListDeploymentRevisions(absl::string_view namespace_name,
+                                                                                absl::string_view name) override;
+  absl::Status DeleteDeployment(absl::string_view namespace_name, absl::string_view name) override;
 
   class Transaction;
   struct Connection;  // wraps pqxx::connection, which is a typedef that cannot be declared here

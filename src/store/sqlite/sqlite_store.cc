@@ -110,6 +110,25 @@ const std::vector<const char*>& Migrations() {
       CREATE TRIGGER audit_events_append_only_delete BEFORE DELETE ON audit_events
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
       )sql",
+      R"sql(
+      CREATE TABLE deployments (
+        namespace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        current_revision INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (namespace, name));
+      CREATE TABLE deployment_revisions (
+        namespace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        spec TEXT NOT NULL,
+        spec_hash TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (namespace, name, revision),
+        FOREIGN KEY (namespace, name) REFERENCES deployments(namespace, name) ON DELETE CASCADE);
+      )sql",
   };
   return *migrations;
 }

@@ -12,6 +12,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "store/metadata_store.h"
+#include "store/deployment_store.h"
 #include "store/security_store.h"
 
 namespace meridian::store {
@@ -20,7 +21,7 @@ struct SqliteStoreOptions {
   std::string path;  // database file; ":memory:" for tests
 };
 
-class SqliteStore final : public MetadataStore, public SecurityStore {
+class SqliteStore final : public MetadataStore, public SecurityStore, public DeploymentStore {
  public:
   // Opens (creating if needed) and migrates the database to the current schema.
   static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const SqliteStoreOptions& options);
@@ -64,6 +65,14 @@ class SqliteStore final : public MetadataStore, public SecurityStore {
   absl::StatusOr<std::vector<RoleBindingRecord>> ListRoleBindings() override;
   absl::Status AppendAudit(const std::vector<AuditRecord>& records) override;
   absl::StatusOr<std::vector<AuditRecord>> QueryAudit(const AuditQuery& query) override;
+
+  // DeploymentStore.
+  absl::StatusOr<DeploymentRecord> AppendDeploymentRevision(const DeploymentRevisionRecord& revision) override;
+  absl::StatusOr<DeploymentRecord> GetDeployment(absl::string_view namespace_name, absl::string_view name) override;
+  absl::StatusOr<std::vector<DeploymentRecord>> ListDeployments(absl::string_view namespace_name) override;
+  absl::StatusOr<std::vector<DeploymentRevisionRecord>> ListDeploymentRevisions(absl::string_view namespace_name,
+                                                                                absl::string_view name) override;
+  absl::Status DeleteDeployment(absl::string_view namespace_name, absl::string_view name) override;
 
  private:
   explicit SqliteStore(sqlite3* db) : db_(db) {}

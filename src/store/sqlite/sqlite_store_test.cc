@@ -22,12 +22,12 @@ TEST(SqliteStoreTest, SurvivesReopeningAndKeepsItsSchemaVersion) {
   {
     auto store = SqliteStore::Open({.path = path});
     ASSERT_TRUE(store.ok()) << store.status();
-    EXPECT_EQ((*store)->schema_version(), 2);
+    EXPECT_EQ((*store)->schema_version(), 3);
     ASSERT_TRUE((*store)->CreateModel({.name = "kept"}).ok());
   }
   auto reopened = SqliteStore::Open({.path = path});
   ASSERT_TRUE(reopened.ok());
-  EXPECT_EQ((*reopened)->schema_version(), 2);
+  EXPECT_EQ((*reopened)->schema_version(), 3);
   EXPECT_TRUE((*reopened)->GetModel("kept").ok());
 }
 
