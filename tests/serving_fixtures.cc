@@ -78,6 +78,15 @@ absl::StatusOr<ModelFixture> LoadFixture(const std::string& name) {
 
 absl::Status PushAndLoad(http::HttpClient& client, const ModelFixture& fixture, const std::string& model,
                          const std::string& version) {
+  if (absl::Status pushed = Push(client, fixture, model, version); !pushed.ok()) return pushed;
+  auto loaded = client.Send(http::HttpMethod::kPost, absl::StrCat("/v2/repository/models/", model, "/load"), "");
+  if (!loaded.ok()) return loaded.status();
+  if (loaded->status != 200) return absl::InternalError(absl::StrCat("load: ", loaded->status, " ", loaded->body));
+  return absl::OkStatus();
+}
+
+absl::Status Push(http::HttpClient& client, const ModelFixture& fixture, const std::string& model,
+                  const std::string& version) {
   auto upload = client.SendFile(http::HttpMethod::kPost, "/api/v1/artifacts", fixture.artifact_path,
                                 {{"Content-Type", "application/octet-stream"}});
   if (!upload.ok()) return upload.status();
@@ -100,9 +109,6 @@ absl::Status PushAndLoad(http::HttpClient& client, const ModelFixture& fixture, 
   if (registered->status != 201) {
     return absl::InternalError(absl::StrCat("register: ", registered->status, " ", registered->body));
   }
-  auto loaded = client.Send(http::HttpMethod::kPost, absl::StrCat("/v2/repository/models/", model, "/load"), "");
-  if (!loaded.ok()) return loaded.status();
-  if (loaded->status != 200) return absl::InternalError(absl::StrCat("load: ", loaded->status, " ", loaded->body));
   return absl::OkStatus();
 }
 

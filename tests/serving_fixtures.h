@@ -25,7 +25,10 @@ struct ModelFixture {
 std::vector<std::string> AllFixtureNames();
 absl::StatusOr<ModelFixture> LoadFixture(const std::string& name);
 
-// Uploads the artifact, registers it as `model` version `version`, and loads it.
+// Uploads the artifact and registers it as `model` version `version` (creating the model).
+absl::Status Push(http::HttpClient& client, const ModelFixture& fixture, const std::string& model,
+                  const std::string& version = "1.0.0");
+// Push, then load it.
 absl::Status PushAndLoad(http::HttpClient& client, const ModelFixture& fixture, const std::string& model,
                          const std::string& version = "1.0.0");
 

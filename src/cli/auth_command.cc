@@ -18,30 +18,14 @@ namespace {
 
 using http::HttpMethod;
 
-struct CommonOptions {
-  ClientOptions client;
-  std::string output = "table";
-};
+using CommonOptions = ClientCommandOptions;
 
-using Body = std::function<absl::StatusOr<std::string>(http::HttpClient&, OutputFormat)>;
-
-// Runs a command body, prints its output or error, and sets the exit code.
-void RunClient(int& exit_code, const CommonOptions& options, const Body& body) {
-  auto format = ParseOutputFormat(options.output);
-  auto client = format.ok() ? options.client.MakeClient() : absl::StatusOr<std::unique_ptr<http::HttpClient>>(format.status());
-  if (!client.ok()) {
-    // A bad format or server URL is a usage error.
-    FinishCommand(exit_code, absl::InvalidArgumentError(client.status().message()));
-    return;
-  }
-  FinishCommand(exit_code, body(**client, *format));
+void RunClient(int& exit_code, const CommonOptions& options, const ClientCommandBody& body) {
+  RunClientCommand(exit_code, options, body);
 }
 
 CLI::App* Command(CLI::App* parent, const char* name, const char* help, std::shared_ptr<CommonOptions> options) {
-  CLI::App* c = parent->add_subcommand(name, help);
-  options->client.AddTo(*c);
-  c->add_option("-o,--output", options->output, "output format: table, json or yaml")->capture_default_str();
-  return c;
+  return AddClientSubcommand(parent, name, help, options);
 }
 
 std::string JsonStringList(const std::vector<std::string>& items) {

@@ -17,6 +17,7 @@ int Run(int argc, char** argv) {
   AddHealthCommand(app, exit_code);
   AddModelCommand(app, exit_code);
   AddSecurityCommands(app, exit_code);
+  AddDeploymentCommands(app, exit_code);
   AddSimCommand(app, exit_code);
   AddInternalCommand(app, exit_code);
   try {

@@ -43,6 +43,25 @@ void FinishCommand(int& exit_code, const absl::StatusOr<std::string>& out) {
   exit_code = kExitOk;
 }
 
+CLI::App* AddClientSubcommand(CLI::App* parent, const char* name, const char* help,
+                              const std::shared_ptr<ClientCommandOptions>& options) {
+  CLI::App* c = parent->add_subcommand(name, help);
+  options->client.AddTo(*c);
+  c->add_option("-o,--output", options->output, "output format: table, json or yaml")->capture_default_str();
+  return c;
+}
+
+void RunClientCommand(int& exit_code, const ClientCommandOptions& options, const ClientCommandBody& body) {
+  auto format = ParseOutputFormat(options.output);
+  auto client =
+      format.ok() ? options.client.MakeClient() : absl::StatusOr<std::unique_ptr<http::HttpClient>>(format.status());
+  if (!client.ok()) {
+    FinishCommand(exit_code, absl::InvalidArgumentError(client.status().message()));
+    return;
+  }
+  FinishCommand(exit_code, body(**client, *format));
+}
+
 std::string PercentEncode(absl::string_view text) {
   std::string out;
   for (char c : text) {

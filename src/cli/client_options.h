@@ -5,11 +5,13 @@
 // (--token, else MERIDIAN_TOKEN, else the administrator's token that a local server's first start
 // wrote to <data dir>/admin-token, with the data directory from MERIDIAN_DATA_DIR or ./meridian-data).
 
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
+#include "cli/output.h"
 #include "http/http_client.h"
 
 namespace meridian::cli {
@@ -33,6 +35,19 @@ absl::StatusOr<std::string> CheckApiResponse(const http::ClientResponse& respons
 // Prints a client command's output, or its error to stderr, and sets the exit code: 0, 1 when the
 // operation failed, 2 for bad usage (kInvalidArgument).
 void FinishCommand(int& exit_code, const absl::StatusOr<std::string>& out);
+
+// What every client subcommand takes: the server options and -o/--output.
+struct ClientCommandOptions {
+  ClientOptions client;
+  std::string output = "table";
+};
+// Adds a subcommand with the client options and -o/--output to `parent`.
+CLI::App* AddClientSubcommand(CLI::App* parent, const char* name, const char* help,
+                              const std::shared_ptr<ClientCommandOptions>& options);
+// Connects (a bad server URL or output format is a usage error), runs `body`, prints its output
+// or error and sets the exit code.
+using ClientCommandBody = std::function<absl::StatusOr<std::string>(http::HttpClient&, OutputFormat)>;
+void RunClientCommand(int& exit_code, const ClientCommandOptions& options, const ClientCommandBody& body);
 
 // For query parameters and path segments: everything but unreserved characters escaped.
 std::string PercentEncode(absl::string_view text);

@@ -12,6 +12,8 @@ void AddHealthCommand(CLI::App& app, int& exit_code);
 void AddModelCommand(CLI::App& app, int& exit_code);
 // token, role, rolebinding, auth, audit.
 void AddSecurityCommands(CLI::App& app, int& exit_code);
+// apply, get, describe, rollout, delete: deployments.
+void AddDeploymentCommands(CLI::App& app, int& exit_code);
 void AddSimCommand(CLI::App& app, int& exit_code);
 // `meridian sim schedule`, added under the sim command.
 void AddSimScheduleCommand(CLI::App& sim, int& exit_code);

@@ -279,6 +279,39 @@ std::vector<ConfigOption> BuildOptions() {
                  c.log.file = std::string(v);
                  return absl::OkStatus();
                }});
+  o.push_back({"deployments.resyncInterval", "deployment-resync", "DURATION", "2s",
+               "how often every deployment is reconciled (aliases followed, autoscaling, canary steps)",
+               [](absl::string_view v, Config& c) {
+                 RETURN_IF_ERROR(SetDuration(v, c.deployments.resync));
+                 if (c.deployments.resync < absl::Milliseconds(100)) {
+                   return absl::InvalidArgumentError("must be at least 100ms");
+                 }
+                 return absl::OkStatus();
+               }});
+  o.push_back({"deployments.nodeGpus", "node-gpus", "COUNT|auto", "auto",
+               "GPUs this machine offers to deployments (auto: the /dev/nvidiaN devices present)",
+               [](absl::string_view v, Config& c) {
+                 if (v == "auto") {
+                   c.deployments.node_gpus = -1;
+                   return absl::OkStatus();
+                 }
+                 ASSIGN_OR_RETURN(int64_t n, ParseIntInRange(v, 0, 64));
+                 c.deployments.node_gpus = static_cast<int>(n);
+                 return absl::OkStatus();
+               }});
+  o.push_back({"deployments.nodeCpus", "node-cpus", "CPUS", "0",
+               "CPUs offered to deployments' replicas (their requests must fit); 0: the cgroup CPU limit",
+               [](absl::string_view v, Config& c) {
+                 double cpus = 0;
+                 if (!absl::SimpleAtod(v, &cpus) || cpus < 0 || cpus > 100000) {
+                   return absl::InvalidArgumentError("must be a number of CPUs such as 2 or 1.5");
+                 }
+                 c.deployments.node_cpus = cpus;
+                 return absl::OkStatus();
+               }});
+  o.push_back({"deployments.nodeMemory", "node-memory", "BYTES", "0",
+               "memory offered to deployments' replicas (their requests must fit); 0: the cgroup memory limit",
+               [](absl::string_view v, Config& c) { return SetBytes(v, c.deployments.node_memory_bytes, 0); }});
   o.push_back({"shutdown.drainTimeout", "drain-timeout", "DURATION", "30s",
                "on SIGTERM/SIGINT, time in-flight requests get to finish before exit",
                [](absl::string_view v, Config& c) { return SetDuration(v, c.drain_timeout); }});

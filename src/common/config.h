@@ -81,8 +81,16 @@ struct AuthConfig {
   std::string jwt_user_claim;
 };
 
+struct DeploymentsConfig {
+  absl::Duration resync = absl::Seconds(2);  // how often every deployment is reconciled
+  int node_gpus = -1;                        // GPUs of this machine for placement; -1: count /dev/nvidiaN
+  double node_cpus = 0;                      // CPUs offered to deployments; 0: the cgroup CPU limit
+  uint64_t node_memory_bytes = 0;            // memory offered to deployments; 0: the cgroup memory limit
+};
+
 struct Config {
   std::string data_dir;
+  DeploymentsConfig deployments;
   AuthConfig auth;
   RegistryConfig registry;
   StoreConfig store;

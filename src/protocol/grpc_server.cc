@@ -38,7 +38,7 @@ class InferenceGrpcService final : public inference::GRPCInferenceService::Callb
   grpc::ServerUnaryReactor* ModelReady(grpc::CallbackServerContext* context, const inference::ModelReadyRequest* request,
                                        inference::ModelReadyResponse* response) override {
     if (auto denied = Admit(context, "models", "get", "ModelReady")) return Done(context, *denied);
-    auto served = options_.service->repository().Find(request->name(), request->version());
+    auto served = options_.service->Find(request->name(), request->version());
     if (!served.ok() && served.status().code() != absl::StatusCode::kUnavailable) {
       return Done(context, ToGrpc(served.status()));
     }
@@ -63,12 +63,13 @@ class InferenceGrpcService final : public inference::GRPCInferenceService::Callb
                                           inference::ModelMetadataResponse* response) override {
     if (auto denied = Admit(context, "models", "get", "ModelMetadata")) return Done(context, *denied);
     serving::ModelRepository& repository = options_.service->repository();
-    auto served = repository.Find(request->name(), request->version());
+    auto served = options_.service->Find(request->name(), request->version());
     if (!served.ok()) return Done(context, ToGrpc(served.status()));
     response->set_name(request->name());
     for (const serving::ModelVersionStatus& status : repository.Status(request->name())) {
       if (status.state == serving::ModelState::kReady) response->add_versions(status.version);
     }
+    if (response->versions_size() == 0) response->add_versions((*served)->version());  // a deployment
     response->set_platform(PlatformName((*served)->framework()));
     auto fill = [](const serving::TensorSpec& spec, inference::ModelMetadataResponse::TensorMetadata* out) {
       out->set_name(spec.name);

@@ -128,7 +128,7 @@ class ServingRoutes {
 
   HttpResponse ModelMetadata(const HttpRequest& request) {
     const std::string name(request.PathParam("name"));
-    absl::StatusOr<std::shared_ptr<serving::ServedModel>> served = repository().Find(name, request.PathParam("version"));
+    absl::StatusOr<std::shared_ptr<serving::ServedModel>> served = options_.service->Find(name, request.PathParam("version"));
     if (!served.ok()) return ErrorResponse(served.status());
     rapidjson::StringBuffer buffer;
     JsonWriter writer(buffer);
@@ -137,9 +137,11 @@ class ServingRoutes {
     writer.String(name.c_str());
     writer.Key("versions");
     writer.StartArray();
+    bool listed = false;
     for (const serving::ModelVersionStatus& status : repository().Status(name)) {
-      if (status.state == serving::ModelState::kReady) writer.String(status.version.c_str());
+      if (status.state == serving::ModelState::kReady) writer.String(status.version.c_str()), listed = true;
     }
+    if (!listed) writer.String((*served)->version().c_str());  // a deployment: the version it serves
     writer.EndArray();
     writer.Key("platform");
     writer.String(PlatformName((*served)->framework()).c_str());
@@ -153,7 +155,7 @@ class ServingRoutes {
 
   HttpResponse ModelReady(const HttpRequest& request) {
     absl::StatusOr<std::shared_ptr<serving::ServedModel>> served =
-        repository().Find(request.PathParam("name"), request.PathParam("version"));
+        options_.service->Find(request.PathParam("name"), request.PathParam("version"));
     if (served.ok()) return HttpResponse::Json(200, R"({"ready":true})");
     if (served.status().code() == absl::StatusCode::kUnavailable) {
       HttpResponse response = HttpResponse::Json(503, R"({"ready":false})");
@@ -261,7 +263,7 @@ class ServingRoutes {
   }
 
   HttpResponse V1Status(const HttpRequest& request) {
-    absl::StatusOr<std::shared_ptr<serving::ServedModel>> served = repository().Find(request.PathParam("name"), "");
+    absl::StatusOr<std::shared_ptr<serving::ServedModel>> served = options_.service->Find(request.PathParam("name"), "");
     if (!served.ok() && served.status().code() != absl::StatusCode::kUnavailable) return ErrorResponse(served.status());
     rapidjson::StringBuffer buffer;
     JsonWriter writer(buffer);
@@ -311,7 +313,7 @@ class ServingRoutes {
     if (instances == doc.MemberEnd()) {
       return responder.Send(ErrorResponse(absl::InvalidArgumentError("request needs an 'instances' array")));
     }
-    absl::StatusOr<std::shared_ptr<serving::ServedModel>> served = repository().Find(model, version);
+    absl::StatusOr<std::shared_ptr<serving::ServedModel>> served = options_.service->Find(model, version);
     if (!served.ok()) return responder.Send(ErrorResponse(served.status()));
     absl::StatusOr<std::vector<serving::Tensor>> inputs = DecodeInstances(instances->value, (*served)->signature());
     if (!inputs.ok()) return responder.Send(ErrorResponse(inputs.status()));

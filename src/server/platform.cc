@@ -41,7 +41,13 @@
 #include "serving/redis_response_cache.h"
 #include "serving/model_repository.h"
 #include "common/thread_pool.h"
+#include "deploy/deployment_controller.h"
+#include "deploy/deployment_routes.h"
+#include "deploy/local_runtime.h"
+#include "metrics/deployment_metrics.h"
 #include "server/data_dir_lock.h"
+#include "server/local_node.h"
+#include "serving/traffic_router.h"
 #include "store/blob_store.h"
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
@@ -100,9 +106,13 @@ class Platform::Parts {
   std::unique_ptr<metrics::InferenceMetrics> inference_metrics;
   std::unique_ptr<serving::ResponseCache> response_cache;
   std::unique_ptr<serving::ModelRepository> models;
+  std::unique_ptr<metrics::DeploymentMetrics> deployment_metrics;
+  serving::TrafficRouter traffic_router;
   std::unique_ptr<serving::InferenceService> inference;
   // Model loads and unloads: slow, so never on an I/O thread. Destroyed before the models.
   std::unique_ptr<ThreadPool> control_pool;
+  std::unique_ptr<deploy::LocalRuntime> deployment_runtime;
+  std::unique_ptr<deploy::DeploymentController> deployments;
   std::unique_ptr<HttpMetricsObserver> http_metrics_observer;
   http::AccessLog access_log;
   std::unique_ptr<http::HttpServer> http_server;
@@ -165,11 +175,27 @@ class Platform::Parts {
           if (response_cache) response_cache->Invalidate(model, version);
         }});
     control_pool = std::make_unique<ThreadPool>(ThreadPoolOptions{.threads = 2, .max_queue = 256});
+    deployment_metrics = std::make_unique<metrics::DeploymentMetrics>(*metrics_registry);
     inference = std::make_unique<serving::InferenceService>(serving::InferenceServiceOptions{
         .repository = models.get(),
         .metrics = inference_metrics.get(),
         .loader = config.serving.lazy_load ? control_pool.get() : nullptr,
-        .cache = response_cache.get()});
+        .cache = response_cache.get(),
+        .router = &traffic_router,
+        .deployment_metrics = deployment_metrics.get()});
+    deployment_runtime = std::make_unique<deploy::LocalRuntime>(
+        deploy::LocalRuntimeOptions{.repository = models.get(), .router = &traffic_router});
+    auto* deployment_store = dynamic_cast<store::DeploymentStore*>(metadata.get());
+    if (deployment_store == nullptr) return absl::InternalError("the metadata store does not keep deployments");
+    ASSIGN_OR_RETURN(deployments, deploy::DeploymentController::Create(
+                                      {.store = deployment_store,
+                                       .registry = registry.get(),
+                                       .runtime = deployment_runtime.get(),
+                                       .node = DescribeLocalNode({.gpus = config.deployments.node_gpus,
+                                                                  .cpus = config.deployments.node_cpus,
+                                                                  .memory_bytes = config.deployments.node_memory_bytes}),
+                                       .metrics = deployment_metrics.get(),
+                                       .resync = config.deployments.resync}));
 
     auto router = std::make_shared<http::Router>();
     RETURN_IF_ERROR(health::AddHealthRoutes(&health, *router));
@@ -177,6 +203,7 @@ class Platform::Parts {
     RETURN_IF_ERROR(AddMetricsRoute(*router));
     RETURN_IF_ERROR(registry::AddRegistryRoutes(
         {.registry = registry.get(), .max_artifact_bytes = config.registry.max_artifact_bytes}, *router));
+    RETURN_IF_ERROR(deploy::AddDeploymentRoutes({.controller = deployments.get()}, *router));
 
     RETURN_IF_ERROR(protocol::AddServingRoutes(
         {.service = inference.get(),

@@ -327,6 +327,7 @@ void DynamicBatcher::Execute(std::vector<Pending> batch) {
 }
 
 void DynamicBatcher::Deliver(Pending& pending, absl::StatusOr<InferenceResponse> result) {
+  request_ns_.fetch_add(absl::ToInt64Nanoseconds(absl::Now() - pending.arrival), std::memory_order_relaxed);
   if (!result.ok() && options_.metrics) {
     options_.metrics->RecordFailure(options_.model_name, options_.version,
                                     result.status().code() == absl::StatusCode::kDeadlineExceeded ? "timeout"

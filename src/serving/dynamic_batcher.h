@@ -59,6 +59,10 @@ class DynamicBatcher {
   // Time the instances have spent executing, summed over instances since the start (its growth
   // over an interval, divided by the interval, is how many CPUs' worth of work ran).
   absl::Duration busy_time() const { return absl::Nanoseconds(busy_ns_.load(std::memory_order_relaxed)); }
+  // Time answered requests spent here (queued and executing), summed. Its growth over an
+  // interval divided by the interval is the average number of requests present (Little's law):
+  // the concurrency an autoscaler targets, without sampling noise.
+  absl::Duration request_time() const { return absl::Nanoseconds(request_ns_.load(std::memory_order_relaxed)); }
   // Requests queued or executing: a busy version must not be evicted.
   bool busy() const;
   const BatchingConfig& config() const { return options_.config; }
@@ -101,6 +105,7 @@ class DynamicBatcher {
       ABSL_GUARDED_BY(delivery_mutex_);
 
   std::atomic<int64_t> busy_ns_{0};
+  std::atomic<int64_t> request_ns_{0};
   std::vector<std::thread> instances_;
 };
 

@@ -11,6 +11,20 @@ std::string FailureReason(const absl::Status& status) {
   return absl::AsciiStrToLower(absl::StatusCodeToString(status.code()));
 }
 
+absl::StatusOr<std::shared_ptr<ServedModel>> InferenceService::Find(absl::string_view model,
+                                                                    absl::string_view version) const {
+  if (options_.router != nullptr) {
+    InferenceRequest probe;
+    probe.model = std::string(model);
+    probe.version = std::string(version);
+    if (std::optional<absl::StatusOr<RouteChoice>> routed = options_.router->Route(probe)) {
+      if (!routed->ok()) return routed->status();
+      return (*routed)->served;
+    }
+  }
+  return repository_->Find(model, version);
+}
+
 void InferenceService::Infer(InferenceRequest request, Callback done) {
   Infer(std::move(request), std::move(done), absl::Now(), /*may_load=*/options_.loader != nullptr);
 }
@@ -60,6 +74,16 @@ void InferenceService::WaitForLoad(InferenceRequest request, Callback done, absl
 }
 
 void InferenceService::Infer(InferenceRequest request, Callback done, absl::Time arrival, bool may_load) {
+  if (options_.router != nullptr) {
+    if (std::optional<absl::StatusOr<RouteChoice>> routed = options_.router->Route(request)) {
+      if (!routed->ok()) {
+        done(routed->status());
+        return;
+      }
+      InferRouted(std::move(**routed), std::move(request), std::move(done), arrival);
+      return;
+    }
+  }
   absl::StatusOr<std::shared_ptr<ServedModel>> found = repository_->Find(request.model, request.version);
   if (!found.ok() && may_load) {
     // Not loaded: load it. Loading because of an earlier request: wait with that one.
@@ -79,7 +103,41 @@ void InferenceService::Infer(InferenceRequest request, Callback done, absl::Time
     done(found.status());
     return;
   }
-  std::shared_ptr<ServedModel> served = std::move(*found);
+  Dispatch(*found, std::move(request), std::move(done), arrival);
+}
+
+void InferenceService::InferRouted(RouteChoice choice, InferenceRequest request, Callback done, absl::Time arrival) {
+  std::shared_ptr<ShadowComparison> comparison;
+  if (choice.shadow) {
+    metrics::DeploymentMetrics* metrics = options_.deployment_metrics;
+    comparison = std::make_shared<ShadowComparison>(
+        [metrics, deployment = choice.deployment, version = choice.shadow->version()](absl::string_view result,
+                                                                                     absl::Duration latency) {
+          if (metrics) metrics->RecordShadow(deployment, version, result, latency);
+        });
+    InferenceRequest copy = request;  // tensors share their bytes
+    copy.client_gone = nullptr;       // the shadow's answer is wanted even if the client leaves
+    const absl::Time start = absl::Now();
+    Dispatch(choice.shadow, std::move(copy),
+             [comparison, start](absl::StatusOr<InferenceResponse> result) {
+               comparison->ShadowDone(result, absl::Now() - start);
+             },
+             arrival);
+  }
+  done = [stats = choice.stats, metrics = options_.deployment_metrics, deployment = choice.deployment,
+          version = choice.served->version(), track = choice.track, comparison, arrival,
+          inner = std::move(done)](absl::StatusOr<InferenceResponse> result) {
+    const bool ok = result.ok();
+    if (stats) stats->Record(ok, absl::Now() - arrival);
+    if (metrics) metrics->RecordRequest(deployment, version, track, ok);
+    if (comparison) comparison->PrimaryDone(result);
+    inner(std::move(result));
+  };
+  Dispatch(choice.served, std::move(request), std::move(done), arrival);
+}
+
+void InferenceService::Dispatch(const std::shared_ptr<ServedModel>& served, InferenceRequest request, Callback done,
+                                absl::Time arrival) {
   std::vector<std::string> output_names;
   for (const RequestedOutput& output : request.outputs) output_names.push_back(output.name);
   if (absl::Status valid = ValidateRequest(served->signature(), request.inputs, output_names); !valid.ok()) {

@@ -17,6 +17,8 @@
 #include "serving/inference.h"
 #include "serving/model_repository.h"
 #include "serving/response_cache.h"
+#include "serving/traffic_router.h"
+#include "metrics/deployment_metrics.h"
 
 namespace meridian::serving {
 
@@ -28,6 +30,9 @@ struct InferenceServiceOptions {
   size_t max_waiting_per_model = 1024;         // beyond: 503
   // Answers for versions whose metadata enables the response cache; null: no cache.
   ResponseCache* cache = nullptr;              // not owned
+  // Requests whose model is a deployment go where it says; null: no deployments.
+  const TrafficRouter* router = nullptr;                          // not owned
+  metrics::DeploymentMetrics* deployment_metrics = nullptr;       // not owned; may be null
 };
 
 class InferenceService {
@@ -43,6 +48,9 @@ class InferenceService {
   void Infer(InferenceRequest request, Callback done);
 
   ModelRepository& repository() { return *repository_; }
+  // The version a request for `model` would reach, for metadata and readiness: a deployment's
+  // replica when `model` names a deployment, else the repository's.
+  absl::StatusOr<std::shared_ptr<ServedModel>> Find(absl::string_view model, absl::string_view version) const;
 
  private:
   struct Waiting {
@@ -51,6 +59,11 @@ class InferenceService {
     absl::Time arrival;
   };
   void Infer(InferenceRequest request, Callback done, absl::Time arrival, bool may_load);
+  // A deployment's request: counted for its track, copied to the shadow when chosen.
+  void InferRouted(RouteChoice choice, InferenceRequest request, Callback done, absl::Time arrival);
+  // Validates, consults the response cache, queues on the version's batcher.
+  void Dispatch(const std::shared_ptr<ServedModel>& served, InferenceRequest request, Callback done,
+                absl::Time arrival);
   // Parks the request until its model is loaded (starting the load if it is the first).
   void WaitForLoad(InferenceRequest request, Callback done, absl::Time arrival);
 

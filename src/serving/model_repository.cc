@@ -52,7 +52,16 @@ void ModelRepository::SetEntry(const std::string& model, const std::string& vers
   models_[model][version] = std::move(entry);
 }
 
-absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::LoadVersion(const ModelArtifact& artifact) {
+absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::LoadReplica(absl::string_view model,
+                                                                          absl::string_view version,
+                                                                          const ReplicaOverrides& overrides) {
+  absl::StatusOr<ModelArtifact> artifact = options_.source->Fetch(model, version);
+  if (!artifact.ok()) return artifact.status();
+  return LoadVersion(*artifact, overrides);
+}
+
+absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::LoadVersion(const ModelArtifact& artifact,
+                                                                          const ReplicaOverrides& overrides) {
   if (options_.validator != nullptr) {
     if (absl::Status valid = options_.validator->Validate(artifact); !valid.ok()) return valid;
   }
@@ -61,8 +70,13 @@ absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::LoadVersion(const 
   absl::StatusOr<std::optional<ModelSignature>> declared = SignatureFromMetadata(artifact.metadata_json);
   if (!declared.ok()) return declared.status();
   absl::StatusOr<BatchingConfig> batching = BatchingFromMetadata(artifact.metadata_json, options_.batching);
+  if (batching.ok() && !overrides.batching_json.empty()) {
+    batching = BatchingFromMetadata(absl::StrCat("{\"batching\":", overrides.batching_json, "}"), *batching);
+  }
   if (!batching.ok()) return batching.status();
-  absl::StatusOr<ResponseCacheSettings> cache = ResponseCacheFromMetadata(artifact.metadata_json);
+  absl::StatusOr<ResponseCacheSettings> cache = ResponseCacheFromMetadata(
+      overrides.response_cache_json.empty() ? artifact.metadata_json
+                                            : absl::StrCat("{\"responseCache\":", overrides.response_cache_json, "}"));
   if (!cache.ok()) return cache.status();
   if (options_.cpu_limit > 0 && batching->instances * options_.intra_op_threads > options_.cpu_limit) {
     const int capped = std::max(1, options_.cpu_limit / std::max(1, options_.intra_op_threads));

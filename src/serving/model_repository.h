@@ -78,6 +78,13 @@ struct LoadOptions {
   std::optional<VersionPolicy> policy;  // default: the latest version
 };
 
+// A deployment's settings over the version metadata's: JSON objects as in the metadata's
+// "batching" and "responseCache"; empty: the metadata's.
+struct ReplicaOverrides {
+  std::string batching_json;
+  std::string response_cache_json;
+};
+
 struct ModelRepositoryOptions {
   ModelSource* source = nullptr;          // not owned
   const BackendRegistry* backends = nullptr;  // not owned
@@ -106,6 +113,11 @@ class ModelRepository {
   // Loads one version (the latest when `version` is empty) without touching the model's other
   // versions; OK at once when it is already ready. For loading on first request.
   absl::Status EnsureLoaded(absl::string_view model, absl::string_view version);
+  // Loads a private copy of a version for a deployment replica: validated, warmed up, with its own
+  // queue and instances, sharing the compute slots, but not in this repository's index (the
+  // caller owns it; it unloads when the last reference goes). `version` is canonical SemVer.
+  absl::StatusOr<std::shared_ptr<ServedModel>> LoadReplica(absl::string_view model, absl::string_view version,
+                                                           const ReplicaOverrides& overrides);
   // Unloads every version of the model; kNotFound when none is loaded.
   absl::Status Unload(absl::string_view model);
   // Measured memory of every ready version.
@@ -127,7 +139,8 @@ class ModelRepository {
     std::string reason;
     std::shared_ptr<ServedModel> served;
   };
-  absl::StatusOr<std::shared_ptr<ServedModel>> LoadVersion(const ModelArtifact& artifact);
+  absl::StatusOr<std::shared_ptr<ServedModel>> LoadVersion(const ModelArtifact& artifact,
+                                                           const ReplicaOverrides& overrides = {});
   // Loads `version` of `model` into its entry (LOADING, then READY or UNAVAILABLE), making room
   // within the memory budget. Caller holds load_mutex_.
   absl::Status LoadOne(const std::string& model, const std::string& version);
