@@ -197,6 +197,11 @@ TEST_F(DeploymentEndToEndTest, ApplyUpdateRollbackDeleteAndBadSpecs) {
   EXPECT_TRUE(WaitFor("web", [](const rapidjson::Document& d) { return Condition(d, "Progressing") == "VersionNotFound"; }));
   EXPECT_EQ(Infer("web"), kNext);
 
+  // A version a deployment serves cannot be deleted from the registry.
+  auto in_use = Send(http::HttpMethod::kDelete, "/api/v1/models/mlp/versions/1.1.0");
+  EXPECT_GE(in_use.status, 400);
+  EXPECT_THAT(in_use.body, HasSubstr("deployment/default/web"));
+
   EXPECT_EQ(Send(http::HttpMethod::kDelete, "/api/v1/namespaces/default/deployments/web").status, 200);
   EXPECT_EQ(Send(http::HttpMethod::kGet, "/api/v1/namespaces/default/deployments/web").status, 404);
   EXPECT_EQ(Send(http::HttpMethod::kDelete, "/api/v1/namespaces/default/deployments/web").status, 404);
@@ -204,6 +209,13 @@ TEST_F(DeploymentEndToEndTest, ApplyUpdateRollbackDeleteAndBadSpecs) {
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   while (absl::Now() < deadline && code != 404) Infer("web", &code);
   EXPECT_EQ(code, 404);
+  // Released with the deployment.
+  int deleted = 500;
+  for (int attempt = 0; attempt < 50 && deleted >= 300; ++attempt) {
+    deleted = Send(http::HttpMethod::kDelete, "/api/v1/models/mlp/versions/1.1.0").status;
+    if (deleted >= 300) absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_LT(deleted, 300);
 }
 
 TEST_F(DeploymentEndToEndTest, RollingUpdateUnderLoadFailsNoRequest) {

@@ -85,6 +85,13 @@ std::vector<Call> EveryProtectedRoute() {
       {M::kPut, "/api/v1/namespaces/default/rolebindings/nope", "bindings", "update"},
       {M::kDelete, "/api/v1/namespaces/default/rolebindings/nope", "bindings", "delete"},
       {M::kGet, "/api/v1/audit", "audit", "list"},
+      {M::kPut, "/api/v1/namespaces/default/deployments/nope", "deployments", "update", "x"},
+      {M::kGet, "/api/v1/namespaces/default/deployments/nope", "deployments", "get"},
+      {M::kGet, "/api/v1/namespaces/default/deployments", "deployments", "list"},
+      {M::kGet, "/api/v1/deployments", "deployments", "list"},
+      {M::kGet, "/api/v1/namespaces/default/deployments/nope/revisions", "deployments", "get"},
+      {M::kPost, "/api/v1/namespaces/default/deployments/nope:rollback", "deployments", "rollback"},
+      {M::kDelete, "/api/v1/namespaces/default/deployments/nope", "deployments", "delete"},
   };
 }
 

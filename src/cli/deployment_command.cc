@@ -129,8 +129,23 @@ absl::StatusOr<rapidjson::Document> GetDeployment(http::HttpClient& client, cons
   return doc;
 }
 
-// Done when every replica runs the current revision's version and the deployment is available.
-bool RolledOut(const rapidjson::Value& d, std::string* message) {
+// Done when every replica runs the current revision's version, the deployment is available and
+// no canary is still being analysed. A canary that was rolled back is an error.
+absl::StatusOr<bool> RolledOut(const rapidjson::Value& d, std::string* message) {
+  const std::string canary = StringAt(d, {"status", "canary", "phase"});
+  const bool spec_has_canary = d["spec"].HasMember("canary");
+  if (spec_has_canary && canary == "RolledBack") {
+    return absl::FailedPreconditionError(absl::StrCat(StringAt(d, {"status", "canary", "message"}),
+                                                      "; apply a new spec to try again"));
+  }
+  // A canary without steps keeps its share until the spec changes: nothing to wait for.
+  if (spec_has_canary && canary == "Progressing" && StringAt(d, {"status", "canary", "steps"}) != "0") {
+    *message = absl::StrCat("canary ", StringAt(d, {"status", "canary", "version"}), " at ",
+                            StringAt(d, {"status", "canary", "weight"}), "%, step ", StringAt(d, {"status", "canary", "step"}),
+                            " of ", StringAt(d, {"status", "canary", "steps"}), ": ",
+                            StringAt(d, {"status", "canary", "message"}));
+    return false;
+  }
   bool available = false;
   bool progressed = false;
   for (const auto& c : d["status"]["conditions"].GetArray()) {
@@ -236,7 +251,8 @@ void AddRollout(CLI::App& app, int& exit_code) {
       while (true) {
         ASSIGN_OR_RETURN(rapidjson::Document doc, GetDeployment(client, *options, *name));
         std::string message;
-        if (RolledOut(doc, &message)) {
+        ASSIGN_OR_RETURN(bool done, RolledOut(doc, &message));
+        if (done) {
           return absl::StrCat("deployment \"", *name, "\" successfully rolled out (revision ",
                               StringAt(doc, {"metadata", "revision"}), ", version ", StringAt(doc, {"status", "version"}),
                               ")\n");

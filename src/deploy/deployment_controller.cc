@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -59,6 +60,11 @@ struct DeploymentController::Managed {
   std::string failure;
 
   std::map<std::string, Condition> conditions;
+
+  // Versions this deployment holds in the registry (they cannot be deleted while it uses them).
+  std::set<std::pair<std::string, std::string>> held;  // (model, version)
+  bool holds_synced = false;  // after a restart, stale holds of the previous run are released once
+  std::string Holder() const { return absl::StrCat("deployment/", spec.namespace_name, "/", spec.name); }
 
   // Version, then settings: replicas with another key are replaced by a rolling update.
   std::string TemplateKey(const std::string& version) const {
@@ -267,6 +273,7 @@ void DeploymentController::ReconcileAllLocked() {
     for (auto& m : deleting_) {
       for (const Replica& r : m->replicas) options_.runtime->StopReplica(r.id);
       m->replicas.clear();
+      SyncHoldsLocked(*m);  // releases them all
       if (options_.metrics) options_.metrics->Remove(m->spec.namespace_name, m->spec.name);
     }
     deleting_.clear();
@@ -283,10 +290,40 @@ void DeploymentController::ReconcileAllLocked() {
   }
   PublishTrafficLocked();
   for (auto& m : all) {
+    if (!m->deleted) SyncHoldsLocked(*m);
+  }
+  for (auto& m : all) {
     if (m->deleted || !options_.metrics) continue;
     options_.metrics->SetReplicas(m->spec.namespace_name, m->spec.name, m->desired,
                                   m->Count(kStable, m->TemplateKey(m->stable_version)));
     options_.metrics->SetCanaryWeight(m->spec.namespace_name, m->spec.name, m->canary ? m->canary->weight : 0);
+  }
+}
+
+void DeploymentController::SyncHoldsLocked(Managed& m) {
+  std::set<std::pair<std::string, std::string>> wanted;
+  if (!m.deleted) {
+    for (const Replica& r : m.replicas) wanted.insert({m.spec.model, r.version});
+    if (m.stable_resolved) wanted.insert({m.spec.model, m.stable_version});
+  }
+  if (!m.holds_synced && !m.deleted) {
+    absl::StatusOr<std::vector<store::VersionRecord>> versions =
+        options_.registry->ListVersions(m.spec.model, registry::VersionOrder::kAscending);
+    if (versions.ok()) {
+      for (const store::VersionRecord& v : *versions) m.held.insert({m.spec.model, v.version});  // released below
+      m.holds_synced = true;
+    }
+  }
+  for (const auto& held : wanted) {
+    if (m.held.contains(held)) continue;
+    if (options_.registry->HoldVersion(held.first, held.second, m.Holder()).ok()) m.held.insert(held);
+  }
+  for (auto it = m.held.begin(); it != m.held.end();) {
+    if (wanted.contains(*it) || !options_.registry->ReleaseVersion(it->first, it->second, m.Holder()).ok()) {
+      ++it;
+    } else {
+      it = m.held.erase(it);
+    }
   }
 }
 

@@ -123,6 +123,8 @@ class DeploymentController {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void StopReplicaLocked(Managed& m, ReplicaId id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void PublishTrafficLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Holds the versions the deployment uses in the registry and releases the others.
+  void SyncHoldsLocked(Managed& m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void SetCondition(Managed& m, const std::string& type, bool ok, const std::string& reason,
                     const std::string& message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   std::string StatusJsonLocked(const Managed& m) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);

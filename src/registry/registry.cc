@@ -227,6 +227,15 @@ absl::StatusOr<VersionRecord> Registry::UpdateVersion(absl::string_view model, a
   return record;
 }
 
+absl::Status Registry::HoldVersion(absl::string_view model, absl::string_view version, absl::string_view holder) {
+  return options_.metadata->AddVersionReference(model, version, holder);
+}
+
+absl::Status Registry::ReleaseVersion(absl::string_view model, absl::string_view version,
+                                      absl::string_view holder) {
+  return options_.metadata->RemoveVersionReference(model, version, holder);
+}
+
 absl::Status Registry::DeleteVersion(absl::string_view model, absl::string_view version) {
   RETURN_IF_ERROR(ValidateModelName(model));
   ASSIGN_OR_RETURN(VersionRecord record, options_.metadata->GetVersion(model, version));

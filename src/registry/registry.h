@@ -92,6 +92,11 @@ class Registry {
   // Deletes the version, and its artifact when no other version uses it.
   absl::Status DeleteVersion(absl::string_view model, absl::string_view version);
 
+  // Marks a version as in use by `holder` (e.g. "deployment/default/mlp"): DeleteVersion refuses
+  // it, naming the holder, until it is released. Both idempotent.
+  absl::Status HoldVersion(absl::string_view model, absl::string_view version, absl::string_view holder);
+  absl::Status ReleaseVersion(absl::string_view model, absl::string_view version, absl::string_view holder);
+
   absl::StatusOr<store::AliasRecord> SetAlias(absl::string_view model, absl::string_view alias,
                                               absl::string_view version_ref, absl::string_view actor,
                                               absl::string_view reason);

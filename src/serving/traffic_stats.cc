@@ -49,9 +49,9 @@ absl::Duration TrafficStats::Snapshot::Percentile(double quantile) const {
   int64_t seen = 0;
   for (int i = 0; i < kBuckets; ++i) {
     seen += buckets[i];
-    if (static_cast<double>(seen) >= wanted) return absl::Microseconds(UpperBoundMicros(i));
+    if (static_cast<double>(seen) >= wanted) return absl::Microseconds(std::ceil(UpperBoundMicros(i)));
   }
-  return absl::Microseconds(UpperBoundMicros(kBuckets - 1));
+  return absl::Microseconds(std::ceil(UpperBoundMicros(kBuckets - 1)));
 }
 
 }  // namespace meridian::serving
