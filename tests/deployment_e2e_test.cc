@@ -376,6 +376,45 @@ TEST_F(DeploymentEndToEndTest, HigherPriorityPreemptsLowerOnThisNode) {
   EXPECT_EQ(Infer("low"), kStable);
 }
 
+TEST_F(DeploymentEndToEndTest, NamespaceQuotasLimitReplicas) {
+  StartServer("deployment-quota");
+  PushVersions();
+  auto bad = Send(http::HttpMethod::kPut, "/api/v1/namespaces/team-a/resourcequotas/compute",
+                  "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: compute, namespace: team-a}\n"
+                  "spec: {hard: {requests.cpu: lots, pods: 3}}\n",
+                  {{"Content-Type", "application/yaml"}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_THAT(bad.body, HasSubstr("spec.hard.requests.cpu"));
+  EXPECT_THAT(bad.body, HasSubstr("spec.hard.pods: unknown resource"));
+  auto quota = Send(http::HttpMethod::kPut, "/api/v1/namespaces/team-a/resourcequotas/compute",
+                    "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: compute, namespace: team-a}\n"
+                    "spec: {hard: {requests.cpu: \"1\", requests.memory: 1Gi}}\n",
+                    {{"Content-Type", "application/yaml"}});
+  EXPECT_EQ(quota.status, 200) << quota.body;
+
+  Apply("web", Spec("web", absl::StrCat("  model: mlp\n  version: ", kStable, "\n  replicas: 3\n"
+                                        "  resources: {requests: {cpu: 400m, memory: 64Mi}}\n"), "team-a"),
+        "team-a");
+  ASSERT_TRUE(WaitFor("web", [](const rapidjson::Document& d) { return Condition(d, "Scheduled") == "QuotaExceeded"; },
+                      absl::Seconds(20), "team-a"));
+  auto web = Get("web", "team-a");
+  EXPECT_THAT(Condition(web, "Scheduled", "message"), HasSubstr("exceeded quota in namespace team-a"));
+  EXPECT_TRUE(WaitFor("web", [](const rapidjson::Document& d) { return d["status"]["replicas"]["ready"].GetInt() == 2; },
+                      absl::Seconds(20), "team-a"));
+  EXPECT_EQ(Infer("web"), kStable);  // the admitted replicas serve
+  auto status = Send(http::HttpMethod::kGet, "/api/v1/namespaces/team-a/resourcequotas/compute");
+  EXPECT_THAT(status.body, HasSubstr(R"("used":{"requests.cpu":"800m","requests.memory":"128Mi"})"));
+
+  // Raising the quota admits the third replica.
+  Send(http::HttpMethod::kPut, "/api/v1/namespaces/team-a/resourcequotas/compute",
+       R"({"apiVersion":"v1","kind":"ResourceQuota","metadata":{"name":"compute","namespace":"team-a"},)"
+       R"("spec":{"hard":{"requests.cpu":"2"}}})");
+  EXPECT_TRUE(WaitRolledOut("web", kStable, "team-a"));
+  EXPECT_EQ(Get("web", "team-a")["status"]["replicas"]["ready"].GetInt(), 3);
+  EXPECT_EQ(Send(http::HttpMethod::kDelete, "/api/v1/namespaces/team-a/resourcequotas/compute").status, 200);
+  EXPECT_EQ(Send(http::HttpMethod::kGet, "/api/v1/namespaces/team-a/resourcequotas/compute").status, 404);
+}
+
 TEST_F(DeploymentEndToEndTest, AutoscalesUpUnderLoadAndBackDown) {
   StartServer("deployment-autoscale");
   PushVersions();
@@ -478,6 +517,19 @@ TEST_F(DeploymentEndToEndTest, CommandLine) {
   EXPECT_THAT(bad.err, HasSubstr("spec.model: is required"));
   EXPECT_THAT(bad.err, HasSubstr("spec.replicas"));
   EXPECT_EQ(testing::RunMeridian({"describe", "deployment", "nope"}, env).exit_status, 1);
+
+  {
+    std::ofstream out(dir_ + "/quota.yaml");
+    out << "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: compute, namespace: default}\n"
+           "spec: {hard: {cpu: \"4\", memory: 8Gi}}\n";
+  }
+  auto quota = testing::RunMeridian({"apply", "-f", dir_ + "/quota.yaml"}, env);
+  EXPECT_EQ(quota.exit_status, 0) << quota.err;
+  EXPECT_EQ(quota.out, "resourcequota/compute configured\n");
+  auto quotas = testing::RunMeridian({"get", "resourcequotas"}, env);
+  EXPECT_THAT(quotas.out, HasSubstr("requests.memory"));
+  EXPECT_THAT(quotas.out, HasSubstr("8Gi"));
+  EXPECT_EQ(testing::RunMeridian({"delete", "resourcequota", "compute"}, env).exit_status, 0);
 
   auto del = testing::RunMeridian({"delete", "deployment", "mlp"}, env);
   EXPECT_EQ(del.exit_status, 0) << del.err;

@@ -92,6 +92,11 @@ std::vector<Call> EveryProtectedRoute() {
       {M::kGet, "/api/v1/namespaces/default/deployments/nope/revisions", "deployments", "get"},
       {M::kPost, "/api/v1/namespaces/default/deployments/nope:rollback", "deployments", "rollback"},
       {M::kDelete, "/api/v1/namespaces/default/deployments/nope", "deployments", "delete"},
+      {M::kPut, "/api/v1/namespaces/default/resourcequotas/nope", "resourcequotas", "update", "x"},
+      {M::kGet, "/api/v1/namespaces/default/resourcequotas/nope", "resourcequotas", "get"},
+      {M::kGet, "/api/v1/namespaces/default/resourcequotas", "resourcequotas", "list"},
+      {M::kGet, "/api/v1/resourcequotas", "resourcequotas", "list"},
+      {M::kDelete, "/api/v1/namespaces/default/resourcequotas/nope", "resourcequotas", "delete"},
   };
 }
 

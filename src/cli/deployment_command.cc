@@ -15,6 +15,8 @@
 #include "common/json.h"
 #include "common/status_macros.h"
 #include "deploy/model_deployment_parser.h"
+#include "deploy/resource_quota_spec.h"
+#include "yaml-cpp/yaml.h"
 #include "rapidjson/document.h"
 
 namespace meridian::cli {
@@ -61,6 +63,40 @@ std::string StringAt(const rapidjson::Value& v, std::initializer_list<const char
   if (at->IsInt64()) return absl::StrCat(at->GetInt64());
   if (at->IsNumber()) return absl::StrCat(at->GetDouble());
   return "";
+}
+
+std::string QuotaPath(const std::string& ns, const std::string& name = "") {
+  std::string path = absl::StrCat("/api/v1/namespaces/", PercentEncode(ns), "/resourcequotas");
+  if (!name.empty()) absl::StrAppend(&path, "/", PercentEncode(name));
+  return path;
+}
+
+// The document's kind ("" when it cannot tell; the parser then says what is wrong).
+std::string KindOf(const std::string& text) {
+  try {
+    YAML::Node doc = YAML::Load(text);
+    if (doc.IsMap() && doc["kind"] && doc["kind"].IsScalar()) return doc["kind"].Scalar();
+  } catch (const YAML::Exception&) {
+  }
+  return "";
+}
+
+// One row per quota and resource: how much is used of the limit.
+absl::StatusOr<std::string> QuotaTable(const std::string& body) {
+  rapidjson::Document doc;
+  RETURN_IF_ERROR(ParseUntrustedJson(body, doc));
+  std::string out = absl::StrFormat("%-14s%-16s%-26s%-10s%s\n", "NAMESPACE", "NAME", "RESOURCE", "USED", "HARD");
+  for (const auto& q : doc["items"].GetArray()) {
+    for (const auto& hard : q["status"]["hard"].GetObject()) {
+      const std::string resource = hard.name.GetString();
+      const auto& used = q["status"]["used"];
+      absl::StrAppend(&out, absl::StrFormat("%-14s%-16s%-26s%-10s%s\n", StringAt(q, {"metadata", "namespace"}),
+                                            StringAt(q, {"metadata", "name"}), resource,
+                                            used.HasMember(resource.c_str()) ? used[resource.c_str()].GetString() : "0",
+                                            hard.value.GetString()));
+    }
+  }
+  return out;
 }
 
 // kubectl describe's layout: the essentials of spec and status, then conditions and replicas.
@@ -165,12 +201,24 @@ absl::StatusOr<bool> RolledOut(const rapidjson::Value& d, std::string* message) 
 void AddApply(CLI::App& app, int& exit_code) {
   auto options = std::make_shared<DeploymentOptions>();
   auto file = std::make_shared<std::string>();
-  CLI::App* c = AddClientSubcommand(&app, "apply", "Create or update a deployment from a ModelDeployment file", options);
+  CLI::App* c = AddClientSubcommand(&app, "apply", "Create or update a ModelDeployment or ResourceQuota from a file",
+                                    options);
   c->add_option("-f,--filename", *file, "the YAML or JSON file ('-' for standard input)")->required();
   c->add_option("-n,--namespace", options->namespace_name, "namespace when the file names none")->capture_default_str();
   c->callback([&exit_code, options, file] {
     RunClientCommand(exit_code, *options, [&](http::HttpClient& client, OutputFormat format) -> absl::StatusOr<std::string> {
       ASSIGN_OR_RETURN(std::string text, ReadSpecFile(*file));
+      if (KindOf(text) == "ResourceQuota") {
+        ASSIGN_OR_RETURN(deploy::ResourceQuotaSpec quota, deploy::ParseResourceQuota(text, options->namespace_name));
+        ASSIGN_OR_RETURN(std::string body, CallApi(client, HttpMethod::kPut, QuotaPath(quota.namespace_name, quota.name),
+                                                   absl::StrCat("{\"apiVersion\":\"v1\",\"kind\":\"ResourceQuota\","
+                                                                "\"metadata\":{\"name\":", JsonQuote(quota.name),
+                                                                ",\"namespace\":", JsonQuote(quota.namespace_name),
+                                                                "},\"spec\":{\"hard\":",
+                                                                deploy::QuotaAmountsJson(quota.hard), "}}")));
+        if (format != OutputFormat::kTable) return Render(body, format, "", {});
+        return absl::StrCat("resourcequota/", quota.name, " configured\n");
+      }
       // Checked here too, so that every mistake is listed before anything is sent.
       ASSIGN_OR_RETURN(deploy::ModelDeploymentSpec spec, deploy::ParseModelDeployment(text, options->namespace_name));
       ASSIGN_OR_RETURN(std::string body, CallApi(client, HttpMethod::kPut, DeploymentPath(spec.namespace_name, spec.name),
@@ -185,11 +233,24 @@ void AddApply(CLI::App& app, int& exit_code) {
 }
 
 void AddGet(CLI::App& app, int& exit_code) {
-  CLI::App* get = app.add_subcommand("get", "List resources (deployments)");
+  CLI::App* get = app.add_subcommand("get", "List resources (deployments, resourcequotas)");
   get->require_subcommand(1, 1);
   auto options = std::make_shared<DeploymentOptions>();
   auto all = std::make_shared<bool>(false);
   auto name = std::make_shared<std::string>();
+  auto quota_options = std::make_shared<DeploymentOptions>();
+  auto quota_all = std::make_shared<bool>(false);
+  CLI::App* q = DeploymentSubcommand(get, "resourcequotas", "Namespaces' quotas: used and hard limits", quota_options);
+  q->alias("resourcequota")->alias("quota");
+  q->add_flag("-A,--all-namespaces", *quota_all, "every namespace");
+  q->callback([&exit_code, quota_options, quota_all] {
+    RunClientCommand(exit_code, *quota_options, [&](http::HttpClient& client, OutputFormat format) -> absl::StatusOr<std::string> {
+      const std::string path = *quota_all ? std::string("/api/v1/resourcequotas") : QuotaPath(quota_options->namespace_name);
+      ASSIGN_OR_RETURN(std::string body, CallApi(client, HttpMethod::kGet, path));
+      if (format != OutputFormat::kTable) return Render(body, format, "items", {});
+      return QuotaTable(body);
+    });
+  });
   CLI::App* c = DeploymentSubcommand(get, "deployments", "Deployments with their version and replicas", options);
   c->alias("deployment");
   c->add_option("name", *name, "one deployment (default: all in the namespace)");
@@ -298,8 +359,19 @@ void AddRollout(CLI::App& app, int& exit_code) {
 }
 
 void AddDelete(CLI::App& app, int& exit_code) {
-  CLI::App* del = app.add_subcommand("delete", "Delete a resource (deployment)");
+  CLI::App* del = app.add_subcommand("delete", "Delete a resource (deployment, resourcequota)");
   del->require_subcommand(1, 1);
+  auto quota_options = std::make_shared<DeploymentOptions>();
+  auto quota = std::make_shared<std::string>();
+  CLI::App* q = DeploymentSubcommand(del, "resourcequota", "Delete a namespace's quota", quota_options);
+  q->alias("quota");
+  q->add_option("name", *quota, "the quota")->required();
+  q->callback([&exit_code, quota_options, quota] {
+    RunClientCommand(exit_code, *quota_options, [&](http::HttpClient& client, OutputFormat) -> absl::StatusOr<std::string> {
+      RETURN_IF_ERROR(CallApi(client, HttpMethod::kDelete, QuotaPath(quota_options->namespace_name, *quota)).status());
+      return absl::StrCat("resourcequota/", *quota, " deleted\n");
+    });
+  });
   auto options = std::make_shared<DeploymentOptions>();
   auto name = std::make_shared<std::string>();
   CLI::App* c = DeploymentSubcommand(del, "deployment", "Stop and delete a deployment and its history", options);

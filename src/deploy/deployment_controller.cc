@@ -10,6 +10,7 @@
 #include "common/json.h"
 #include "common/logging.h"
 #include "common/sha256.h"
+#include "common/status_macros.h"
 #include "deploy/model_deployment_parser.h"
 #include "deploy/placement_planner.h"
 #include "deploy/version_resolver.h"
@@ -63,7 +64,7 @@ struct DeploymentController::Managed {
 
   // Versions this deployment holds in the registry (they cannot be deleted while it uses them).
   std::set<std::pair<std::string, std::string>> held;  // (model, version)
-  bool holds_synced = false;  // after a restart, stale holds of the previous run are released once
+  bool holds_synced = false;  // holds left by an earlier run are released on the first pass
   std::string Holder() const { return absl::StrCat("deployment/", spec.namespace_name, "/", spec.name); }
 
   // Version, then settings: replicas with another key are replaced by a rolling update.
@@ -134,6 +135,17 @@ absl::StatusOr<std::unique_ptr<DeploymentController>> DeploymentController::Crea
       controller->deployments_[m->spec.key()] = std::move(m);
     }
     if (!stored->empty()) log::Info("deployments restored", {{"count", static_cast<int64_t>(stored->size())}});
+    absl::StatusOr<std::vector<store::ResourceQuotaRecord>> quotas = options.store->ListResourceQuotas();
+    if (!quotas.ok()) return quotas.status();
+    for (const store::ResourceQuotaRecord& q : *quotas) {
+      absl::StatusOr<scheduler::QuotaAmounts> hard = ParseQuotaAmountsJson(q.hard_json);
+      if (!hard.ok()) {
+        log::Error("stored resource quota cannot be read; skipped",
+                   {{"quota", q.namespace_name + "/" + q.name}, {"error", hard.status().message()}});
+        continue;
+      }
+      controller->quotas_[{q.namespace_name, q.name}] = *hard;
+    }
   }
   controller->loop_ = std::thread([c = controller.get()] { c->Loop(); });
   return controller;
@@ -281,7 +293,10 @@ void DeploymentController::ReconcileAllLocked() {
   // Copies: a Delete while a replica loads (lock released) must not invalidate the iteration.
   std::vector<std::shared_ptr<Managed>> all;
   for (auto& [key, m] : deployments_) all.push_back(m);
-  for (auto& m : all) ResolveLocked(*m);
+  for (auto& m : all) {
+    ResolveLocked(*m);
+    SyncHoldsLocked(*m);
+  }
   for (auto& m : all) AutoscaleLocked(*m, now);
   PlaceLocked();
   for (auto& m : all) {
@@ -304,13 +319,20 @@ void DeploymentController::SyncHoldsLocked(Managed& m) {
   std::set<std::pair<std::string, std::string>> wanted;
   if (!m.deleted) {
     for (const Replica& r : m.replicas) wanted.insert({m.spec.model, r.version});
-    if (m.stable_resolved) wanted.insert({m.spec.model, m.stable_version});
+    // Held before their replicas start, so that nothing deletes them in between.
+    for (const std::string* v : {&m.stable_version, &m.canary_version, &m.shadow_version}) {
+      if (!v->empty()) wanted.insert({m.spec.model, *v});
+    }
   }
   if (!m.holds_synced && !m.deleted) {
     absl::StatusOr<std::vector<store::VersionRecord>> versions =
         options_.registry->ListVersions(m.spec.model, registry::VersionOrder::kAscending);
     if (versions.ok()) {
-      for (const store::VersionRecord& v : *versions) m.held.insert({m.spec.model, v.version});  // released below
+      for (const store::VersionRecord& v : *versions) {
+        if (!wanted.contains({m.spec.model, v.version})) {
+          options_.registry->ReleaseVersion(m.spec.model, v.version, m.Holder()).IgnoreError();
+        }
+      }
       m.holds_synced = true;
     }
   }
@@ -451,7 +473,19 @@ void DeploymentController::PlaceLocked() {
     demands.push_back({.key = deployment + " shadow", .deployment = deployment, .pod = pod,
                        .replicas = shadow ? 1 : 0, .running = m->allowed_shadow, .order = m->order});
   }
-  std::map<std::string, PlacementResult> plan = PlanPlacement(options_.node, demands);
+  // Several quotas in one namespace all apply: the tightest limit of each resource counts.
+  std::map<std::string, scheduler::QuotaAmounts> hard;
+  for (const auto& [key, amounts] : quotas_) {
+    for (const auto& [resource, limit] : amounts) {
+      auto [it, inserted] = hard[key.first].emplace(resource, limit);
+      if (!inserted) it->second = std::min(it->second, limit);
+    }
+  }
+  scheduler::ResourceQuotas quotas;
+  for (const auto& [ns, amounts] : hard) quotas.SetHard(ns, amounts).IgnoreError();  // validated when stored
+  std::map<std::string, PlacementResult> plan = PlanPlacement(options_.node, demands, &quotas);
+  quota_used_.clear();
+  for (const auto& [ns, amounts] : hard) quota_used_[ns] = quotas.Used(ns);
   for (auto& [key, m] : deployments_) {
     const PlacementResult& stable = plan[key];
     m->allowed_stable = stable.placed;
@@ -470,7 +504,8 @@ void DeploymentController::PlaceLocked() {
       SetCondition(*m, "Scheduled", true, "Scheduled",
                    absl::StrCat(stable.placed, " replica(s) placed on ", options_.node.name));
     } else {
-      SetCondition(*m, "Scheduled", false, m->preempted_by.empty() ? "Unschedulable" : "Preempted",
+      SetCondition(*m, "Scheduled", false,
+                   !m->preempted_by.empty() ? "Preempted" : (stable.over_quota ? "QuotaExceeded" : "Unschedulable"),
                    absl::StrCat(stable.placed, " of ", m->desired, " replica(s) placed; ", m->placement_reason));
     }
   }
@@ -827,6 +862,62 @@ absl::StatusOr<std::string> DeploymentController::HistoryJson(absl::string_view 
                     spec.ok() ? ModelDeploymentSpecJson(*spec) : "null", "}");
   }
   return out + "]}";
+}
+
+absl::Status DeploymentController::PutQuota(const ResourceQuotaSpec& quota) {
+  absl::MutexLock lock(&mutex_);
+  scheduler::ResourceQuotas check;
+  if (absl::Status valid = check.SetHard(quota.namespace_name, quota.hard); !valid.ok()) return valid;
+  RETURN_IF_ERROR(options_.store->PutResourceQuota({.namespace_name = quota.namespace_name,
+                                                    .name = quota.name,
+                                                    .hard_json = QuotaAmountsJson(quota.hard),
+                                                    .updated_at = absl::Now()}));
+  quotas_[{quota.namespace_name, quota.name}] = quota.hard;
+  kicked_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status DeploymentController::DeleteQuota(absl::string_view namespace_name, absl::string_view name) {
+  absl::MutexLock lock(&mutex_);
+  RETURN_IF_ERROR(options_.store->DeleteResourceQuota(namespace_name, name));
+  quotas_.erase({std::string(namespace_name), std::string(name)});
+  kicked_ = true;
+  return absl::OkStatus();
+}
+
+std::string DeploymentController::QuotaObjectJsonLocked(const std::string& namespace_name, const std::string& name,
+                                                        const scheduler::QuotaAmounts& hard) const {
+  scheduler::QuotaAmounts used;
+  auto it = quota_used_.find(namespace_name);
+  for (const auto& [resource, limit] : hard) {
+    used[resource] = it != quota_used_.end() && it->second.contains(resource) ? it->second.at(resource) : 0;
+  }
+  const std::string hard_json = QuotaAmountsJson(hard);
+  return absl::StrCat("{\"apiVersion\":\"v1\",\"kind\":\"ResourceQuota\",\"metadata\":{\"name\":", JsonQuote(name),
+                      ",\"namespace\":", JsonQuote(namespace_name), "},\"spec\":{\"hard\":", hard_json,
+                      "},\"status\":{\"hard\":", hard_json, ",\"used\":", QuotaAmountsJson(used), "}}");
+}
+
+absl::StatusOr<std::string> DeploymentController::QuotaJson(absl::string_view namespace_name,
+                                                             absl::string_view name) const {
+  absl::MutexLock lock(&mutex_);
+  auto it = quotas_.find({std::string(namespace_name), std::string(name)});
+  if (it == quotas_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("resource quota \"", name, "\" not found in namespace \"", namespace_name, "\""));
+  }
+  return QuotaObjectJsonLocked(it->first.first, it->first.second, it->second);
+}
+
+std::string DeploymentController::QuotasJson(absl::string_view namespace_name) const {
+  absl::MutexLock lock(&mutex_);
+  std::string items;
+  for (const auto& [key, hard] : quotas_) {
+    if (!namespace_name.empty() && key.first != namespace_name) continue;
+    if (!items.empty()) items += ",";
+    items += QuotaObjectJsonLocked(key.first, key.second, hard);
+  }
+  return absl::StrCat("{\"items\":[", items, "]}");
 }
 
 }  // namespace meridian::deploy

@@ -24,6 +24,7 @@
 #include "control/scheduler/cluster.h"
 #include "control/scheduler/priority_class.h"
 #include "deploy/model_deployment.h"
+#include "deploy/resource_quota_spec.h"
 #include "deploy/runtime.h"
 #include "metrics/deployment_metrics.h"
 #include "registry/registry.h"
@@ -77,6 +78,14 @@ class DeploymentController {
   // {"revisions": [{"revision", "reason", "actor", "createdAt", "version", "spec"}]}
   absl::StatusOr<std::string> HistoryJson(absl::string_view namespace_name, absl::string_view name) const;
 
+  // Namespaces' resource quotas: stored, and applied to placement from the next pass.
+  absl::Status PutQuota(const ResourceQuotaSpec& quota);
+  absl::Status DeleteQuota(absl::string_view namespace_name, absl::string_view name);
+  // {"apiVersion":"v1","kind":"ResourceQuota","metadata":...,"spec":{"hard"},"status":{"hard","used"}}
+  absl::StatusOr<std::string> QuotaJson(absl::string_view namespace_name, absl::string_view name) const;
+  // {"items": [...]}, every namespace when `namespace_name` is empty.
+  std::string QuotasJson(absl::string_view namespace_name) const;
+
   // Wakes the loop now (after an alias move, for instance).
   void Kick();
 
@@ -129,6 +138,8 @@ class DeploymentController {
                     const std::string& message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   std::string StatusJsonLocked(const Managed& m) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   std::string ObjectJsonLocked(const Managed& m) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  std::string QuotaObjectJsonLocked(const std::string& namespace_name, const std::string& name,
+                                    const scheduler::QuotaAmounts& hard) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   const DeploymentControllerOptions options_;
   const scheduler::PriorityClasses priority_classes_;
@@ -136,6 +147,8 @@ class DeploymentController {
   std::map<std::string, std::shared_ptr<Managed>> deployments_ ABSL_GUARDED_BY(mutex_);  // by namespace/name
   std::vector<std::shared_ptr<Managed>> deleting_ ABSL_GUARDED_BY(mutex_);
   uint64_t next_order_ ABSL_GUARDED_BY(mutex_) = 1;
+  std::map<std::pair<std::string, std::string>, scheduler::QuotaAmounts> quotas_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, scheduler::QuotaAmounts> quota_used_ ABSL_GUARDED_BY(mutex_);  // by namespace, last pass
   bool kicked_ ABSL_GUARDED_BY(mutex_) = false;
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   std::thread loop_;

@@ -6,6 +6,7 @@
 #include "common/json.h"
 #include "common/status_codes.h"
 #include "deploy/model_deployment_parser.h"
+#include "deploy/resource_quota_spec.h"
 
 namespace meridian::deploy {
 namespace {
@@ -45,9 +46,10 @@ HttpResponse ApplyAnswer(const absl::StatusOr<ApplyResult>& result, DeploymentCo
 absl::Status AddDeploymentRoutes(const DeploymentRoutesOptions& options, http::Router& router) {
   if (options.controller == nullptr) return absl::InvalidArgumentError("deployment routes need a controller");
   DeploymentController& c = *options.controller;
+  const char* resource = "deployments";
   auto add = [&](HttpMethod method, const char* pattern, const char* verb, http::SyncHandler handler,
                  uint64_t max_body = 0) {
-    return router.Add(http::Route{.method = method, .pattern = pattern, .resource = "deployments", .verb = verb,
+    return router.Add(http::Route{.method = method, .pattern = pattern, .resource = resource, .verb = verb,
                                   .max_body_bytes = max_body, .handler = http::Sync(std::move(handler))});
   };
   absl::Status s = add(HttpMethod::kPut, "/api/v1/namespaces/{ns}/deployments/{name}", "update",
@@ -120,6 +122,48 @@ absl::Status AddDeploymentRoutes(const DeploymentRoutesOptions& options, http::R
               return ApplyAnswer(c.Rollback(r.PathParam("ns"), name, revision, ActorOf(r)), c, r.PathParam("ns"), name);
             },
             4096);
+  }
+  resource = "resourcequotas";
+  if (s.ok()) {
+    s = add(HttpMethod::kPut, "/api/v1/namespaces/{ns}/resourcequotas/{name}", "update",
+            [&c](const HttpRequest& r) {
+              if (absl::Status ok = CheckSpecBody(r); !ok.ok()) return HttpResponse::Error(ok);
+              const std::string ns(r.PathParam("ns"));
+              const std::string name(r.PathParam("name"));
+              absl::StatusOr<ResourceQuotaSpec> quota = ParseResourceQuota(r.body, ns);
+              if (!quota.ok()) return HttpResponse::Error(quota.status());
+              if (quota->name != name || quota->namespace_name != ns) {
+                return HttpResponse::Error(absl::InvalidArgumentError(
+                    absl::StrCat("metadata.name/namespace (", quota->namespace_name, "/", quota->name,
+                                 ") must match the URL (", ns, "/", name, ")")));
+              }
+              if (absl::Status put = c.PutQuota(*quota); !put.ok()) return HttpResponse::Error(put);
+              absl::StatusOr<std::string> object = c.QuotaJson(ns, name);
+              return object.ok() ? HttpResponse::Json(200, *object) : HttpResponse::Error(object.status());
+            },
+            kMaxSpecBytes);
+  }
+  if (s.ok()) {
+    s = add(HttpMethod::kGet, "/api/v1/namespaces/{ns}/resourcequotas/{name}", "get", [&c](const HttpRequest& r) {
+      absl::StatusOr<std::string> object = c.QuotaJson(r.PathParam("ns"), r.PathParam("name"));
+      return object.ok() ? HttpResponse::Json(200, *object) : HttpResponse::Error(object.status());
+    });
+  }
+  if (s.ok()) {
+    s = add(HttpMethod::kGet, "/api/v1/namespaces/{ns}/resourcequotas", "list",
+            [&c](const HttpRequest& r) { return HttpResponse::Json(200, c.QuotasJson(r.PathParam("ns"))); });
+  }
+  if (s.ok()) {
+    s = add(HttpMethod::kGet, "/api/v1/resourcequotas", "list",
+            [&c](const HttpRequest&) { return HttpResponse::Json(200, c.QuotasJson("")); });
+  }
+  if (s.ok()) {
+    s = add(HttpMethod::kDelete, "/api/v1/namespaces/{ns}/resourcequotas/{name}", "delete",
+            [&c](const HttpRequest& r) {
+              absl::Status deleted = c.DeleteQuota(r.PathParam("ns"), r.PathParam("name"));
+              if (!deleted.ok()) return HttpResponse::Error(deleted);
+              return HttpResponse::Json(200, absl::StrCat("{\"deleted\":", JsonQuote(r.PathParam("name")), "}"));
+            });
   }
   return s;
 }

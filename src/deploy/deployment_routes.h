@@ -8,6 +8,9 @@
 //   DELETE /api/v1/namespaces/{ns}/deployments/{name}
 //   GET    /api/v1/namespaces/{ns}/deployments/{name}/revisions revision history
 //   POST   /api/v1/namespaces/{ns}/deployments/{name}:rollback  {"revision": N} or {} (previous)
+// and the namespaces' quotas (resource "resourcequotas"):
+//   PUT|GET|DELETE /api/v1/namespaces/{ns}/resourcequotas/{name}; GET .../resourcequotas;
+//   GET /api/v1/resourcequotas
 
 #include "absl/status/status.h"
 #include "deploy/deployment_controller.h"

@@ -10,7 +10,8 @@
 namespace meridian::deploy {
 
 std::map<std::string, PlacementResult> PlanPlacement(const scheduler::NodeSpec& node,
-                                                     const std::vector<PlacementDemand>& demands) {
+                                                     const std::vector<PlacementDemand>& demands,
+                                                     scheduler::ResourceQuotas* quotas) {
   struct Slot {
     const PlacementDemand* demand;
     int index;
@@ -33,10 +34,20 @@ std::map<std::string, PlacementResult> PlanPlacement(const scheduler::NodeSpec& 
   for (const Slot& slot : slots) {
     scheduler::PodSpec pod = slot.demand->pod;
     pod.name = absl::StrCat(slot.demand->key, "#", slot.index);
-    scheduler::Decision decision = sched.Place(pod);
     PlacementResult& result = results[slot.demand->key];
+    if (quotas != nullptr) {
+      if (absl::Status admitted = quotas->Admit(pod); !admitted.ok()) {
+        if (result.reason.empty()) {
+          result.reason = std::string(admitted.message());
+          result.over_quota = true;
+        }
+        continue;
+      }
+    }
+    scheduler::Decision decision = sched.Place(pod);
     if (decision.scheduled) {
       ++result.placed;
+      if (quotas != nullptr) quotas->Charge(pod);
     } else if (result.reason.empty()) {
       result.reason = decision.Explain(sched.nodes());
     }

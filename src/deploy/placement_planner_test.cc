@@ -60,3 +60,24 @@ TEST(PlacementPlannerTest, ConstraintsAndGpus) {
 
 }  // namespace
 }  // namespace meridian::deploy
+
+namespace meridian::deploy {
+namespace {
+
+TEST(PlacementPlannerTest, QuotasAdmitWithinTheNamespaceTotals) {
+  scheduler::ResourceQuotas quotas;
+  ASSERT_TRUE(quotas.SetHard("team-a", {{"requests.cpu", 1500}}).ok());
+  PlacementDemand a = Demand("team-a/web", 0, 1000, 2);
+  a.pod.namespace_name = "team-a";
+  PlacementDemand b = Demand("team-b/web", 0, 1000, 2);
+  b.pod.namespace_name = "team-b";
+  auto plan = PlanPlacement(kNode, {a, b}, &quotas);
+  EXPECT_EQ(plan["team-a/web"].placed, 1);
+  EXPECT_TRUE(plan["team-a/web"].over_quota);
+  EXPECT_THAT(plan["team-a/web"].reason, HasSubstr("exceeded quota in namespace team-a"));
+  EXPECT_EQ(plan["team-b/web"].placed, 2);
+  EXPECT_EQ(quotas.Used("team-a").at("requests.cpu"), 1000);
+}
+
+}  // namespace
+}  // namespace meridian::deploy

@@ -1,7 +1,8 @@
 #pragma once
 
 // Durable state of deployments: each ModelDeployment's current spec and its numbered revision
-// history (every applied spec, as kubectl rollout history keeps them). Implemented by the same
+// history (every applied spec, as kubectl rollout history keeps them), and the namespaces'
+// resource quotas. Implemented by the same
 // stores as MetadataStore (SQLite, PostgreSQL), in the same database. Every method is one
 // transaction and thread-safe. Errors as MetadataStore: kNotFound, kUnavailable/kInternal.
 
@@ -33,6 +34,14 @@ struct DeploymentRecord {
   absl::Time created_at;
 };
 
+// A namespace's ResourceQuota (Kubernetes semantics); `hard_json` maps resource names to amounts.
+struct ResourceQuotaRecord {
+  std::string namespace_name;
+  std::string name;
+  std::string hard_json;  // {"requests.cpu": 4000, ...} in milli CPU, bytes and milli GPU
+  absl::Time updated_at;
+};
+
 class DeploymentStore {
  public:
   virtual ~DeploymentStore() = default;
@@ -48,6 +57,13 @@ class DeploymentStore {
       absl::string_view namespace_name, absl::string_view name) = 0;
   // Deletes the deployment and its history; kNotFound when there is none.
   virtual absl::Status DeleteDeployment(absl::string_view namespace_name, absl::string_view name) = 0;
+
+  // Creates or replaces by (namespace, name).
+  virtual absl::Status PutResourceQuota(const ResourceQuotaRecord& quota) = 0;
+  // kNotFound when there is none.
+  virtual absl::Status DeleteResourceQuota(absl::string_view namespace_name, absl::string_view name) = 0;
+  // Every quota, by namespace and name.
+  virtual absl::StatusOr<std::vector<ResourceQuotaRecord>> ListResourceQuotas() = 0;
 };
 
 }  // namespace meridian::store

@@ -341,5 +341,20 @@ TEST_P(MetadataStoreTest, DeploymentRevisionsAreNumberedAndDeletedWithTheirDeplo
   EXPECT_EQ(again->current.revision, 1);
 }
 
+TEST_P(MetadataStoreTest, ResourceQuotasAreReplacedByNamespaceAndName) {
+  DeploymentStore& d = Deployments(store_);
+  ASSERT_TRUE(d.PutResourceQuota({"team-a", "compute", R"({"requests.cpu":4000})", kT0}).ok());
+  ASSERT_TRUE(d.PutResourceQuota({"team-a", "compute", R"({"requests.cpu":2000})", kT0 + absl::Seconds(1)}).ok());
+  ASSERT_TRUE(d.PutResourceQuota({"team-b", "gpus", R"({"requests.nvidia.com/gpu":1000})", kT0}).ok());
+  auto all = d.ListResourceQuotas();
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].hard_json, R"({"requests.cpu":2000})");
+  EXPECT_EQ((*all)[0].updated_at, kT0 + absl::Seconds(1));
+  ASSERT_TRUE(d.DeleteResourceQuota("team-a", "compute").ok());
+  EXPECT_TRUE(absl::IsNotFound(d.DeleteResourceQuota("team-a", "compute")));
+  EXPECT_EQ(d.ListResourceQuotas()->size(), 1u);
+}
+
 }  // namespace
 }  // namespace meridian::store

@@ -126,6 +126,12 @@ const std::vector<const char*>& Migrations() {
         created_at BIGINT NOT NULL,
         PRIMARY KEY (namespace, name, revision),
         FOREIGN KEY (namespace, name) REFERENCES deployments(namespace, name) ON DELETE CASCADE);
+      CREATE TABLE resource_quotas (
+        namespace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        hard TEXT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (namespace, name));
       )sql",
   };
   return *migrations;
@@ -756,6 +762,37 @@ absl::Status PostgresStore::DeleteDeployment(absl::string_view namespace_name, a
       return DeploymentNotFound(namespace_name, name);
     }
     return absl::OkStatus();
+  });
+}
+
+absl::Status PostgresStore::PutResourceQuota(const ResourceQuotaRecord& q) {
+  return InTransaction([&](Transaction& tx) -> absl::Status {
+    tx.Exec("INSERT INTO resource_quotas (namespace, name, hard, updated_at) VALUES ($1, $2, $3, $4) "
+            "ON CONFLICT (namespace, name) DO UPDATE SET hard = excluded.hard, updated_at = excluded.updated_at",
+            q.namespace_name, q.name, q.hard_json, Micros(q.updated_at));
+    return absl::OkStatus();
+  });
+}
+
+absl::Status PostgresStore::DeleteResourceQuota(absl::string_view namespace_name, absl::string_view name) {
+  return InTransaction([&](Transaction& tx) -> absl::Status {
+    if (tx.Exec("DELETE FROM resource_quotas WHERE namespace = $1 AND name = $2", S(namespace_name), S(name))
+            .affected_rows() == 0) {
+      return absl::NotFoundError(
+          absl::StrCat("resource quota \"", name, "\" not found in namespace \"", namespace_name, "\""));
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<ResourceQuotaRecord>> PostgresStore::ListResourceQuotas() {
+  return InTransaction([&](Transaction& tx) -> absl::StatusOr<std::vector<ResourceQuotaRecord>> {
+    std::vector<ResourceQuotaRecord> out;
+    for (const auto& r : tx.Exec("SELECT namespace, name, hard, updated_at FROM resource_quotas ORDER BY namespace, name")) {
+      out.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(),
+                     FromMicros(r[3].as<int64_t>())});
+    }
+    return out;
   });
 }
 

@@ -70,6 +70,9 @@ class PostgresStore final : public MetadataStore, public SecurityStore, public D
   absl::StatusOr<std::vector<DeploymentRevisionRecord>> ListDeploymentRevisions(absl::string_view namespace_name,
                                                                                 absl::string_view name) override;
   absl::Status DeleteDeployment(absl::string_view namespace_name, absl::string_view name) override;
+  absl::Status PutResourceQuota(const ResourceQuotaRecord& quota) override;
+  absl::Status DeleteResourceQuota(absl::string_view namespace_name, absl::string_view name) override;
+  absl::StatusOr<std::vector<ResourceQuotaRecord>> ListResourceQuotas() override;
 
   class Transaction;
   struct Connection;  // wraps pqxx::connection, which is a typedef that cannot be declared here

@@ -106,4 +106,32 @@ absl::Status SqliteStore::DeleteDeployment(absl::string_view namespace_name, abs
   return absl::OkStatus();
 }
 
+absl::Status SqliteStore::PutResourceQuota(const ResourceQuotaRecord& q) {
+  absl::MutexLock lock(&mu_);
+  return Statement(db_,
+                   "INSERT INTO resource_quotas (namespace, name, hard, updated_at) VALUES (?, ?, ?, ?) "
+                   "ON CONFLICT (namespace, name) DO UPDATE SET hard = excluded.hard, updated_at = excluded.updated_at")
+      .Bind(1, q.namespace_name).Bind(2, q.name).Bind(3, q.hard_json).Bind(4, absl::ToUnixMicros(q.updated_at)).Run();
+}
+
+absl::Status SqliteStore::DeleteResourceQuota(absl::string_view namespace_name, absl::string_view name) {
+  absl::MutexLock lock(&mu_);
+  RETURN_IF_ERROR(Statement(db_, "DELETE FROM resource_quotas WHERE namespace = ? AND name = ?")
+                      .Bind(1, namespace_name).Bind(2, name).Run());
+  if (sqlite3_changes(db_) == 0) {
+    return absl::NotFoundError(
+        absl::StrCat("resource quota \"", name, "\" not found in namespace \"", namespace_name, "\""));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<ResourceQuotaRecord>> SqliteStore::ListResourceQuotas() {
+  absl::MutexLock lock(&mu_);
+  Statement s(db_, "SELECT namespace, name, hard, updated_at FROM resource_quotas ORDER BY namespace, name");
+  std::vector<ResourceQuotaRecord> out;
+  while (s.Step()) out.push_back({s.Text(0), s.Text(1), s.Text(2), absl::FromUnixMicros(s.Int(3))});
+  RETURN_IF_ERROR(s.status());
+  return out;
+}
+
 }  // namespace meridian::store

@@ -128,6 +128,12 @@ const std::vector<const char*>& Migrations() {
         created_at INTEGER NOT NULL,
         PRIMARY KEY (namespace, name, revision),
         FOREIGN KEY (namespace, name) REFERENCES deployments(namespace, name) ON DELETE CASCADE);
+      CREATE TABLE resource_quotas (
+        namespace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        hard TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (namespace, name));
       )sql",
   };
   return *migrations;

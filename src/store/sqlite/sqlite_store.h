@@ -73,6 +73,9 @@ class SqliteStore final : public MetadataStore, public SecurityStore, public Dep
   absl::StatusOr<std::vector<DeploymentRevisionRecord>> ListDeploymentRevisions(absl::string_view namespace_name,
                                                                                 absl::string_view name) override;
   absl::Status DeleteDeployment(absl::string_view namespace_name, absl::string_view name) override;
+  absl::Status PutResourceQuota(const ResourceQuotaRecord& quota) override;
+  absl::Status DeleteResourceQuota(absl::string_view namespace_name, absl::string_view name) override;
+  absl::StatusOr<std::vector<ResourceQuotaRecord>> ListResourceQuotas() override;
 
  private:
   explicit SqliteStore(sqlite3* db) : db_(db) {}
