@@ -8,12 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_PER_RUN=${1:-4}
 ROUNDS=${2:-3}
-BIN=build/release
-M=$BIN/src/meridian
-LOADGEN=$BIN/bench/serving_loadgen
-WORK=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. bench/common.sh
 
 TOKEN=$($M token generate)
 start() {  # start NAME AUTH -> sets PORT_NAME GRPC_NAME

@@ -16,7 +16,7 @@
 #include "common/status_macros.h"
 #include "deploy/model_deployment_parser.h"
 #include "deploy/resource_quota_spec.h"
-#include "yaml-cpp/yaml.h"
+#include "deploy/yaml_document.h"
 #include "rapidjson/document.h"
 
 namespace meridian::cli {
@@ -73,11 +73,8 @@ std::string QuotaPath(const std::string& ns, const std::string& name = "") {
 
 // The document's kind ("" when it cannot tell; the parser then says what is wrong).
 std::string KindOf(const std::string& text) {
-  try {
-    YAML::Node doc = YAML::Load(text);
-    if (doc.IsMap() && doc["kind"] && doc["kind"].IsScalar()) return doc["kind"].Scalar();
-  } catch (const YAML::Exception&) {
-  }
+  absl::StatusOr<YAML::Node> doc = deploy::ParseYamlDocument(text);
+  if (doc.ok() && doc->IsMap() && (*doc)["kind"] && (*doc)["kind"].IsScalar()) return (*doc)["kind"].Scalar();
   return "";
 }
 

@@ -1,6 +1,5 @@
 #include "deploy/model_deployment_parser.h"
 
-#include <yaml-cpp/yaml.h>
 
 #include <cmath>
 #include <functional>
@@ -12,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "common/json.h"
+#include "deploy/yaml_document.h"
 #include "common/quantity.h"
 #include "common/semver_range.h"
 #include "registry/names.h"
@@ -517,12 +517,9 @@ void ParseSpec(const YAML::Node& spec, SpecReader& r, Errors& errors, ModelDeplo
 }  // namespace
 
 absl::StatusOr<ModelDeploymentSpec> ParseModelDeployment(absl::string_view text, absl::string_view default_namespace) {
-  YAML::Node doc;
-  try {
-    doc = YAML::Load(std::string(text));
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("not valid YAML or JSON: ", e.what()));
-  }
+  absl::StatusOr<YAML::Node> parsed = ParseYamlDocument(text);
+  if (!parsed.ok()) return parsed.status();
+  const YAML::Node doc = *parsed;
   Errors errors;
   SpecReader r(&errors);
   ModelDeploymentSpec out;

@@ -1,12 +1,12 @@
 #include "deploy/resource_quota_spec.h"
 
-#include <yaml-cpp/yaml.h>
 
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/json.h"
+#include "deploy/yaml_document.h"
 #include "common/quantity.h"
 #include "registry/names.h"
 
@@ -62,12 +62,9 @@ absl::Status Invalid(const std::vector<std::string>& errors) {
 }  // namespace
 
 absl::StatusOr<ResourceQuotaSpec> ParseResourceQuota(absl::string_view text, absl::string_view default_namespace) {
-  YAML::Node doc;
-  try {
-    doc = YAML::Load(std::string(text));
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("not valid YAML or JSON: ", e.what()));
-  }
+  absl::StatusOr<YAML::Node> parsed = ParseYamlDocument(text);
+  if (!parsed.ok()) return parsed.status();
+  const YAML::Node doc = *parsed;
   if (!doc.IsMap()) return absl::InvalidArgumentError("invalid ResourceQuota: the document must be an object");
   std::vector<std::string> errors;
   ResourceQuotaSpec out{.namespace_name = std::string(default_namespace)};
@@ -120,15 +117,11 @@ std::string QuotaAmountsJson(const scheduler::QuotaAmounts& amounts) {
 }
 
 absl::StatusOr<scheduler::QuotaAmounts> ParseQuotaAmountsJson(absl::string_view json) {
-  YAML::Node node;
-  try {
-    node = YAML::Load(std::string(json));
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("stored quota is not valid JSON: ", e.what()));
-  }
+  absl::StatusOr<YAML::Node> node = ParseYamlDocument(json);
+  if (!node.ok()) return node.status();
   scheduler::QuotaAmounts out;
   std::vector<std::string> errors;
-  ReadHard(node, "hard", &out, &errors);
+  ReadHard(*node, "hard", &out, &errors);
   if (!errors.empty()) return Invalid(errors);
   return out;
 }
