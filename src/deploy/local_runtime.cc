@@ -1,5 +1,7 @@
 #include "deploy/local_runtime.h"
 
+#include <string_view>
+
 #include "absl/strings/str_cat.h"
 
 namespace meridian::deploy {
@@ -47,21 +49,25 @@ std::shared_ptr<serving::TrafficStats> LocalRuntime::StatsLocked(const std::stri
 void LocalRuntime::SetTraffic(const std::vector<TrafficPlan>& plans) {
   auto table = std::make_shared<serving::RoutingTable>();
   absl::MutexLock lock(&mutex_);
-  auto target = [&](const std::string& deployment, const TrafficTrack& track) {
+  auto target = [&](const std::string& deployment, const TrafficTrack& track, const char* name) {
     serving::RouteTarget t{.version = track.version, .stats = StatsLocked(deployment, track.version)};
+    // Shadow answers are counted by how they compare (DeploymentMetrics::RecordShadow).
+    if (options_.metrics && name != std::string_view("shadow")) {
+      t.counters = options_.metrics->CountersFor(deployment, track.version, name);
+    }
     for (ReplicaId id : track.replicas) {
       if (auto it = replicas_.find(id); it != replicas_.end()) t.replicas.push_back(it->second);
     }
     return t;
   };
   for (const TrafficPlan& plan : plans) {
-    serving::DeploymentRoute route{.deployment = plan.deployment, .stable = target(plan.deployment, plan.stable)};
+    serving::DeploymentRoute route{.deployment = plan.deployment, .stable = target(plan.deployment, plan.stable, "stable")};
     if (plan.canary) {
-      route.canary = target(plan.deployment, *plan.canary);
+      route.canary = target(plan.deployment, *plan.canary, "canary");
       route.canary_percent = plan.canary_percent;
     }
     if (plan.shadow) {
-      route.shadow = target(plan.deployment, *plan.shadow);
+      route.shadow = target(plan.deployment, *plan.shadow, "shadow");
       route.shadow_percent = plan.shadow_percent;
     }
     (*table)[plan.deployment] = std::move(route);

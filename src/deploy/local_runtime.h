@@ -12,6 +12,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "deploy/runtime.h"
+#include "metrics/deployment_metrics.h"
 #include "serving/model_repository.h"
 #include "serving/traffic_router.h"
 
@@ -20,6 +21,7 @@ namespace meridian::deploy {
 struct LocalRuntimeOptions {
   serving::ModelRepository* repository = nullptr;  // not owned
   serving::TrafficRouter* router = nullptr;        // not owned
+  metrics::DeploymentMetrics* metrics = nullptr;   // not owned; may be null
 };
 
 class LocalRuntime final : public Runtime {

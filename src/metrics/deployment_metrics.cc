@@ -26,14 +26,16 @@ DeploymentMetrics::DeploymentMetrics(prometheus::Registry& registry)
                          .Help("Percent of a deployment's requests sent to its canary version.")
                          .Register(registry)) {}
 
-void DeploymentMetrics::RecordRequest(absl::string_view deployment, absl::string_view version,
-                                      absl::string_view track, bool ok) {
-  requests_
-      .Add({{"deployment", std::string(deployment)},
-            {"version", std::string(version)},
-            {"track", std::string(track)},
-            {"result", ok ? "success" : "error"}})
-      .Increment();
+DeploymentMetrics::RequestCounters DeploymentMetrics::CountersFor(absl::string_view deployment,
+                                                                  absl::string_view version,
+                                                                  absl::string_view track) {
+  auto counter = [&](const char* result) {
+    return &requests_.Add({{"deployment", std::string(deployment)},
+                           {"version", std::string(version)},
+                           {"track", std::string(track)},
+                           {"result", result}});
+  };
+  return {.success = counter("success"), .error = counter("error")};
 }
 
 void DeploymentMetrics::RecordShadow(absl::string_view deployment, absl::string_view version,

@@ -25,7 +25,16 @@ class DeploymentMetrics {
  public:
   explicit DeploymentMetrics(prometheus::Registry& registry);
 
-  void RecordRequest(absl::string_view deployment, absl::string_view version, absl::string_view track, bool ok);
+  // The request counters of one deployment, version and track, looked up once when traffic is
+  // routed there, so that counting a request is one atomic increment.
+  struct RequestCounters {
+    prometheus::Counter* success = nullptr;
+    prometheus::Counter* error = nullptr;
+    void Record(bool ok) const {
+      if (prometheus::Counter* c = ok ? success : error) c->Increment();
+    }
+  };
+  RequestCounters CountersFor(absl::string_view deployment, absl::string_view version, absl::string_view track);
   void RecordShadow(absl::string_view deployment, absl::string_view version, absl::string_view result,
                     absl::Duration latency);
   void SetReplicas(absl::string_view namespace_name, absl::string_view deployment, int desired, int ready);

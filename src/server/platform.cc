@@ -184,7 +184,8 @@ class Platform::Parts {
         .router = &traffic_router,
         .deployment_metrics = deployment_metrics.get()});
     deployment_runtime = std::make_unique<deploy::LocalRuntime>(
-        deploy::LocalRuntimeOptions{.repository = models.get(), .router = &traffic_router});
+        deploy::LocalRuntimeOptions{
+            .repository = models.get(), .router = &traffic_router, .metrics = deployment_metrics.get()});
     auto* deployment_store = dynamic_cast<store::DeploymentStore*>(metadata.get());
     if (deployment_store == nullptr) return absl::InternalError("the metadata store does not keep deployments");
     ASSIGN_OR_RETURN(deployments, deploy::DeploymentController::Create(

@@ -124,12 +124,11 @@ void InferenceService::InferRouted(RouteChoice choice, InferenceRequest request,
              },
              arrival);
   }
-  done = [stats = choice.stats, metrics = options_.deployment_metrics, deployment = choice.deployment,
-          version = choice.served->version(), track = choice.track, comparison, arrival,
+  done = [stats = choice.stats, counters = choice.counters, comparison, arrival,
           inner = std::move(done)](absl::StatusOr<InferenceResponse> result) {
     const bool ok = result.ok();
     if (stats) stats->Record(ok, absl::Now() - arrival);
-    if (metrics) metrics->RecordRequest(deployment, version, track, ok);
+    counters.Record(ok);
     if (comparison) comparison->PrimaryDone(result);
     inner(std::move(result));
   };

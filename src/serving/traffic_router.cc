@@ -73,7 +73,11 @@ std::optional<absl::StatusOr<RouteChoice>> TrafficRouter::Route(const InferenceR
     return absl::StatusOr<RouteChoice>(absl::UnavailableError(
         absl::StrCat("deployment '", route.deployment, "' has no ready replica yet; retry shortly")));
   }
-  RouteChoice choice{.deployment = route.deployment, .track = track, .served = std::move(served), .stats = target->stats};
+  RouteChoice choice{.deployment = route.deployment,
+                     .track = track,
+                     .served = std::move(served),
+                     .stats = target->stats,
+                     .counters = target->counters};
   if (route.shadow && !route.shadow->replicas.empty() && route.shadow_percent > 0 &&
       (route.shadow_percent >= 100 || RandomPercent() < route.shadow_percent)) {
     choice.shadow = LeastLoaded(*route.shadow, turn);

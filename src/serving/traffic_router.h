@@ -16,6 +16,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "metrics/deployment_metrics.h"
 #include "serving/inference.h"
 #include "serving/model_repository.h"
 #include "serving/traffic_stats.h"
@@ -27,6 +28,7 @@ struct RouteTarget {
   std::string version;
   std::vector<std::shared_ptr<ServedModel>> replicas;  // ready ones only
   std::shared_ptr<TrafficStats> stats;                 // outcomes of requests sent here
+  metrics::DeploymentMetrics::RequestCounters counters;  // may be empty (no metrics)
 };
 
 struct DeploymentRoute {
@@ -45,6 +47,7 @@ struct RouteChoice {
   std::string track;  // "stable" or "canary"
   std::shared_ptr<ServedModel> served;
   std::shared_ptr<TrafficStats> stats;
+  metrics::DeploymentMetrics::RequestCounters counters;
   std::shared_ptr<ServedModel> shadow;  // null: not copied this time
 };
 
