@@ -40,8 +40,15 @@ class Errors {
   std::vector<std::string> list_;
 };
 
-// A YAML node as JSON text; plain scalars that read as numbers, booleans or null stay so.
-void AppendJson(const YAML::Node& node, std::string* out) {
+// How much of a nested object (spec.batching, spec.responseCache) is converted: YAML aliases can
+// make a small document name the same node exponentially often, and nesting can go deep.
+constexpr int kMaxNestedNodes = 10000;
+constexpr int kMaxNestedDepth = 16;
+
+// A YAML node as JSON text; plain scalars that read as numbers, booleans or null stay so. False
+// (and `out` incomplete) past the limits above.
+bool AppendJson(const YAML::Node& node, std::string* out, int depth, int* budget) {
+  if (--*budget < 0 || depth > kMaxNestedDepth) return false;
   switch (node.Type()) {
     case YAML::NodeType::Map: {
       out->push_back('{');
@@ -51,19 +58,19 @@ void AppendJson(const YAML::Node& node, std::string* out) {
         first = false;
         AppendJsonQuoted(out, kv.first.Scalar());
         out->push_back(':');
-        AppendJson(kv.second, out);
+        if (!AppendJson(kv.second, out, depth + 1, budget)) return false;
       }
       out->push_back('}');
-      return;
+      return true;
     }
     case YAML::NodeType::Sequence: {
       out->push_back('[');
       for (size_t i = 0; i < node.size(); ++i) {
         if (i > 0) out->push_back(',');
-        AppendJson(node[i], out);
+        if (!AppendJson(node[i], out, depth + 1, budget)) return false;
       }
       out->push_back(']');
-      return;
+      return true;
     }
     case YAML::NodeType::Scalar: {
       const std::string& s = node.Scalar();
@@ -76,11 +83,24 @@ void AppendJson(const YAML::Node& node, std::string* out) {
       } else {
         AppendJsonQuoted(out, s);
       }
-      return;
+      return true;
     }
     default:
       out->append("null");
+      return true;
   }
+}
+
+// The object at `path` as JSON, or an error for one too large or too deep.
+std::optional<std::string> NestedJson(const YAML::Node& node, const std::string& path, Errors& errors) {
+  std::string json;
+  int budget = kMaxNestedNodes;
+  if (!AppendJson(node, &json, 0, &budget)) {
+    errors.Add(path, absl::StrCat("is too large or too deeply nested (at most ", kMaxNestedNodes, " values, ",
+                                  kMaxNestedDepth, " levels)"));
+    return std::nullopt;
+  }
+  return json;
 }
 
 class SpecReader {
@@ -463,21 +483,24 @@ void ParseSpec(const YAML::Node& spec, SpecReader& r, Errors& errors, ModelDeplo
   }
   if (spec["autoscaling"]) r.Autoscaling(spec["autoscaling"], &out->autoscaling);
   if (const YAML::Node batching = spec["batching"]) {
-    std::string json;
-    AppendJson(batching, &json);
-    absl::StatusOr<serving::BatchingConfig> parsed =
-        serving::BatchingFromMetadata(absl::StrCat("{\"batching\":", json, "}"), serving::BatchingConfig{});
-    if (!batching.IsMap()) errors.Add("spec.batching", "must be an object");
-    else if (!parsed.ok()) errors.Add("spec.batching", absl::StripPrefix(parsed.status().message(), "metadata "));
-    else out->batching_json = json;
+    if (!batching.IsMap()) {
+      errors.Add("spec.batching", "must be an object");
+    } else if (std::optional<std::string> json = NestedJson(batching, "spec.batching", errors)) {
+      absl::StatusOr<serving::BatchingConfig> parsed =
+          serving::BatchingFromMetadata(absl::StrCat("{\"batching\":", *json, "}"), serving::BatchingConfig{});
+      if (!parsed.ok()) errors.Add("spec.batching", absl::StripPrefix(parsed.status().message(), "metadata "));
+      else out->batching_json = *json;
+    }
   }
   if (const YAML::Node cache = spec["responseCache"]) {
-    std::string json;
-    AppendJson(cache, &json);
-    absl::StatusOr<serving::ResponseCacheSettings> parsed =
-        serving::ResponseCacheFromMetadata(absl::StrCat("{\"responseCache\":", json, "}"));
-    if (!parsed.ok()) errors.Add("spec.responseCache", absl::StripPrefix(parsed.status().message(), "metadata "));
-    else out->response_cache_json = json;
+    if (!cache.IsMap()) {
+      errors.Add("spec.responseCache", "must be an object");
+    } else if (std::optional<std::string> json = NestedJson(cache, "spec.responseCache", errors)) {
+      absl::StatusOr<serving::ResponseCacheSettings> parsed =
+          serving::ResponseCacheFromMetadata(absl::StrCat("{\"responseCache\":", *json, "}"));
+      if (!parsed.ok()) errors.Add("spec.responseCache", absl::StripPrefix(parsed.status().message(), "metadata "));
+      else out->response_cache_json = *json;
+    }
   }
   if (spec["placement"]) r.Placement(spec["placement"], out);
   if (const YAML::Node strategy = spec["strategy"]) {

@@ -1,5 +1,6 @@
 #include "deploy/model_deployment_parser.h"
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -131,6 +132,26 @@ TEST(ModelDeploymentParserTest, RejectsMalformedDocuments) {
     EXPECT_FALSE(spec.ok()) << bad;
     EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument) << bad;
   }
+}
+
+TEST(ModelDeploymentParserTest, HostileDocumentsAreRefusedQuickly) {
+  // A billion laughs through YAML aliases in a nested object.
+  std::string laughs = "apiVersion: meridian.ai/v1\nkind: ModelDeployment\nmetadata: {name: mlp}\nspec:\n"
+                       "  model: mlp\n  batching:\n    a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 9; ++i) {
+    laughs += absl::StrCat("    a", i, ": &a", i, " [");
+    for (int j = 0; j < 10; ++j) laughs += absl::StrCat(j ? ", " : "", "*a", i - 1);
+    laughs += "]\n";
+  }
+  auto spec = ParseModelDeployment(laughs);
+  ASSERT_FALSE(spec.ok());
+  EXPECT_THAT(spec.status().message(), HasSubstr("spec.batching: is too large or too deeply nested"));
+
+  // Nesting far deeper than any spec.
+  const std::string deep = absl::StrCat("spec: ", std::string(100000, '['), std::string(100000, ']'));
+  spec = ParseModelDeployment(deep);
+  ASSERT_FALSE(spec.ok());
+  EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(ModelDeploymentParserTest, AutoscalingRangeNeedsMetrics) {
