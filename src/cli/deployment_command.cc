@@ -171,6 +171,11 @@ absl::StatusOr<bool> RolledOut(const rapidjson::Value& d, std::string* message) 
     return absl::FailedPreconditionError(absl::StrCat(StringAt(d, {"status", "canary", "message"}),
                                                       "; apply a new spec to try again"));
   }
+  for (const auto& c : d["status"]["conditions"].GetArray()) {
+    if (spec_has_canary && StringAt(c, {"type"}) == "Canary" && StringAt(c, {"reason"}) == "ReplicaFailed") {
+      return absl::FailedPreconditionError(absl::StrCat("the canary cannot start: ", StringAt(c, {"message"})));
+    }
+  }
   // A canary without steps keeps its share until the spec changes: nothing to wait for.
   if (spec_has_canary && canary == "Progressing" && StringAt(d, {"status", "canary", "steps"}) != "0") {
     *message = absl::StrCat("canary ", StringAt(d, {"status", "canary", "version"}), " at ",

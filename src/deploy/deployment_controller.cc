@@ -600,7 +600,7 @@ void DeploymentController::ConvergeLocked(Managed& m, absl::Time now) {
                  absl::StrCat(total, " of ", m.desired, " replica(s) ready",
                               m.allowed_stable < m.desired ? absl::StrCat("; ", m.placement_reason) : ""));
   }
-  if (!m.failed_template.empty()) {
+  if (m.failed_template == key) {
     SetCondition(m, "Progressing", false, "ReplicaFailed", m.failure);
   } else if (fresh == m.desired && total == fresh) {
     SetCondition(m, "Progressing", true, "NewRevisionAvailable",
