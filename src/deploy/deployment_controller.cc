@@ -269,7 +269,10 @@ void DeploymentController::Loop() {
     mutex_.AwaitWithTimeout(absl::Condition(this, &DeploymentController::Woken), options_.resync);
     kicked_ = false;
   }
-  for (auto& [key, m] : deployments_) m->deleted = true, deleting_.push_back(m);
+  for (auto& [key, m] : deployments_) {
+    m->deleted = true;
+    deleting_.push_back(m);
+  }
   deployments_.clear();
   options_.runtime->SetTraffic({});
   for (auto& m : deleting_) {
@@ -418,7 +421,10 @@ void DeploymentController::AutoscaleLocked(Managed& m, absl::Time now) {
       } else if (metric.type == "latency" && window.requests > 0) {
         value = absl::ToDoubleMilliseconds(window.Percentile(0.95));
       }
-      if (value) sum += *value, ++counted;
+      if (value) {
+        sum += *value;
+        ++counted;
+      }
       obs.pods.push_back({.pod = absl::StrCat(r.id), .value = value});
     }
     if (counted > 0) m.autoscale_readings.emplace_back(metric.type, sum / counted);

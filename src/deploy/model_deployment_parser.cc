@@ -326,7 +326,11 @@ class SpecReader {
         if (!Map(metrics[i], mpath, {"type", "target"})) continue;
         AutoscalingMetric m;
         m.type = metrics[i]["type"] ? metrics[i]["type"].Scalar() : "";
-        if (m.type != "concurrency" && m.type != "cpu" && m.type != "memory" && m.type != "latency") {
+        if (m.type == "gpu") {
+          // Refused rather than accepted and never measured: scaling on it would silently not happen.
+          errors_->Add(mpath + ".type", "gpu utilization needs a GPU metrics source (NVML or DCGM), which this "
+                                        "server does not have; use concurrency, cpu, memory or latency");
+        } else if (m.type != "concurrency" && m.type != "cpu" && m.type != "memory" && m.type != "latency") {
           errors_->Add(mpath + ".type", "must be concurrency, cpu, memory or latency");
         }
         if (!metrics[i]["target"]) errors_->Add(mpath + ".target", "is required");

@@ -154,6 +154,17 @@ TEST(ModelDeploymentParserTest, HostileDocumentsAreRefusedQuickly) {
   EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(ModelDeploymentParserTest, GpuUtilizationIsRefusedWithTheReason) {
+  auto spec = ParseModelDeployment(R"yaml(
+apiVersion: meridian.ai/v1
+kind: ModelDeployment
+metadata: {name: mlp}
+spec: {model: mlp, replicas: {min: 1, max: 3}, autoscaling: {metrics: [{type: gpu, target: 70}]}}
+)yaml");
+  ASSERT_FALSE(spec.ok());
+  EXPECT_THAT(spec.status().message(), HasSubstr("spec.autoscaling.metrics[0].type: gpu utilization needs a GPU"));
+}
+
 TEST(ModelDeploymentParserTest, AutoscalingRangeNeedsMetrics) {
   auto spec = ParseModelDeployment(R"yaml(
 apiVersion: meridian.ai/v1

@@ -139,7 +139,9 @@ class ServingRoutes {
     writer.StartArray();
     bool listed = false;
     for (const serving::ModelVersionStatus& status : repository().Status(name)) {
-      if (status.state == serving::ModelState::kReady) writer.String(status.version.c_str()), listed = true;
+      if (status.state != serving::ModelState::kReady) continue;
+      writer.String(status.version.c_str());
+      listed = true;
     }
     if (!listed) writer.String((*served)->version().c_str());  // a deployment: the version it serves
     writer.EndArray();
