@@ -386,10 +386,11 @@ TEST_F(DeploymentEndToEndTest, NamespaceQuotasLimitReplicas) {
   EXPECT_EQ(bad.status, 400);
   EXPECT_THAT(bad.body, HasSubstr("spec.hard.requests.cpu"));
   EXPECT_THAT(bad.body, HasSubstr("spec.hard.pods: unknown resource"));
+  // As `curl -d` sends it (form content type).
   auto quota = Send(http::HttpMethod::kPut, "/api/v1/namespaces/team-a/resourcequotas/compute",
                     "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: compute, namespace: team-a}\n"
                     "spec: {hard: {requests.cpu: \"1\", requests.memory: 1Gi}}\n",
-                    {{"Content-Type", "application/yaml"}});
+                    {{"Content-Type", "application/x-www-form-urlencoded"}});
   EXPECT_EQ(quota.status, 200) << quota.body;
 
   Apply("web", Spec("web", absl::StrCat("  model: mlp\n  version: ", kStable, "\n  replicas: 3\n"

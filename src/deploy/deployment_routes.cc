@@ -19,11 +19,12 @@ constexpr uint64_t kMaxSpecBytes = 1 << 20;
 
 std::string ActorOf(const HttpRequest& r) { return r.principal.empty() ? std::string("anonymous") : r.principal; }
 
-// Specs come as JSON or YAML (kubectl sends either).
+// Specs come as JSON or YAML (kubectl sends either); curl -d's default type is accepted as the
+// registry's routes accept it.
 absl::Status CheckSpecBody(const HttpRequest& r) {
   auto type = r.Header("Content-Type");
   if (!type || absl::StrContains(*type, "json") || absl::StrContains(*type, "yaml") ||
-      absl::StartsWith(*type, "text/plain")) {
+      absl::StartsWith(*type, "text/plain") || absl::StartsWith(*type, "application/x-www-form-urlencoded")) {
     return absl::OkStatus();
   }
   return UnsupportedMediaTypeError(
