@@ -20,3 +20,15 @@ function(meridian_test name)
   target_compile_definitions(${name} PRIVATE TEST_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60)
 endfunction()
+
+# meridian_use_jemalloc(TARGET): links jemalloc as the program's malloc, except in sanitizer
+# builds (ASan brings its own). common/allocator.h says why.
+function(meridian_use_jemalloc target)
+  if(MERIDIAN_SANITIZE)
+    target_compile_definitions(${target} PRIVATE MERIDIAN_EXPECTED_ALLOCATOR="glibc")
+    return()
+  endif()
+  find_library(MERIDIAN_JEMALLOC_LIBRARY jemalloc REQUIRED)
+  target_link_libraries(${target} PRIVATE ${MERIDIAN_JEMALLOC_LIBRARY})
+  target_compile_definitions(${target} PRIVATE MERIDIAN_EXPECTED_ALLOCATOR="jemalloc")
+endfunction()

@@ -1,12 +1,11 @@
 // Loading and unloading real models (every backend) 200 times leaves resident memory flat:
 // unloading returns what loading took.
 
-#include <malloc.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 
+#include "common/allocator.h"
 #include "common/memory_limits.h"
 #include "gtest/gtest.h"
 #include "server/backends.h"
@@ -36,7 +35,7 @@ class FixtureDirectorySource final : public serving::ModelSource {
 };
 
 uint64_t SettledResidentBytes() {
-  malloc_trim(0);  // hand freed heap pages back, as a long-running server's allocator would over time
+  ReleaseFreedMemory();  // hand freed pages back, as the allocator would over time
   return ResidentMemoryBytes();
 }
 
@@ -63,7 +62,7 @@ TEST_P(ModelResidencyTest, LoadUnload200TimesKeepsResidentMemoryFlat) {
   for (int i = 0; i < 200; ++i) cycle();
   const uint64_t after = SettledResidentBytes();
   const double growth_mib = (static_cast<double>(after) - static_cast<double>(before)) / (1 << 20);
-  std::cout << model << ": resident " << before / (1 << 20) << " MiB -> " << after / (1 << 20) << " MiB after 200 cycles\n";
+  std::cout << model << " (" << AllocatorName() << "): resident " << before / (1 << 20) << " MiB -> " << after / (1 << 20) << " MiB after 200 cycles\n";
   EXPECT_LT(growth_mib, 8.0) << "resident memory grew by " << growth_mib << " MiB over 200 load/unload cycles";
 }
 

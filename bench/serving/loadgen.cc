@@ -1,9 +1,10 @@
-// A closed-loop load generator for inference endpoints: N workers, each with its own keep-alive
-// connection, send the same request back to back for a fixed time. Prints one JSON line:
+// A closed-loop load generator for inference endpoints: N clients, each with its own keep-alive
+// connection (REST: asynchronous, driven by --client-threads threads, default 1; gRPC: a thread
+// per client), send the same request back to back for a fixed time. Prints one JSON line:
 // {"protocol","concurrency","requests","errors","rejected","rps","p50_us","p95_us","p99_us"}.
 //
 //   loadgen --protocol json|binary|grpc --target 127.0.0.1:8080 --model mlp --fixture mlp-onnx
-//           --concurrency 8 --seconds 5 [--rows 1] [--token TOKEN]
+//           --concurrency 8 --seconds 5 [--rows 1] [--token TOKEN] [--client-threads 1]
 // "json" and "binary" are OIP v2 REST (POST /v2/models/M/infer); "grpc" is OIP v2 gRPC ModelInfer.
 // The request is the fixture's first reference row (tests/fixtures/models/F/reference.json).
 
@@ -15,6 +16,8 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -24,6 +27,7 @@
 #include "api/grpc_predict_v2.grpc.pb.h"
 #include "boost/asio/connect.hpp"
 #include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/steady_timer.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "rapidjson/document.h"
@@ -45,6 +49,7 @@ struct Options {
   double seconds = 5;
   int rows = 1;
   std::string token;  // sent as a bearer token (REST header, gRPC metadata) when set
+  int client_threads = 1;  // REST: threads driving the connections (gRPC: one thread per client)
 };
 
 struct Input {
@@ -96,7 +101,7 @@ struct Result {
   int64_t rejected = 0;  // 429 / RESOURCE_EXHAUSTED
 };
 
-void RunHttp(const Options& o, const std::vector<Input>& inputs, Clock::time_point end, Result* result) {
+std::string HttpBody(const Options& o, const std::vector<Input>& inputs, std::string* header_length) {
   const bool binary = o.protocol == "binary";
   std::string json = "{\"inputs\":[";
   std::string tail;
@@ -112,53 +117,101 @@ void RunHttp(const Options& o, const std::vector<Input>& inputs, Clock::time_poi
     }
   }
   json += binary ? "],\"parameters\":{\"binary_data_output\":true}}" : "]}";
+  *header_length = std::to_string(json.size());
+  return json + tail;
+}
+
+// One keep-alive connection sending the same request back to back on a shared io_context, so
+// that a few threads drive many connections (64 blocking threads would take the CPU the server
+// under test needs on a small machine).
+class HttpClient : public std::enable_shared_from_this<HttpClient> {
+ public:
+  HttpClient(net::io_context& io, const net::ip::tcp::resolver::results_type& endpoints,
+             const http::request<http::string_body>& request, Clock::time_point end, Result* result)
+      : io_(io), endpoints_(endpoints), request_(request), end_(end), result_(result) {}
+
+  void Connect() {
+    if (Clock::now() >= end_) return;
+    stream_ = std::make_unique<beast::tcp_stream>(io_);
+    stream_->async_connect(endpoints_, [self = shared_from_this()](beast::error_code ec, const auto&) {
+      if (ec) {
+        ++self->result_->errors;
+        return self->Retry();
+      }
+      self->stream_->socket().set_option(net::ip::tcp::no_delay(true));
+      self->Send();
+    });
+  }
+
+ private:
+  void Retry() {
+    auto timer = std::make_shared<net::steady_timer>(io_, std::chrono::milliseconds(10));
+    timer->async_wait([self = shared_from_this(), timer](beast::error_code) { self->Connect(); });
+  }
+
+  void Send() {
+    if (Clock::now() >= end_) return;
+    start_ = Clock::now();
+    http::async_write(*stream_, request_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->Failed();
+      self->response_.emplace();
+      http::async_read(*self->stream_, self->buffer_, *self->response_,
+                       [self](beast::error_code ec, size_t) { self->OnResponse(ec); });
+    });
+  }
+
+  void OnResponse(beast::error_code ec) {
+    if (ec) return Failed();
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start_).count();
+    const unsigned status = response_->result_int();
+    if (status == 200) {
+      result_->latencies_us.push_back(us);
+    } else if (status == 429) {
+      ++result_->rejected;
+    } else {
+      ++result_->errors;
+    }
+    if (!response_->keep_alive()) return Connect();
+    Send();
+  }
+
+  void Failed() {
+    ++result_->errors;
+    buffer_.clear();
+    Connect();
+  }
+
+  net::io_context& io_;
+  const net::ip::tcp::resolver::results_type& endpoints_;
+  const http::request<http::string_body>& request_;
+  const Clock::time_point end_;
+  Result* result_;
+  std::unique_ptr<beast::tcp_stream> stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::response<http::string_body>> response_;
+  Clock::time_point start_;
+};
+
+void RunHttp(const Options& o, const std::vector<Input>& inputs, Clock::time_point end, std::vector<Result>* results) {
+  std::string header_length;
   http::request<http::string_body> request{http::verb::post, "/v2/models/" + o.model + "/infer", 11};
+  request.body() = HttpBody(o, inputs, &header_length);
   request.set(http::field::host, o.host);
+  const bool binary = o.protocol == "binary";
   request.set(http::field::content_type, binary ? "application/octet-stream" : "application/json");
-  if (binary) request.set("Inference-Header-Content-Length", std::to_string(json.size()));
+  if (binary) request.set("Inference-Header-Content-Length", header_length);
   if (!o.token.empty()) request.set(http::field::authorization, "Bearer " + o.token);
-  request.body() = json + tail;
   request.keep_alive(true);
   request.prepare_payload();
 
   net::io_context io;
   net::ip::tcp::resolver resolver(io);
   const auto endpoints = resolver.resolve(o.host, o.port);
-  std::unique_ptr<beast::tcp_stream> stream;
-  beast::flat_buffer buffer;
-  while (Clock::now() < end) {
-    if (!stream) {
-      stream = std::make_unique<beast::tcp_stream>(io);
-      beast::error_code ec;
-      stream->connect(endpoints, ec);
-      if (ec) {
-        ++result->errors;
-        stream.reset();
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        continue;
-      }
-      stream->socket().set_option(net::ip::tcp::no_delay(true));
-    }
-    const auto start = Clock::now();
-    beast::error_code ec;
-    http::write(*stream, request, ec);
-    http::response<http::string_body> response;
-    if (!ec) http::read(*stream, buffer, response, ec);
-    if (ec) {
-      ++result->errors;
-      stream.reset();
-      continue;
-    }
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
-    if (response.result_int() == 200) {
-      result->latencies_us.push_back(us);
-    } else if (response.result_int() == 429) {
-      ++result->rejected;
-    } else {
-      ++result->errors;
-    }
-    if (!response.keep_alive()) stream.reset();
-  }
+  for (Result& result : *results) std::make_shared<HttpClient>(io, endpoints, request, end, &result)->Connect();
+  std::vector<std::thread> threads;
+  for (int t = 1; t < o.client_threads; ++t) threads.emplace_back([&io] { io.run(); });
+  io.run();
+  for (std::thread& thread : threads) thread.join();
 }
 
 void RunGrpc(const Options& o, const std::vector<Input>& inputs, Clock::time_point end, Result* result) {
@@ -204,6 +257,7 @@ int main(int argc, char** argv) {
     else if (flag == "--seconds") o.seconds = std::stod(value);
     else if (flag == "--rows") o.rows = std::stoi(value);
     else if (flag == "--token") o.token = value;
+    else if (flag == "--client-threads") o.client_threads = std::max(1, std::stoi(value));
     else {
       std::cerr << "unknown flag " << flag << "\n";
       return 2;
@@ -213,14 +267,13 @@ int main(int argc, char** argv) {
   std::vector<Result> results(static_cast<size_t>(o.concurrency));
   const auto start = Clock::now();
   const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
-  std::vector<std::thread> workers;
-  for (int w = 0; w < o.concurrency; ++w) {
-    workers.emplace_back([&, w] {
-      if (o.protocol == "grpc") RunGrpc(o, inputs, end, &results[w]);
-      else RunHttp(o, inputs, end, &results[w]);
-    });
+  if (o.protocol == "grpc") {
+    std::vector<std::thread> workers;
+    for (int w = 0; w < o.concurrency; ++w) workers.emplace_back([&, w] { RunGrpc(o, inputs, end, &results[w]); });
+    for (auto& w : workers) w.join();
+  } else {
+    RunHttp(o, inputs, end, &results);
   }
-  for (auto& w : workers) w.join();
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   std::vector<int64_t> all;
   int64_t errors = 0, rejected = 0;

@@ -2,6 +2,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "common/allocator.h"
 #include "common/build_info.h"
 #include "server/backends.h"
 
@@ -15,6 +16,7 @@ void AddVersionCommand(CLI::App& app, int& exit_code) {
               << "commit:     " << build.git_commit << "\n"
               << "build type: " << build.build_type << "\n"
               << "sanitizers: " << build.sanitizers << "\n"
+              << "allocator:  " << AllocatorName() << "\n"
               << "backends:  ";
     serving::BackendRegistry backends;
     server::RegisterBackends(backends);

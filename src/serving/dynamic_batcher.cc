@@ -148,11 +148,19 @@ absl::Status DynamicBatcher::Enqueue(InferenceRequest&& request, InferenceCallba
     pending.done = std::move(done);
     pending.sequence = next_sequence_++;
     queues_[static_cast<size_t>(priority - 1)].push_back(std::move(pending));
+    queued_rows_ += pending.rows;
     depth = ++queued_;
-    ++arrivals_;
   }
   if (options_.metrics) options_.metrics->SetQueueDepth(options_.model_name, options_.version, static_cast<int64_t>(depth));
   return absl::OkStatus();
+}
+
+DynamicBatcher::Pending DynamicBatcher::Take(std::deque<Pending>& queue, size_t index) {
+  Pending pending = std::move(queue[index]);
+  queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(index));
+  --queued_;
+  queued_rows_ -= pending.rows;
+  return pending;
 }
 
 std::vector<DynamicBatcher::Pending> DynamicBatcher::NextBatch(std::vector<Pending>* expired) {
@@ -162,64 +170,78 @@ std::vector<DynamicBatcher::Pending> DynamicBatcher::NextBatch(std::vector<Pendi
         +[](DynamicBatcher* b) ABSL_EXCLUSIVE_LOCKS_REQUIRED(b->mutex_) { return b->stopping_ || b->queued_ > 0; },
         this));
     if (queued_ == 0) return {};  // stopping and drained
-    std::deque<Pending>* queue = nullptr;
-    for (auto& q : queues_) {
-      if (!q.empty()) {
-        queue = &q;
-        break;
-      }
-    }
+    size_t level = 0;
+    while (queues_[level].empty()) ++level;
+    std::deque<Pending>& queue = queues_[level];
     const absl::Time now = absl::Now();
-    // Requests past their deadline, or whose client has gone, leave the queue unexecuted.
-    for (auto it = queue->begin(); it != queue->end();) {
-      if (it->deadline <= now || (it->request.client_gone && it->request.client_gone())) {
-        expired->push_back(std::move(*it));
-        it = queue->erase(it);
-        --queued_;
+    // Requests past their deadline leave the queue unexecuted.
+    for (size_t i = 0; i < queue.size();) {
+      if (queue[i].deadline <= now) {
+        expired->push_back(Take(queue, i));
       } else {
-        ++it;
+        ++i;
       }
     }
-    if (!expired->empty()) return {};
-    std::vector<Pending> batch;
-    if (!batchable_) {
-      batch.push_back(std::move(queue->front()));
-      queue->pop_front();
-      --queued_;
-      return batch;
+    if (!expired->empty()) {
+      ++takes_;
+      return {};
     }
-    // Gather compatible requests in arrival order, up to maxBatchSize rows.
-    const std::string& key = queue->front().batch_key;
+    // Gather compatible requests in arrival order, up to maxBatchSize rows (one when not batching).
+    const int64_t max_rows = batchable_ ? config.max_batch_size : 1;
+    const std::string& key = queue.front().batch_key;
     int64_t rows = 0;
     std::vector<size_t> chosen;
-    for (size_t i = 0; i < queue->size() && rows < config.max_batch_size; ++i) {
-      const Pending& p = (*queue)[i];
-      if (p.batch_key != key || rows + p.rows > config.max_batch_size) continue;
-      rows += p.rows;
+    for (size_t i = 0; i < queue.size() && rows < max_rows; ++i) {
+      const Pending& p = queue[i];
+      if (p.batch_key != key || (batchable_ && rows + p.rows > max_rows)) continue;
+      rows += batchable_ ? p.rows : max_rows;
       chosen.push_back(i);
     }
-    const bool full = rows >= config.max_batch_size;
+    const bool full = rows >= max_rows;
     const bool preferred = std::find(config.preferred_batch_sizes.begin(), config.preferred_batch_sizes.end(), rows) !=
                            config.preferred_batch_sizes.end();
-    const absl::Time flush_at = queue->front().arrival + config.max_queue_delay;
+    const absl::Time flush_at = queue.front().arrival + config.max_queue_delay;
     if (full || preferred || now >= flush_at || stopping_) {
+      // A request whose client has gone leaves unexecuted; the rest stay queued for the next look.
       for (auto it = chosen.rbegin(); it != chosen.rend(); ++it) {
-        batch.push_back(std::move((*queue)[*it]));
-        queue->erase(queue->begin() + static_cast<std::ptrdiff_t>(*it));
-        --queued_;
+        const Pending& p = queue[*it];
+        if (p.request.client_gone && now - p.arrival >= options_.client_check_after && p.request.client_gone()) {
+          expired->push_back(Take(queue, *it));
+        }
       }
+      if (!expired->empty()) {
+        ++takes_;
+        return {};
+      }
+      std::vector<Pending> batch;
+      for (auto it = chosen.rbegin(); it != chosen.rend(); ++it) batch.push_back(Take(queue, *it));
       std::reverse(batch.begin(), batch.end());
+      ++takes_;
       return batch;
     }
-    // Wait for more requests or for the oldest one's delay to run out, then look again.
-    const uint64_t seen = arrivals_;
+    // Sleep until enough rows have arrived to reach the next size worth executing, another
+    // instance has taken requests, a higher priority has work, or the oldest request's delay has
+    // run out; then look again. (Waking on every arrival would cost a context switch per request.)
+    int64_t target = max_rows;
+    for (int64_t size : config.preferred_batch_sizes) {
+      if (size > rows && size < target) target = size;
+    }
     struct Wake {
       DynamicBatcher* batcher;
-      uint64_t seen;
-    } wake{this, seen};
+      int64_t rows_needed;
+      uint64_t takes;
+      size_t level;
+    } wake{this, queued_rows_ + (target - rows), takes_, level};
     mutex_.AwaitWithDeadline(absl::Condition(
                                  +[](Wake* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-                                   return w->batcher->stopping_ || w->batcher->arrivals_ != w->seen;
+                                   const DynamicBatcher& b = *w->batcher;
+                                   if (b.stopping_ || b.queued_rows_ >= w->rows_needed || b.takes_ != w->takes) {
+                                     return true;
+                                   }
+                                   for (size_t i = 0; i < w->level; ++i) {
+                                     if (!b.queues_[i].empty()) return true;
+                                   }
+                                   return false;
                                  },
                                  &wake),
                              flush_at);

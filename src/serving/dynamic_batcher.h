@@ -7,8 +7,8 @@
 // maxQueueDelay for a batch to fill unless it already has a preferred size. The batch's outputs
 // are split back per request; if a batched execution fails, its requests run one by one so that
 // a bad request fails only itself. Requests past their deadline answer kDeadlineExceeded (504)
-// without running, requests whose client has gone (InferenceRequest::client_gone) kCancelled
-// without running; a full queue refuses at once with kResourceExhausted (429). Thread-safe.
+// without running, requests whose client has gone (InferenceRequest::client_gone, asked when
+// their batch is taken) kCancelled without running; a full queue refuses at once with kResourceExhausted (429). Thread-safe.
 
 #include <atomic>
 #include <cstdint>
@@ -38,6 +38,10 @@ struct DynamicBatcherOptions {
   metrics::InferenceMetrics* metrics = nullptr;  // not owned; may be null
   // Shared by every version's batcher: one slot is held per execution. Null: no process-wide cap.
   std::shared_ptr<ComputeSlots> compute_slots;
+  // Whether a request's client has gone (a socket peek, a system call) is asked only of requests
+  // that have waited at least this long when their batch is taken: one that arrived a moment ago
+  // is almost never abandoned, and asking every request costs a system call each.
+  absl::Duration client_check_after = absl::Milliseconds(1);
 };
 
 class DynamicBatcher {
@@ -83,6 +87,8 @@ class DynamicBatcher {
   // Picks the next batch (empty when stopping with nothing left). Expired requests found on the
   // way are moved to `expired`.
   std::vector<Pending> NextBatch(std::vector<Pending>* expired) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Removes queue[index] from its queue, keeping the counters.
+  Pending Take(std::deque<Pending>& queue, size_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void Execute(std::vector<Pending> batch);
   void ExecuteOne(Pending& pending, absl::Time start);
   void Deliver(Pending& pending, absl::StatusOr<InferenceResponse> result);
@@ -93,8 +99,10 @@ class DynamicBatcher {
   mutable absl::Mutex mutex_;
   std::vector<std::deque<Pending>> queues_ ABSL_GUARDED_BY(mutex_);  // index 0 = priority 1
   size_t queued_ ABSL_GUARDED_BY(mutex_) = 0;
+  int64_t queued_rows_ ABSL_GUARDED_BY(mutex_) = 0;
   size_t executing_ ABSL_GUARDED_BY(mutex_) = 0;
-  uint64_t arrivals_ ABSL_GUARDED_BY(mutex_) = 0;  // wakes instances waiting for a batch to fill
+  // Batches taken (or requests expired): an instance waiting for a batch to fill looks again.
+  uint64_t takes_ ABSL_GUARDED_BY(mutex_) = 0;
   uint64_t next_sequence_ ABSL_GUARDED_BY(mutex_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
 

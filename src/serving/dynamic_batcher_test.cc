@@ -194,7 +194,8 @@ TEST(DynamicBatcherTest, RequestsOfDepartedClientsAreDroppedUnexecuted) {
   Answers answers;
   std::atomic<bool> left{false};
   {
-    DynamicBatcher batcher({.config = {.max_batch_size = 1}, .model = &model});
+    DynamicBatcher batcher(
+        {.config = {.max_batch_size = 1}, .model = &model, .client_check_after = absl::ZeroDuration()});
     ASSERT_TRUE(Enqueue(batcher, Request({0, 0}, {1, 2}), answers.For(0)).ok());  // occupies the instance
     absl::SleepFor(absl::Milliseconds(10));
     InferenceRequest queued = Request({1, 1}, {1, 2});
@@ -216,6 +217,24 @@ TEST(DynamicBatcherTest, RequestsOfDepartedClientsAreDroppedUnexecuted) {
       EXPECT_TRUE(response.ok()) << tag;
     }
   }
+}
+
+TEST(DynamicBatcherTest, AFreshRequestIsNotAskedWhetherItsClientLeft) {
+  FakeRecordingModel model;
+  Answers answers;
+  std::atomic<int> asked{0};
+  {
+    DynamicBatcher batcher({.config = {.max_batch_size = 1}, .model = &model, .client_check_after = absl::Hours(1)});
+    InferenceRequest request = Request({1, 1}, {1, 2});
+    request.client_gone = [&asked] {
+      ++asked;
+      return true;
+    };
+    ASSERT_TRUE(Enqueue(batcher, std::move(request), answers.For(0)).ok());
+    answers.WaitFor(1);
+  }
+  EXPECT_EQ(asked.load(), 0);
+  EXPECT_THAT(model.executions(), ElementsAre(1));
 }
 
 TEST(DynamicBatcherTest, HigherPriorityRunsFirst) {

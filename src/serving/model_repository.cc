@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/allocator.h"
 #include "common/logging.h"
 #include "common/semver.h"
 #include "common/memory_limits.h"
@@ -87,6 +88,7 @@ absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::LoadVersion(const 
                                                     {"cpus", options_.cpu_limit}});
     batching->instances = capped;
   }
+  ReleaseFreedMemory();  // memory freed earlier would otherwise be reused unseen and hide this load's cost
   const uint64_t resident_before = ResidentMemoryBytes();
   absl::StatusOr<std::unique_ptr<LoadedModel>> loaded = (*backend)->Load(ModelLoadOptions{
       .artifact_path = artifact.path, .declared_signature = *declared, .intra_op_threads = options_.intra_op_threads});
