@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# bench/serving/ceiling.sh [SECONDS=4] [ROUNDS=3]: 64 clients, binary OIP, alternating in rounds
+# between the transport ceiling (bench/http/bare_beast_server.cc answering the same request with
+# a canned response, no inference) and Meridian serving the TorchScript MLP with batching and the
+# ONNX MLP without. The in-process batch-1 loop (backend_bench) runs in the same go. Prints one
+# JSON line per run; docs/benchmarks.md quotes the medians.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SECONDS_PER_RUN=${1:-4}
+ROUNDS=${2:-3}
+source bench/common.sh
+HTTP=$(free_port)
+BARE=$(free_port)
+$BIN/bench/bare_beast_server "$BARE" 2 > /dev/null 2>&1 &
+$M serve --port "$HTTP" --grpc-port 0 --data-dir "$WORK/data" --auth false --access-log false --log-level warn \
+  --isolate-model-checks false > "$WORK/server.log" 2>&1 &
+for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$HTTP/health/live" >/dev/null && break; sleep 0.05; done
+push() {  # push NAME FIXTURE FILE FRAMEWORK METADATA_JSON
+  echo "$5" > "$WORK/$1.json"
+  $M model push "tests/fixtures/models/$2/$3" --name "$1" --version 1.0.0 --framework "$4" \
+    --metadata-file "$WORK/$1.json" --server "http://127.0.0.1:$HTTP" -o json > /dev/null
+  curl -sf -X POST "http://127.0.0.1:$HTTP/v2/repository/models/$1/load" > /dev/null
+}
+SIG='"inputs":[{"name":"input__0","datatype":"FP32","shape":[-1,784]}],"outputs":[{"name":"output__0","datatype":"FP32","shape":[-1,10]}]'
+push mlp-batched mlp-torchscript model.pt torchscript "{$SIG,\"batching\":{\"instances\":2,\"maxBatchSize\":32,\"maxQueueDelay\":\"500us\"}}"
+push mlp-onnx mlp-onnx model.onnx onnx '{"batching":{"instances":2}}'
+run() {  # run LABEL PORT MODEL FIXTURE
+  $LOADGEN --protocol binary --target "127.0.0.1:$2" --model "$3" --fixture "$4" --concurrency 64 \
+    --seconds "$SECONDS_PER_RUN" | python3 -c "import json,sys; d=json.load(sys.stdin); d['system']='$1'; print(json.dumps(d))"
+}
+for round in $(seq 1 "$ROUNDS"); do
+  $BIN/bench/backend_bench --benchmark_min_time=1 --benchmark_format=json --benchmark_filter='mlp_.*/1/' 2>/dev/null |
+    python3 -c "
+import json, sys
+for b in json.load(sys.stdin)['benchmarks']:
+    print(json.dumps({'system': 'in-process batch 1 ' + b['name'].split('/')[1], 'rps': 1e9 / b['real_time']}))"
+  run bare-beast "$BARE" mlp mlp-torchscript
+  run meridian-torchscript-batching "$HTTP" mlp-batched mlp-torchscript
+  run meridian-onnx "$HTTP" mlp-onnx mlp-onnx
+done
