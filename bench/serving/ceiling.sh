@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench/serving/ceiling.sh [SECONDS=4] [ROUNDS=3]: 64 clients, binary OIP, alternating in rounds
-# between the transport ceiling (bench/http/bare_beast_server.cc answering the same request with
-# a canned response, no inference) and Meridian serving the TorchScript MLP with batching and the
-# ONNX MLP without. The in-process batch-1 loop (backend_bench) runs in the same go. Prints one
+# between two servers that answer the same request with a canned response and no inference
+# (bench/http/lean_asio_server.cc: plain Asio, Beast's parser fed by hand, the transport's own
+# cost; bench/http/bare_beast_server.cc: Beast's composed read/write on a timed tcp_stream) and
+# Meridian serving the TorchScript MLP with batching and the ONNX MLP without. The in-process batch-1 loop (backend_bench) runs in the same go. Prints one
 # JSON line per run; docs/benchmarks.md quotes the medians.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -11,7 +12,9 @@ ROUNDS=${2:-3}
 source bench/common.sh
 HTTP=$(free_port)
 BARE=$(free_port)
+LEAN=$(free_port)
 $BIN/bench/bare_beast_server "$BARE" 2 > /dev/null 2>&1 &
+$BIN/bench/lean_asio_server "$LEAN" 2 > /dev/null 2>&1 &
 $M serve --port "$HTTP" --grpc-port 0 --data-dir "$WORK/data" --auth false --access-log false --log-level warn \
   --isolate-model-checks false > "$WORK/server.log" 2>&1 &
 for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$HTTP/health/live" >/dev/null && break; sleep 0.05; done
@@ -34,6 +37,7 @@ for round in $(seq 1 "$ROUNDS"); do
 import json, sys
 for b in json.load(sys.stdin)['benchmarks']:
     print(json.dumps({'system': 'in-process batch 1 ' + b['name'].split('/')[1], 'rps': 1e9 / b['real_time']}))"
+  run lean-asio "$LEAN" mlp mlp-torchscript
   run bare-beast "$BARE" mlp mlp-torchscript
   run meridian-torchscript-batching "$HTTP" mlp-batched mlp-torchscript
   run meridian-onnx "$HTTP" mlp-onnx mlp-onnx

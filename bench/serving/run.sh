@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # bench/serving: Meridian's data plane against the physical limit and a Python peer, one run.
 #   1. the in-process backend loop (bench/serving/backend_bench.cc), batch 1 and 32, and the
-#      transport ceiling: a bare Boost.Beast server answering the same binary request without
-#      inference (bench/http/bare_beast_server.cc);
+#      transport alone: servers answering the same binary request without inference
+#      (bench/http/lean_asio_server.cc, bench/http/bare_beast_server.cc);
 #   2. Meridian over OIP v2 JSON, binary and gRPC at concurrency 1, 8 and 64, batching off and on
 #      (TorchScript MLP on 784 inputs), the CNN without batching, and an overload run;
 #   3. FastAPI + uvicorn around python3-torch on the same model (bench/serving/python_peer.py);
@@ -42,17 +42,21 @@ for b in json.load(open(sys.argv[1]))["benchmarks"]:
 PY
 cat "$RESULTS"
 
-echo "== 1b. the transport ceiling: a bare Boost.Beast server answering the same request without inference"
-BARE=$(free_port)
-$BIN/bench/bare_beast_server "$BARE" 2 > /dev/null 2>&1 &
-BARE_PID=$!
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$BARE/health/live" >/dev/null && break; sleep 0.05; done
-for c in 1 8 64; do
-  $LOADGEN --protocol binary --target "127.0.0.1:$BARE" --model mlp --fixture mlp-torchscript --concurrency "$c" \
-    --seconds "$SECONDS_PER_RUN" | python3 -c "import json,sys; d=json.loads(sys.stdin.read()); d.update(system='bare-beast', model='mlp'); print(json.dumps(d))" \
-    | tee -a "$RESULTS"
+echo "== 1b. the transport alone: two servers answering the same request with a canned response, no inference"
+# lean: plain Asio, Beast's parser fed by hand (what Meridian's server does); bare: Beast's composed
+# read/write on a timed tcp_stream.
+for server in lean_asio_server bare_beast_server; do
+  PORT_T=$(free_port)
+  $BIN/bench/$server "$PORT_T" 2 > /dev/null 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do (echo > "/dev/tcp/127.0.0.1/$PORT_T") 2>/dev/null && break; sleep 0.05; done
+  for c in 1 8 64; do
+    $LOADGEN --protocol binary --target "127.0.0.1:$PORT_T" --model mlp --fixture mlp-torchscript --concurrency "$c" \
+      --seconds "$SECONDS_PER_RUN" | python3 -c "import json,sys; d=json.loads(sys.stdin.read()); d.update(system='${server%_server}', model='mlp'); print(json.dumps(d))" \
+      | tee -a "$RESULTS"
+  done
+  kill "$SERVER_PID"
 done
-kill "$BARE_PID"
 
 echo "== 2. meridian"
 $M serve --port "$HTTP" --grpc-port "$GRPC" --data-dir "$WORK/data" --auth false --access-log false --log-level warn \
