@@ -7,13 +7,10 @@
 //
 // Usage: bare_beast_server PORT THREADS
 
-#include <cstdlib>
-#include <functional>
-#include <iostream>
 #include <memory>
-#include <thread>
-#include <vector>
+#include <string>
 
+#include "bench/http/serve_sessions.h"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
@@ -66,35 +63,4 @@ class Session : public std::enable_shared_from_this<Session> {
   http::response<http::string_body> response_;
 };
 
-int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::cerr << "usage: bare_beast_server PORT THREADS\n";
-    return 2;
-  }
-  const auto port = static_cast<unsigned short>(std::atoi(argv[1]));
-  const int threads = std::max(1, std::atoi(argv[2]));
-  std::vector<std::unique_ptr<net::io_context>> contexts;
-  for (int i = 0; i < threads; ++i) contexts.push_back(std::make_unique<net::io_context>(1));
-  tcp::acceptor acceptor(*contexts[0], tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
-  size_t next = 0;
-  std::function<void()> accept = [&] {
-    acceptor.async_accept(*contexts[next++ % contexts.size()], [&](beast::error_code ec, tcp::socket s) {
-      if (!ec) {
-        s.set_option(tcp::no_delay(true));
-        auto executor = s.get_executor();
-        auto session = std::make_shared<Session>(std::move(s));
-        net::post(executor, [session] { session->Read(); });
-      }
-      accept();
-    });
-  };
-  accept();
-  std::vector<std::thread> pool;
-  for (auto& ctx : contexts) {
-    pool.emplace_back([&ctx] {
-      auto guard = net::make_work_guard(*ctx);
-      ctx->run();
-    });
-  }
-  for (auto& t : pool) t.join();
-}
+int main(int argc, char** argv) { return ServeSessions<Session>(argc, argv); }

@@ -6,19 +6,13 @@
 //
 // Usage: lean_asio_server PORT THREADS
 
-#include <cstdlib>
 #include <cstring>
-#include <functional>
-#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
-#include <vector>
 
-#include "boost/asio/io_context.hpp"
+#include "bench/http/serve_sessions.h"
 #include "boost/asio/ip/tcp.hpp"
-#include "boost/asio/post.hpp"
 #include "boost/asio/write.hpp"
 #include "boost/beast/http.hpp"
 
@@ -81,35 +75,4 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
 };
 
-int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::cerr << "usage: lean_asio_server PORT THREADS\n";
-    return 2;
-  }
-  const auto port = static_cast<unsigned short>(std::atoi(argv[1]));
-  const int threads = std::max(1, std::atoi(argv[2]));
-  std::vector<std::unique_ptr<net::io_context>> contexts;
-  for (int i = 0; i < threads; ++i) contexts.push_back(std::make_unique<net::io_context>(1));
-  tcp::acceptor acceptor(*contexts[0], tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
-  size_t next = 0;
-  std::function<void()> accept = [&] {
-    acceptor.async_accept(*contexts[next++ % contexts.size()], [&](boost::system::error_code ec, tcp::socket socket) {
-      if (!ec) {
-        socket.set_option(tcp::no_delay(true));
-        auto executor = socket.get_executor();
-        auto session = std::make_shared<Session>(std::move(socket));
-        net::post(executor, [session] { session->Read(); });
-      }
-      accept();
-    });
-  };
-  accept();
-  std::vector<std::thread> pool;
-  for (auto& context : contexts) {
-    pool.emplace_back([&context] {
-      auto guard = net::make_work_guard(*context);
-      context->run();
-    });
-  }
-  for (auto& thread : pool) thread.join();
-}
+int main(int argc, char** argv) { return ServeSessions<Session>(argc, argv); }
