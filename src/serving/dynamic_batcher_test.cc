@@ -126,6 +126,40 @@ TEST(DynamicBatcherTest, APreferredSizeGoesWithoutWaitingAndAPartialBatchAfterTh
   EXPECT_THAT(model.executions(), ElementsAre(2, 3));
 }
 
+TEST(DynamicBatcherTest, AFullBatchGoesAsSoonAsItsLastRowArrives) {
+  FakeRecordingModel model;
+  Answers answers;
+  DynamicBatcher batcher({.config = {.max_batch_size = 4, .max_queue_delay = absl::Seconds(5)}, .model = &model});
+  const absl::Time start = absl::Now();
+  // The instance is already waiting for the batch to fill when each later row arrives.
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(Enqueue(batcher, Request({float(i), float(i)}, {1, 2}), answers.For(i)).ok());
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  answers.WaitFor(4);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2)) << "the full batch waited for the queue delay";
+  EXPECT_THAT(model.executions(), ElementsAre(4));
+}
+
+TEST(DynamicBatcherTest, AHigherPriorityBatchIsNotHeldBehindALowerOneFilling) {
+  FakeRecordingModel model;
+  Answers answers;
+  DynamicBatcher batcher({.config = {.max_batch_size = 8, .preferred_batch_sizes = {2},
+                                     .max_queue_delay = absl::Seconds(5), .priority_levels = 2, .default_priority = 2},
+                          .model = &model});
+  const absl::Time start = absl::Now();
+  // Three low-priority rows: past the preferred size, so the instance waits for 8.
+  ASSERT_TRUE(Enqueue(batcher, Request({1, 1, 1, 1, 1, 1}, {3, 2}), answers.For(1)).ok());
+  absl::SleepFor(absl::Milliseconds(50));
+  // Two high-priority rows: a preferred size, though all queued rows (5) are still short of the 8
+  // the low batch waits for.
+  ASSERT_TRUE(Enqueue(batcher, Request({2, 2, 3, 3}, {2, 2}, {{"priority", int64_t{1}}}), answers.For(2)).ok());
+  answers.WaitFor(1);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2)) << "the high-priority batch waited behind the low one";
+  absl::MutexLock lock(&answers.mutex);
+  EXPECT_EQ(answers.got[0].first, 2);
+}
+
 TEST(DynamicBatcherTest, DifferentNonBatchShapesAreNotMixed) {
   FakeRecordingModel model({-1, -1});
   absl::Notification gate;
