@@ -31,6 +31,10 @@ run() {  # run LABEL PORT MODEL FIXTURE
   $LOADGEN --protocol binary --target "127.0.0.1:$2" --model "$3" --fixture "$4" --concurrency 64 \
     --seconds "$SECONDS_PER_RUN" | python3 -c "import json,sys; d=json.load(sys.stdin); d['system']='$1'; print(json.dumps(d))"
 }
+# Warm-up, not recorded: TorchScript's profiling executor specialises the model for the batch
+# sizes it sees during its first runs, which made the first round the slowest.
+run warm-up "$HTTP" mlp-batched mlp-torchscript > /dev/null
+run warm-up "$HTTP" mlp-onnx mlp-onnx > /dev/null
 for round in $(seq 1 "$ROUNDS"); do
   $BIN/bench/backend_bench --benchmark_min_time=1 --benchmark_format=json --benchmark_filter='mlp_.*/1/' 2>/dev/null |
     python3 -c "
