@@ -1,4 +1,6 @@
-#include "backends/torchscript/torchscript_backend.h"
+// The TorchScript backend proper, built as a module of its own (libmeridian_backend_torchscript.so)
+// that torchscript_loader.cc opens the first time a TorchScript model is loaded.
+#include "serving/backend.h"
 
 #include <dlfcn.h>
 
@@ -161,6 +163,9 @@ class TorchScriptBackend final : public serving::Backend {
 
 }  // namespace
 
-std::unique_ptr<serving::Backend> MakeTorchScriptBackend() { return std::make_unique<TorchScriptBackend>(); }
-
 }  // namespace meridian::backends
+
+// The module's one entry point (torchscript_loader.cc): a backend the caller owns.
+extern "C" __attribute__((visibility("default"))) meridian::serving::Backend* meridian_torchscript_backend_create() {
+  return new meridian::backends::TorchScriptBackend();
+}

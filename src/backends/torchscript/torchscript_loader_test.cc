@@ -1,0 +1,68 @@
+#include <dlfcn.h>
+#include <stdlib.h>
+
+#include "backends/torchscript/torchscript_backend.h"
+#include "gtest/gtest.h"
+
+namespace meridian::backends {
+namespace {
+
+bool LibtorchLoaded() { return dlopen("libtorch_cpu.so.1.13", RTLD_NOW | RTLD_NOLOAD) != nullptr; }
+
+// Set by the tests that open the module: from then on this process has libtorch whatever the
+// test (a test binary that had it from the start, linked in, fails the first test instead).
+bool module_opened_here = false;
+
+serving::ModelLoadOptions MlpOptions() {
+  serving::ModelSignature signature;
+  signature.inputs.push_back({.name = "input__0", .type = serving::DataType::kFp32, .shape = {-1, 784}});
+  signature.outputs.push_back({.name = "output__0", .type = serving::DataType::kFp32, .shape = {-1, 10}});
+  return {.artifact_path = TEST_SOURCE_DIR "/tests/fixtures/models/mlp-torchscript/model.pt",
+          .declared_signature = signature};
+}
+
+// ctest runs each test in a process of its own; run together, the first to load a model loads
+// libtorch for the rest, hence the order here.
+TEST(TorchScriptLoaderTest, TheBackendLoadsLibtorchOnlyForItsFirstModel) {
+  if (module_opened_here) GTEST_SKIP() << "another test in this process has loaded libtorch already";
+  std::unique_ptr<serving::Backend> backend = MakeTorchScriptBackend();
+  EXPECT_EQ(backend->name(), "torchscript");
+  EXPECT_EQ(backend->framework_version().substr(0, 2), "1.");
+  EXPECT_FALSE(LibtorchLoaded());
+
+  module_opened_here = true;
+  auto model = backend->Load(MlpOptions());
+  ASSERT_TRUE(model.ok()) << model.status();
+  EXPECT_TRUE(LibtorchLoaded());
+  auto outputs = (*model)->Execute({serving::Tensor::Owned("input__0", serving::DataType::kFp32, {1, 784},
+                                                           std::string(784 * sizeof(float), '\0'))},
+                                   {});
+  ASSERT_TRUE(outputs.ok()) << outputs.status();
+  ASSERT_EQ(outputs->size(), 1u);
+  EXPECT_EQ((*outputs)[0].shape(), (serving::Shape{1, 10}));
+}
+
+TEST(TorchScriptLoaderTest, AModuleThatCannotBeOpenedIsAClearErrorOnEveryLoad) {
+  setenv("MERIDIAN_TORCHSCRIPT_BACKEND", "/nonexistent/libmeridian_backend_torchscript.so", 1);
+  std::unique_ptr<serving::Backend> backend = MakeTorchScriptBackend();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto model = backend->Load(MlpOptions());
+    ASSERT_FALSE(model.ok());
+    EXPECT_EQ(model.status().code(), absl::StatusCode::kUnavailable);
+    EXPECT_NE(model.status().message().find("MERIDIAN_TORCHSCRIPT_BACKEND"), std::string::npos) << model.status();
+    EXPECT_NE(model.status().message().find("/nonexistent/libmeridian_backend_torchscript.so"), std::string::npos)
+        << model.status();
+  }
+  unsetenv("MERIDIAN_TORCHSCRIPT_BACKEND");
+}
+
+TEST(TorchScriptLoaderTest, TheModuleNamedByTheEnvironmentIsUsed) {
+  setenv("MERIDIAN_TORCHSCRIPT_BACKEND", MERIDIAN_TORCHSCRIPT_MODULE, 1);
+  module_opened_here = true;
+  auto model = MakeTorchScriptBackend()->Load(MlpOptions());
+  unsetenv("MERIDIAN_TORCHSCRIPT_BACKEND");
+  EXPECT_TRUE(model.ok()) << model.status();
+}
+
+}  // namespace
+}  // namespace meridian::backends
