@@ -43,6 +43,10 @@ class Backend {
   virtual std::string name() const = 0;
   // The framework's own version, for `meridian version` and server metadata.
   virtual std::string framework_version() const = 0;
+  // Makes the framework ready to load models (a backend whose library is loaded on demand loads
+  // it here), so that what a Load adds to the resident set is the model's alone. Called before
+  // every Load; cheap once ready.
+  virtual absl::Status Prepare() { return absl::OkStatus(); }
   // Fails with kInvalidArgument naming the problem (e.g. the unsupported operator) when the
   // file cannot be served.
   virtual absl::StatusOr<std::unique_ptr<LoadedModel>> Load(const ModelLoadOptions& options) = 0;

@@ -88,6 +88,8 @@ absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::LoadVersion(const 
                                                     {"cpus", options_.cpu_limit}});
     batching->instances = capped;
   }
+  // The framework's own libraries are not the model's memory.
+  if (absl::Status ready = (*backend)->Prepare(); !ready.ok()) return ready;
   ReleaseFreedMemory();  // memory freed earlier would otherwise be reused unseen and hide this load's cost
   const uint64_t resident_before = ResidentMemoryBytes();
   absl::StatusOr<std::unique_ptr<LoadedModel>> loaded = (*backend)->Load(ModelLoadOptions{

@@ -147,11 +147,18 @@ namespace meridian::serving {
 namespace {
 
 // Holds `megabytes` of touched memory per loaded model, so that the measured RSS growth is real.
+// `library_megabytes` more are taken once, by the first Prepare, as a framework loaded on demand
+// takes its libraries' memory.
 class FakeMemoryHungryBackend final : public Backend {
  public:
-  explicit FakeMemoryHungryBackend(size_t megabytes) : bytes_(megabytes << 20) {}
+  explicit FakeMemoryHungryBackend(size_t megabytes, size_t library_megabytes = 0, absl::Status prepared = {})
+      : bytes_(megabytes << 20), library_bytes_(library_megabytes << 20), prepared_(std::move(prepared)) {}
   std::string name() const override { return "hungry"; }
   std::string framework_version() const override { return "0"; }
+  absl::Status Prepare() override {
+    if (library_.empty()) library_.assign(library_bytes_, 1);
+    return prepared_;
+  }
   absl::StatusOr<std::unique_ptr<LoadedModel>> Load(const ModelLoadOptions&) override {
     auto model = std::make_unique<Model>();
     model->ballast.assign(bytes_, 1);
@@ -168,6 +175,9 @@ class FakeMemoryHungryBackend final : public Backend {
     std::vector<char> ballast;
   };
   size_t bytes_;
+  size_t library_bytes_;
+  absl::Status prepared_;
+  std::vector<char> library_;
 };
 
 class FakeManyModelsSource final : public ModelSource {
@@ -204,6 +214,28 @@ TEST_F(ResidencyTest, MeasuresMemoryAndEvictsTheLeastRecentlyUsedIdleVersion) {
   EXPECT_TRUE(repository_->Find("a", "").ok());
   EXPECT_EQ(repository_->Find("b", "").status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(repository_->Find("c", "").ok());
+}
+
+TEST(ResidencyMeasurementTest, AFrameworkLoadedWithTheFirstModelIsNotCountedAsThatModelsMemory) {
+  FakeManyModelsSource source;
+  BackendRegistry backends;
+  backends.Register(std::make_unique<FakeMemoryHungryBackend>(8, /*library_megabytes=*/64));
+  ModelRepository repository(ModelRepositoryOptions{.source = &source, .backends = &backends});
+  ASSERT_TRUE(repository.EnsureLoaded("a", "").ok());
+  const auto a = repository.Find("a", "");
+  ASSERT_TRUE(a.ok());
+  EXPECT_GE((*a)->memory_bytes(), 7ull << 20);
+  EXPECT_LE((*a)->memory_bytes(), 16ull << 20);  // not the 64 MiB the framework took
+}
+
+TEST(ResidencyMeasurementTest, AFrameworkThatCannotBeReadiedFailsTheLoadWithItsReason) {
+  FakeManyModelsSource source;
+  BackendRegistry backends;
+  backends.Register(std::make_unique<FakeMemoryHungryBackend>(1, 0, absl::UnavailableError("no module here")));
+  ModelRepository repository(ModelRepositoryOptions{.source = &source, .backends = &backends});
+  const absl::Status loaded = repository.EnsureLoaded("a", "");
+  EXPECT_EQ(loaded.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(loaded.message().find("no module here"), std::string::npos) << loaded;
 }
 
 TEST_F(ResidencyTest, AVersionInUseIsNeverEvicted) {

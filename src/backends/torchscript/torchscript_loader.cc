@@ -37,9 +37,13 @@ class LazyTorchScriptBackend final : public serving::Backend {
   std::string name() const override { return "torchscript"; }
   std::string framework_version() const override { return MERIDIAN_TORCH_VERSION; }
 
-  absl::StatusOr<std::unique_ptr<serving::LoadedModel>> Load(const serving::ModelLoadOptions& options) override {
+  absl::Status Prepare() override {
     std::call_once(opened_, [this] { Open(); });
-    if (!backend_) return open_error_;
+    return backend_ ? absl::OkStatus() : open_error_;
+  }
+
+  absl::StatusOr<std::unique_ptr<serving::LoadedModel>> Load(const serving::ModelLoadOptions& options) override {
+    if (absl::Status ready = Prepare(); !ready.ok()) return ready;
     return backend_->Load(options);
   }
 
