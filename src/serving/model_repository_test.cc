@@ -147,8 +147,8 @@ namespace meridian::serving {
 namespace {
 
 // Holds `megabytes` of touched memory per loaded model, so that the measured RSS growth is real.
-// `library_megabytes` more are taken once, by the first Prepare, as a framework loaded on demand
-// takes its libraries' memory.
+// `library_megabytes` more are taken once, by the first Prepare (which Load calls when nobody did),
+// as a framework loaded on demand takes its libraries' memory.
 class FakeMemoryHungryBackend final : public Backend {
  public:
   explicit FakeMemoryHungryBackend(size_t megabytes, size_t library_megabytes = 0, absl::Status prepared = {})
@@ -160,6 +160,7 @@ class FakeMemoryHungryBackend final : public Backend {
     return prepared_;
   }
   absl::StatusOr<std::unique_ptr<LoadedModel>> Load(const ModelLoadOptions&) override {
+    if (absl::Status ready = Prepare(); !ready.ok()) return ready;
     auto model = std::make_unique<Model>();
     model->ballast.assign(bytes_, 1);
     return std::unique_ptr<LoadedModel>(std::move(model));

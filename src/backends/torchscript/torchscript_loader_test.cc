@@ -13,6 +13,13 @@ bool LibtorchLoaded() { return dlopen("libtorch_cpu.so.1.13", RTLD_NOW | RTLD_NO
 // test (a test binary that had it from the start, linked in, fails the first test instead).
 bool module_opened_here = false;
 
+// Sets MERIDIAN_TORCHSCRIPT_BACKEND for one test, whichever way the test ends.
+class ScopedModulePath {
+ public:
+  explicit ScopedModulePath(const char* path) { setenv("MERIDIAN_TORCHSCRIPT_BACKEND", path, 1); }
+  ~ScopedModulePath() { unsetenv("MERIDIAN_TORCHSCRIPT_BACKEND"); }
+};
+
 serving::ModelLoadOptions MlpOptions() {
   serving::ModelSignature signature;
   signature.inputs.push_back({.name = "input__0", .type = serving::DataType::kFp32, .shape = {-1, 784}});
@@ -43,7 +50,7 @@ TEST(TorchScriptLoaderTest, TheBackendLoadsLibtorchOnlyForItsFirstModel) {
 }
 
 TEST(TorchScriptLoaderTest, AModuleThatCannotBeOpenedIsAClearErrorOnEveryLoad) {
-  setenv("MERIDIAN_TORCHSCRIPT_BACKEND", "/nonexistent/libmeridian_backend_torchscript.so", 1);
+  ScopedModulePath path("/nonexistent/libmeridian_backend_torchscript.so");
   std::unique_ptr<serving::Backend> backend = MakeTorchScriptBackend();
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto model = backend->Load(MlpOptions());
@@ -53,14 +60,22 @@ TEST(TorchScriptLoaderTest, AModuleThatCannotBeOpenedIsAClearErrorOnEveryLoad) {
     EXPECT_NE(model.status().message().find("/nonexistent/libmeridian_backend_torchscript.so"), std::string::npos)
         << model.status();
   }
-  unsetenv("MERIDIAN_TORCHSCRIPT_BACKEND");
+  EXPECT_EQ(backend->Prepare().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(TorchScriptLoaderTest, ALibraryThatIsNotTheModuleIsAClearError) {
+  ScopedModulePath path("libm.so.6");  // opens, but has no backend in it
+  auto model = MakeTorchScriptBackend()->Load(MlpOptions());
+  ASSERT_FALSE(model.ok());
+  EXPECT_EQ(model.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(model.status().message().find("libm.so.6: no meridian_torchscript_backend_create"), std::string::npos)
+      << model.status();
 }
 
 TEST(TorchScriptLoaderTest, TheModuleNamedByTheEnvironmentIsUsed) {
-  setenv("MERIDIAN_TORCHSCRIPT_BACKEND", MERIDIAN_TORCHSCRIPT_MODULE, 1);
+  ScopedModulePath path(MERIDIAN_TORCHSCRIPT_MODULE);
   module_opened_here = true;
   auto model = MakeTorchScriptBackend()->Load(MlpOptions());
-  unsetenv("MERIDIAN_TORCHSCRIPT_BACKEND");
   EXPECT_TRUE(model.ok()) << model.status();
 }
 
