@@ -396,12 +396,15 @@ TEST_F(DeploymentEndToEndTest, NamespaceQuotasLimitReplicas) {
   Apply("web", Spec("web", absl::StrCat("  model: mlp\n  version: ", kStable, "\n  replicas: 3\n"
                                         "  resources: {requests: {cpu: 400m, memory: 64Mi}}\n"), "team-a"),
         "team-a");
+  // Waits of up to a minute: the replicas' first TorchScript load also loads libtorch (2-3 s under
+  // the sanitizers), and ctest runs this beside the autoscaling test's load. They end as soon as
+  // the condition holds.
   ASSERT_TRUE(WaitFor("web", [](const rapidjson::Document& d) { return Condition(d, "Scheduled") == "QuotaExceeded"; },
-                      absl::Seconds(20), "team-a"));
+                      absl::Seconds(60), "team-a"));
   auto web = Get("web", "team-a");
   EXPECT_THAT(Condition(web, "Scheduled", "message"), HasSubstr("exceeded quota in namespace team-a"));
   EXPECT_TRUE(WaitFor("web", [](const rapidjson::Document& d) { return d["status"]["replicas"]["ready"].GetInt() == 2; },
-                      absl::Seconds(20), "team-a"));
+                      absl::Seconds(60), "team-a"));
   EXPECT_EQ(Infer("web"), kStable);  // the admitted replicas serve
   auto status = Send(http::HttpMethod::kGet, "/api/v1/namespaces/team-a/resourcequotas/compute");
   EXPECT_THAT(status.body, HasSubstr(R"("used":{"requests.cpu":"800m","requests.memory":"128Mi"})"));
