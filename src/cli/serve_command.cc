@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "common/config.h"
 #include "common/logging.h"
+#include "common/signal_waiter.h"
 #include "server/platform.h"
 
 extern char** environ;
@@ -51,14 +52,9 @@ int Serve(const ServeFlags& flags) {
     return kExitUsage;
   }
 
-  // Block the shutdown and reload signals before any thread starts, so that every thread inherits
-  // the mask and this thread alone receives them in sigwait.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Take the shutdown and reload signals on this thread alone, before any of ours starts; a signal
+  // the kernel gives to a library's thread is forwarded here (see SignalWaiter).
+  SignalWaiter signals({SIGTERM, SIGINT, SIGHUP});
   std::signal(SIGPIPE, SIG_IGN);
 
   auto platform = server::Platform::Start(*config);
@@ -68,9 +64,8 @@ int Serve(const ServeFlags& flags) {
     if (!config->log.file.empty()) std::cerr << "meridian: " << platform.status().message() << "\n";
     return kExitUsage;
   }
-  int signal_number = 0;
   for (;;) {
-    sigwait(&signals, &signal_number);
+    const int signal_number = signals.Wait();
     log::Info("received signal", {{"signal", sigabbrev_np(signal_number)}});
     if (signal_number != SIGHUP) break;
     // SIGHUP: a rotated certificate. Errors keep the running one.
