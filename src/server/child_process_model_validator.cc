@@ -49,8 +49,20 @@ absl::Status ChildProcessModelValidator::Validate(const serving::ModelArtifact& 
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
+  // The server blocks its shutdown signals in every thread (SignalWaiter), and a blocked mask
+  // survives exec: start the check with nothing blocked and default handlers, so that a Ctrl-C
+  // to the terminal's process group ends it with the server.
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attributes, &none);
+  posix_spawnattr_setsigdefault(&attributes, &all);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid = 0;
-  const int spawned = posix_spawn(&pid, options_.executable.c_str(), &actions, nullptr, argv.data(), environ);
+  const int spawned = posix_spawn(&pid, options_.executable.c_str(), &actions, &attributes, argv.data(), environ);
+  posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
   if (spawned != 0) {
     return absl::InternalError(absl::StrCat("cannot start the model check (", options_.executable, "): ",

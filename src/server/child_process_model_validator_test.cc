@@ -1,8 +1,10 @@
 #include "server/child_process_model_validator.h"
 
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
@@ -62,6 +64,28 @@ TEST(ChildProcessModelValidatorTest, AHangingLoaderIsKilled) {
   ChildProcessModelValidator validator({.executable = checker, .timeout = absl::Milliseconds(300)});
   absl::Status status = validator.Validate(Artifact());
   EXPECT_THAT(status.message(), HasSubstr("took longer than"));
+}
+
+TEST(ChildProcessModelValidatorTest, TheCheckStartsWithNoSignalBlockedOrIgnored) {
+  // As in `meridian serve`: the shutdown signals blocked, SIGPIPE ignored.
+  sigset_t blocked, previous;
+  sigemptyset(&blocked);
+  sigaddset(&blocked, SIGTERM);
+  sigaddset(&blocked, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &blocked, &previous);
+  std::signal(SIGPIPE, SIG_IGN);  // as Validate itself does
+  FakeChecker checker("signals", "grep -E '^Sig(Blk|Ign)' /proc/self/status | tr '\\n\\t' '  ' >&2; echo >&2; exit 1");
+  ChildProcessModelValidator validator({.executable = checker});
+  absl::Status status = validator.Validate(Artifact());
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  // The kernel's masks in hex, bit N-1 for signal N; glibc keeps its own real-time signals (32
+  // and 33) ignored where it must, so only the standard signals 1..31 are checked.
+  const std::string message(status.message());
+  for (const std::string field : {"SigBlk: ", "SigIgn: "}) {
+    const size_t at = message.find(field);
+    ASSERT_NE(at, std::string::npos) << message;
+    EXPECT_EQ(std::stoull(message.substr(at + field.size(), 16), nullptr, 16) & 0x7fffffffULL, 0u) << message;
+  }
 }
 
 TEST(ChildProcessModelValidatorTest, AMissingExecutableIsAnInternalError) {
