@@ -4,7 +4,7 @@
 #      transport alone: servers answering the same binary request without inference
 #      (bench/http/lean_asio_server.cc, bench/http/bare_beast_server.cc);
 #   2. Meridian over OIP v2 JSON, binary and gRPC at concurrency 1, 8 and 64, batching off and on
-#      (TorchScript MLP on 784 inputs), the CNN without batching, and an overload run;
+#      (TorchScript MLP on 784 inputs), the CNN without and with batching, and an overload run;
 #   3. FastAPI + uvicorn around python3-torch on the same model (bench/serving/python_peer.py);
 #   4. the ONNX MLP on Meridian and on Node.js + onnxruntime-node (bench/serving/node_peer, npm).
 # Writes JSON lines to $OUT/results.jsonl (default bench/serving/results) and plots with
@@ -72,7 +72,19 @@ SIG='"inputs":[{"name":"input__0","datatype":"FP32","shape":[-1,784]}],"outputs"
 push mlp mlp-torchscript model.pt "{$SIG,\"batching\":{\"instances\":2}}"
 push mlp-batched mlp-torchscript model.pt "{$SIG,\"batching\":{\"instances\":2,\"maxBatchSize\":32,\"maxQueueDelay\":\"500us\"}}"
 push mlp-small-queue mlp-torchscript model.pt "{$SIG,\"batching\":{\"instances\":2,\"maxBatchSize\":32,\"maxQueueDelay\":\"500us\",\"maxQueueSize\":64}}"
-push cnn cnn-torchscript model.pt "$(cat tests/fixtures/models/cnn-torchscript/metadata.json | python3 -c 'import json,sys; d=json.load(sys.stdin); d["batching"]={"instances":2}; print(json.dumps(d))')"
+with_batching() {  # with_batching BATCHING_JSON VARIABLE_BATCH(0/1) < metadata.json
+  python3 -c "
+import json, sys
+d = json.load(sys.stdin)
+if $2:  # the fixture declares a batch of 1; the traced model takes any batch
+    for t in d['inputs'] + d['outputs']: t['shape'][0] = -1
+d['batching'] = json.loads(sys.argv[1])
+print(json.dumps(d))" "$1"
+}
+CNN_META=tests/fixtures/models/cnn-torchscript/metadata.json
+push cnn cnn-torchscript model.pt "$(with_batching '{"instances":2}' 0 < $CNN_META)"
+push cnn-batched cnn-torchscript model.pt \
+  "$(with_batching '{"instances":2,"maxBatchSize":32,"maxQueueDelay":"500us"}' 1 < $CNN_META)"
 
 run() {  # run SYSTEM MODEL FIXTURE PROTOCOL CONCURRENCY [PORT]
   local port=${6:-$HTTP}
@@ -92,6 +104,8 @@ done
 for c in 1 64; do
   run meridian cnn cnn-torchscript binary "$c"
   run meridian cnn cnn-torchscript grpc "$c"
+  run meridian-batching cnn-batched cnn-torchscript binary "$c"
+  run meridian-batching cnn-batched cnn-torchscript grpc "$c"
 done
 echo "-- overload: 512 clients, queue bounded at 64"
 run meridian-overload mlp-small-queue mlp-torchscript binary 512
