@@ -6,21 +6,21 @@
 namespace meridian::serving {
 namespace {
 
-InferenceRequest Request(float value, Parameters parameters = {}) {
+InferenceRequest CacheableRequest(float value, Parameters parameters = {}) {
   InferenceRequest request{.model = "m", .parameters = std::move(parameters)};
   request.inputs.push_back(Tensor::Owned("x", DataType::kFp32, {1}, std::string(reinterpret_cast<char*>(&value), 4)));
   return request;
 }
 
 TEST(ResponseCacheKeyTest, DependsOnWhatChangesTheAnswerOnly) {
-  const std::string key = ResponseCacheKey(Request(1), "1.0.0");
+  const std::string key = ResponseCacheKey(CacheableRequest(1), "1.0.0");
   EXPECT_EQ(key.rfind("m/1.0.0/", 0), 0u);
-  EXPECT_EQ(key, ResponseCacheKey(Request(1), "1.0.0"));
-  EXPECT_NE(key, ResponseCacheKey(Request(2), "1.0.0"));
-  EXPECT_NE(key, ResponseCacheKey(Request(1), "1.0.1"));
-  EXPECT_NE(key, ResponseCacheKey(Request(1, {{"temperature", 0.5}}), "1.0.0"));
-  EXPECT_EQ(key, ResponseCacheKey(Request(1, {{"priority", int64_t{2}}, {"timeout", int64_t{100}}}), "1.0.0"));
-  InferenceRequest subset = Request(1);
+  EXPECT_EQ(key, ResponseCacheKey(CacheableRequest(1), "1.0.0"));
+  EXPECT_NE(key, ResponseCacheKey(CacheableRequest(2), "1.0.0"));
+  EXPECT_NE(key, ResponseCacheKey(CacheableRequest(1), "1.0.1"));
+  EXPECT_NE(key, ResponseCacheKey(CacheableRequest(1, {{"temperature", 0.5}}), "1.0.0"));
+  EXPECT_EQ(key, ResponseCacheKey(CacheableRequest(1, {{"priority", int64_t{2}}, {"timeout", int64_t{100}}}), "1.0.0"));
+  InferenceRequest subset = CacheableRequest(1);
   subset.outputs.push_back({"y"});
   EXPECT_NE(key, ResponseCacheKey(subset, "1.0.0"));
 }
