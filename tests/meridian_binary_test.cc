@@ -335,7 +335,7 @@ TEST(MeridianBinaryTest, SimScheduleComparesWithPublishedCurvesAndRejectsBadInpu
   auto r = RunMeridian({"sim", "schedule", "--nodes", dir + "/nodes.csv", "--pods", dir + "/work.csv", "--seeds",
                         "42..43", "--expected", dir + "/expected.csv", "--out", dir + "/out"});
   ASSERT_EQ(r.exit_status, 0) << r.err;
-  for (const char* policy : {"random", "best-fit", "fgd", "fgd-pack"}) {
+  for (const char* policy : {"random", "best-fit", "fgd", "fgd-pack", "fgd-lookahead"}) {
     EXPECT_THAT(r.out, HasSubstr(std::string("| work | ") + policy + " |")) << r.out;
   }
   EXPECT_THAT(r.out, HasSubstr("| 50.00 % |"));

@@ -76,4 +76,38 @@ double GpuFragmentation(const NodeSpec& node, int64_t cpu_free, const std::vecto
   return fragmentation;
 }
 
+std::optional<double> LeastFragmentationGrowth(const NodeSpec& node, int64_t cpu_free,
+                                               const std::vector<int32_t>& gpu_free_milli, const TypicalPod& pod,
+                                               const std::vector<TypicalPod>& typical) {
+  if (cpu_free < pod.cpu_milli) return std::nullopt;
+  if (pod.gpu_milli > 0 && !Accessible(pod, node)) return std::nullopt;
+  const int64_t cpu_after = cpu_free - pod.cpu_milli;
+  const double before = GpuFragmentation(node, cpu_free, gpu_free_milli, typical);
+  std::vector<int32_t> gpus = gpu_free_milli;
+  if (pod.gpu_milli == 0) return GpuFragmentation(node, cpu_after, gpus, typical) - before;
+  if (pod.gpu_milli < kMilliPerGpu) {
+    std::optional<double> least;
+    for (size_t i = 0; i < gpus.size(); ++i) {
+      if (gpus[i] < pod.gpu_milli) continue;
+      bool seen = false;  // devices with equal free give equal results
+      for (size_t j = 0; j < i && !seen; ++j) seen = gpus[j] == gpus[i];
+      if (seen) continue;
+      gpus[i] -= pod.gpu_milli;
+      const double growth = GpuFragmentation(node, cpu_after, gpus, typical) - before;
+      gpus[i] += pod.gpu_milli;
+      if (!least || growth < *least) least = growth;
+    }
+    return least;
+  }
+  int32_t needed = pod.gpu_count;
+  for (int32_t& free : gpus) {
+    if (needed > 0 && free == kMilliPerGpu) {
+      free = 0;
+      --needed;
+    }
+  }
+  if (needed > 0) return std::nullopt;
+  return GpuFragmentation(node, cpu_after, gpus, typical) - before;
+}
+
 }  // namespace meridian::scheduler

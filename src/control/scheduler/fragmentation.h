@@ -6,6 +6,7 @@
 // "typical pods": the most frequent pod shapes covering 95 % of the workload, with frequencies.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,5 +32,11 @@ std::vector<TypicalPod> TypicalPods(const std::vector<PodSpec>& workload, double
 // included: they never use GPUs), otherwise only the devices too small for it.
 double GpuFragmentation(const NodeSpec& node, int64_t cpu_free, const std::vector<int32_t>& gpu_free_milli,
                         const std::vector<TypicalPod>& typical);
+
+// How much a node's fragmentation grows at least when `pod` is placed on it (over the devices it
+// could take; whole-GPU pods take the first free ones), or nullopt when it does not fit there.
+std::optional<double> LeastFragmentationGrowth(const NodeSpec& node, int64_t cpu_free,
+                                               const std::vector<int32_t>& gpu_free_milli, const TypicalPod& pod,
+                                               const std::vector<TypicalPod>& typical);
 
 }  // namespace meridian::scheduler

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "control/scheduler/fgd_lookahead_policy.h"
 #include "control/scheduler/fragmentation.h"
 #include "control/scheduler/reference_policies.h"
 #include "control/scheduler/scheduler.h"
@@ -96,6 +97,37 @@ TEST(Policies, FgdPackBreaksFgdTiesTowardUsedNodes) {
   const PodSpec pod = Pod("p", 1000, 0, 0);
   EXPECT_EQ(Choose(MakeFgdPolicy(TypicalPods(workload)), nodes, {{"b", Pod("x", 1000, 1, 1000)}}, pod), "a");
   EXPECT_EQ(Choose(MakeFgdPackPolicy(TypicalPods(workload)), nodes, {{"b", Pod("x", 1000, 1, 1000)}}, pod), "b");
+}
+
+TEST(Policies, FgdLookaheadLeavesTheNextPodAnExactFit) {
+  // A third of the pods take no GPU, a third half a GPU, a third three quarters. Node "a" has a
+  // half GPU and a whole one free, "b" one whole GPU. A quarter-GPU pod fragments both nodes
+  // alike in FGD's measure (score 52 on both), so FGD takes "a" by name, and leaves a quarter GPU
+  // there or spoils the whole one. The look-ahead takes "b": its 750 left are an exact fit for
+  // the next three-quarter pod, and "a" keeps its half GPU for the next half pod.
+  std::vector<PodSpec> workload = {Pod("c", 1000, 0, 0), Pod("h", 1000, 1, 500), Pod("t", 1000, 1, 750)};
+  std::vector<NodeSpec> nodes = {Node("a", 32000, 2), Node("b", 32000, 1)};
+  const std::vector<std::pair<std::string, PodSpec>> placed = {{"a", Pod("x", 1000, 1, 500)}};
+  const PodSpec pod = Pod("p", 1000, 1, 250);
+  EXPECT_EQ(Choose(MakeFgdPolicy(TypicalPods(workload)), nodes, placed, pod), "a");
+  EXPECT_EQ(Choose(MakeFgdLookaheadPolicy(TypicalPods(workload)), nodes, placed, pod), "b");
+  // Nodes alike leave the next pod alike: the scheduler's tie-break (the first name) decides.
+  EXPECT_EQ(Choose(MakeFgdLookaheadPolicy(TypicalPods(workload)), {Node("b", 32000, 1), Node("a", 32000, 1)}, {}, pod),
+            "a");
+}
+
+TEST(Fragmentation, LeastGrowthTriesEachDeviceAndSaysWhenThePodDoesNotFit) {
+  std::vector<TypicalPod> typical = {{.cpu_milli = 1000, .gpu_count = 1, .gpu_milli = 500, .frequency = 1}};
+  NodeSpec spec = Node("n", 8000, 2);
+  const TypicalPod half = typical[0];
+  // Into the 600 (100 left, stranded) or the 1000 (500 left, usable): the latter grows nothing.
+  EXPECT_DOUBLE_EQ(*LeastFragmentationGrowth(spec, 8000, {600, 1000}, half, typical), 0);
+  // Into the 500: the device is full, nothing is stranded either way.
+  EXPECT_DOUBLE_EQ(*LeastFragmentationGrowth(spec, 8000, {500, 300}, half, typical), 0);
+  EXPECT_FALSE(LeastFragmentationGrowth(spec, 8000, {400, 300}, half, typical).has_value());  // no device
+  EXPECT_FALSE(LeastFragmentationGrowth(spec, 500, {1000, 1000}, half, typical).has_value());  // no CPU
+  // Taking the last CPU strands every GPU left: growth is all the free GPU.
+  EXPECT_DOUBLE_EQ(*LeastFragmentationGrowth(spec, 1500, {1000, 1000}, half, typical), 1500);
 }
 
 TEST(Policies, RandomSpreadsOverFeasibleNodes) {

@@ -78,6 +78,8 @@ Decision Scheduler::Schedule(const PodSpec& pod) {
   const bool unconstrained = pod.node_selector.empty() && pod.required_node_affinity.empty() &&
                              pod.accepted_gpu_models.empty();
   const bool random_pick = policy_->picks_at_random();
+  const bool ranks_ties = !random_pick && policy_->ranks_ties();
+  std::vector<std::pair<size_t, double>> scored;  // for a policy that ranks ties
   int ties = 0;
   for (size_t i = 0; i < nodes_.size(); ++i) {
     const NodeState& node = nodes_[i];
@@ -92,6 +94,7 @@ Decision Scheduler::Schedule(const PodSpec& pod) {
       continue;
     }
     const double score = CachedScore(i, shape, pod);
+    if (ranks_ties) scored.emplace_back(i, score);
     if (decision.node < 0 || score > decision.score) {
       decision.node = static_cast<int>(i);
       decision.score = score;
@@ -106,6 +109,24 @@ Decision Scheduler::Schedule(const PodSpec& pod) {
     decision.rejected = {};
     for (const NodeState& node : nodes_) ++decision.rejected[static_cast<size_t>(CheckNode(pod, node))];
     return decision;
+  }
+  if (ranks_ties && ties > 1) {
+    policy_->BeginTies(nodes_, pod);
+    double best_rank = 0;
+    int best = -1;
+    int rank_ties = 0;
+    for (const auto& [i, score] : scored) {
+      if (score != decision.score) continue;
+      const double rank = policy_->RankTie(nodes_[i], pod);
+      if (best < 0 || rank > best_rank) {
+        best = static_cast<int>(i);
+        best_rank = rank;
+        rank_ties = 1;
+      } else if (rank == best_rank && WinsTie(i, static_cast<size_t>(best), rank_ties)) {
+        best = static_cast<int>(i);
+      }
+    }
+    decision.node = best;
   }
   decision.scheduled = true;
   decision.gpus = policy_->SelectGpus(nodes_[static_cast<size_t>(decision.node)], pod, rng_);

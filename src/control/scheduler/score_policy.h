@@ -1,9 +1,8 @@
 #pragma once
 
 // A scoring policy ranks the nodes that passed the filters and picks the devices on the chosen
-// one. Policies are stateless strategies (any per-workload data is fixed at construction), so
-// one instance serves every decision; the scheduler caches a node's score for a pod shape until
-// the node changes, unless the policy says its scores are not repeatable.
+// one. Scores are stateless (any per-workload data is fixed at construction): the scheduler
+// caches a node's score for a pod shape until the node changes.
 //
 // The reference policies score on Kubernetes' 0..100 integer scale, as the FGD paper's simulator
 // does: the truncation decides which nodes tie (and the scheduler's tie-break then decides), so
@@ -36,6 +35,14 @@ class ScorePolicy {
   // True for a policy that wants a uniformly random feasible node: the scheduler then ignores
   // scores and its tie-break and draws one.
   virtual bool picks_at_random() const { return false; }
+
+  // A second opinion among the nodes tied for the best score, for a policy that looks beyond one
+  // node: BeginTies sees the whole cluster once per decision (only when there is a tie), then
+  // RankTie ranks each tied node (an element of those nodes; higher wins, equal ranks fall back to
+  // the scheduler's tie-break). Such a policy may keep state between decisions.
+  virtual bool ranks_ties() const { return false; }
+  virtual void BeginTies(const std::vector<NodeState>& /*nodes*/, const PodSpec& /*pod*/) {}
+  virtual double RankTie(const NodeState& /*node*/, const PodSpec& /*pod*/) { return 0; }
 };
 
 // What policies may learn about the workload up front (FGD's target workload).
