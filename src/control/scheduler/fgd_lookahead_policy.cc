@@ -63,7 +63,10 @@ class FgdLookaheadPolicy final : public ScorePolicy {
       const double next = std::min(best.first_node == index ? best.second : best.first, here[t]);
       if (next != kNowhere) expected += typical_[t].frequency * next;  // fits nowhere either way: no say
     }
-    return std::floor(-expected);  // one milli-GPU steps: nearer ranks tie (see the header)
+    // One milli-GPU steps: nearer ranks tie (see the header). Among equal steps a node already
+    // in use goes first (half a step down for an idle one), as in fgd-pack.
+    const bool idle = node.cpu_free == node.spec->cpu_milli && node.fully_free_gpus() == node.spec->gpu_count;
+    return std::floor(-expected) - (idle ? 0.5 : 0);
   }
 
  private:

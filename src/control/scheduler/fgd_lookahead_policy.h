@@ -9,8 +9,9 @@
 // them) and prefers placements that open a better slot than the cluster has.
 //
 // Ranks within one milli-GPU of expected fragmentation count as equal, so that the fixed node
-// order still decides between nearly equal nodes: that order is what packs nodes (see
-// docs/benchmarks.md, where this policy is measured against FGD on the Alibaba trace).
+// order still decides between nearly equal nodes: that order is what packs nodes. Among equal
+// ranks a node already in use goes before an idle one (as in fgd-pack), then the fixed order.
+// docs/benchmarks.md measures this policy against FGD on the Alibaba trace.
 //
 // Stateful: it caches every typical pod's growth on every node between decisions, so one
 // instance serves one scheduler.

@@ -116,6 +116,16 @@ TEST(Policies, FgdLookaheadLeavesTheNextPodAnExactFit) {
             "a");
 }
 
+TEST(Policies, FgdLookaheadPrefersAUsedNodeWhenTheNextPodFaresAlike) {
+  // CPU pods only: every placement leaves the next pod the same, so the node in use ("b") goes
+  // before the idle one ("a"), which the name order alone would pick.
+  std::vector<PodSpec> workload(10, Pod("w", 1000, 0, 0));
+  std::vector<NodeSpec> nodes = {Node("a", 32000, 2), Node("b", 32000, 2)};
+  EXPECT_EQ(Choose(MakeFgdLookaheadPolicy(TypicalPods(workload)), nodes, {{"b", Pod("x", 1000, 1, 1000)}},
+                   Pod("p", 1000, 0, 0)),
+            "b");
+}
+
 TEST(Fragmentation, LeastGrowthTriesEachDeviceAndSaysWhenThePodDoesNotFit) {
   std::vector<TypicalPod> typical = {{.cpu_milli = 1000, .gpu_count = 1, .gpu_milli = 500, .frequency = 1}};
   NodeSpec spec = Node("n", 8000, 2);
