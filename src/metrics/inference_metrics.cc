@@ -67,7 +67,7 @@ InferenceMetrics::InferenceMetrics(prometheus::Registry& registry)
                         .Help("Response cache operations that failed (the request went on without the cache).")
                         .Register(registry)) {}
 
-InferenceMetrics::Series& InferenceMetrics::SeriesFor(absl::string_view model, absl::string_view version) {
+InferenceMetrics::Series InferenceMetrics::SeriesFor(absl::string_view model, absl::string_view version) {
   const std::string key = absl::StrCat(model, "\n", version);
   absl::MutexLock lock(&mu_);
   auto it = series_.find(key);
@@ -90,7 +90,7 @@ InferenceMetrics::Series& InferenceMetrics::SeriesFor(absl::string_view model, a
 
 void InferenceMetrics::RecordSuccess(absl::string_view model, absl::string_view version,
                                      const InferenceTimings& timings) {
-  Series& series = SeriesFor(model, version);
+  const Series series = SeriesFor(model, version);
   series.success->Increment();
   series.total->Observe(absl::ToDoubleSeconds(timings.total));
   series.queue->Observe(absl::ToDoubleSeconds(timings.queue));
@@ -99,7 +99,7 @@ void InferenceMetrics::RecordSuccess(absl::string_view model, absl::string_view 
 }
 
 void InferenceMetrics::RecordExecution(absl::string_view model, absl::string_view version, int64_t rows) {
-  Series& series = SeriesFor(model, version);
+  const Series series = SeriesFor(model, version);
   series.executions->Increment();
   series.batch_size->Observe(static_cast<double>(rows));
 }

@@ -74,7 +74,9 @@ class InferenceMetrics {
     prometheus::Histogram* batch_size;
     prometheus::Gauge* queue_depth;
   };
-  Series& SeriesFor(absl::string_view model, absl::string_view version);
+  // A copy: the map's storage moves when another thread adds a version's series (a reference
+  // into it would dangle); the metrics pointed to stay where they are.
+  Series SeriesFor(absl::string_view model, absl::string_view version);
 
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& total_;

@@ -1,9 +1,15 @@
 #include <unistd.h>
 
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "metrics/exposition.h"
 #include "metrics/http_metrics.h"
+#include "metrics/inference_metrics.h"
 #include "metrics/process_collector.h"
 
 namespace meridian::metrics {
@@ -42,6 +48,37 @@ TEST(HttpMetricsTest, CountsByRouteMethodAndCode) {
   EXPECT_EQ(ValueOf(text, R"(meridian_http_request_duration_seconds_bucket{method="GET",route="/health/live",le="0.00025"})"), 2);
   EXPECT_EQ(ValueOf(text, R"(meridian_http_request_duration_seconds_bucket{method="GET",route="/health/live",le="0.0001"})"), 0);
   EXPECT_EQ(ValueOf(text, R"(meridian_http_request_duration_seconds_count{method="GET",route="unmatched"})"), 1);
+}
+
+// Instances record into one model version's series while the deployment controller loads other
+// versions (new series). A reference into the series map used to dangle when an insert grew it
+// (a heap-use-after-free the sanitizer build caught in a shadow deployment's end-to-end test).
+TEST(InferenceMetricsTest, RecordingWhileOtherVersionsAppearIsSafe) {
+  // The map grows (and frees its old storage) only when it doubles, so each round starts anew;
+  // more recorders than cores make it likely that one is preempted holding what it looked up.
+  for (int round = 0; round < 40; ++round) {
+    auto registry = std::make_shared<prometheus::Registry>();
+    InferenceMetrics metrics(*registry);
+    metrics.SetQueueDepth("m", "1.0.0", 0);
+    std::atomic<bool> done{false};
+    std::vector<std::thread> recorders;
+    for (int t = 0; t < 6; ++t) {
+      recorders.emplace_back([&metrics, &done] {
+        for (int64_t i = 0; !done.load(); ++i) {
+          metrics.SetQueueDepth("m", "1.0.0", i % 7);
+          metrics.RecordExecution("m", "1.0.0", 1);
+        }
+      });
+    }
+    for (int v = 0; v < 200; ++v) metrics.SetQueueDepth("m", "2.0." + std::to_string(v), 1);
+    done.store(true);
+    for (std::thread& recorder : recorders) recorder.join();
+    metrics.SetQueueDepth("m", "1.0.0", 5);
+    std::string text = RenderText({registry});
+    ASSERT_EQ(ValueOf(text, R"(inference_queue_depth{model="m",version="1.0.0"})"), 5);
+    ASSERT_EQ(ValueOf(text, R"(inference_queue_depth{model="m",version="2.0.199"})"), 1);
+    ASSERT_GT(ValueOf(text, R"(inference_exec_count_total{model="m",version="1.0.0"})"), 0);
+  }
 }
 
 }  // namespace
