@@ -61,15 +61,18 @@ TEST(InferenceMetricsTest, RecordingWhileOtherVersionsAppearIsSafe) {
     InferenceMetrics metrics(*registry);
     metrics.SetQueueDepth("m", "1.0.0", 0);
     std::atomic<bool> done{false};
+    std::atomic<int> recording{0};
     std::vector<std::thread> recorders;
     for (int t = 0; t < 6; ++t) {
-      recorders.emplace_back([&metrics, &done] {
+      recorders.emplace_back([&metrics, &done, &recording] {
         for (int64_t i = 0; !done.load(); ++i) {
           metrics.SetQueueDepth("m", "1.0.0", i % 7);
           metrics.RecordExecution("m", "1.0.0", 1);
+          if (i == 0) recording.fetch_add(1);
         }
       });
     }
+    while (recording.load() < 6) std::this_thread::yield();  // all record while versions appear
     for (int v = 0; v < 200; ++v) metrics.SetQueueDepth("m", "2.0." + std::to_string(v), 1);
     done.store(true);
     for (std::thread& recorder : recorders) recorder.join();
