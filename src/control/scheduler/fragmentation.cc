@@ -85,7 +85,7 @@ std::optional<double> LeastFragmentationGrowth(const NodeSpec& node, int64_t cpu
   const double before = GpuFragmentation(node, cpu_free, gpu_free_milli, typical);
   std::vector<int32_t> gpus = gpu_free_milli;
   if (pod.gpu_milli == 0) return GpuFragmentation(node, cpu_after, gpus, typical) - before;
-  if (pod.gpu_milli < kMilliPerGpu) {
+  if (pod.gpu_count == 1 && pod.gpu_milli < kMilliPerGpu) {
     std::optional<double> least;
     for (size_t i = 0; i < gpus.size(); ++i) {
       if (gpus[i] < pod.gpu_milli) continue;
@@ -99,10 +99,10 @@ std::optional<double> LeastFragmentationGrowth(const NodeSpec& node, int64_t cpu
     }
     return least;
   }
-  int32_t needed = pod.gpu_count;
+  int32_t needed = pod.gpu_count;  // the first devices with room, as FirstFreeGpus
   for (int32_t& free : gpus) {
-    if (needed > 0 && free == kMilliPerGpu) {
-      free = 0;
+    if (needed > 0 && free >= pod.gpu_milli) {
+      free -= pod.gpu_milli;
       --needed;
     }
   }

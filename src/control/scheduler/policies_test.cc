@@ -132,10 +132,14 @@ TEST(Fragmentation, LeastGrowthTriesEachDeviceAndSaysWhenThePodDoesNotFit) {
   const TypicalPod half = typical[0];
   // Into the 600 (100 left, stranded) or the 1000 (500 left, usable): the latter grows nothing.
   EXPECT_DOUBLE_EQ(*LeastFragmentationGrowth(spec, 8000, {600, 1000}, half, typical), 0);
-  // Into the 500: the device is full, nothing is stranded either way.
+  // Into the 500: the 300 beside it is stranded before and after, so nothing grows.
   EXPECT_DOUBLE_EQ(*LeastFragmentationGrowth(spec, 8000, {500, 300}, half, typical), 0);
   EXPECT_FALSE(LeastFragmentationGrowth(spec, 8000, {400, 300}, half, typical).has_value());  // no device
   EXPECT_FALSE(LeastFragmentationGrowth(spec, 500, {1000, 1000}, half, typical).has_value());  // no CPU
+  const TypicalPod two_gpus = {.cpu_milli = 1000, .gpu_count = 2, .gpu_milli = 1000, .frequency = 1};
+  EXPECT_FALSE(LeastFragmentationGrowth(spec, 8000, {1000, 600}, two_gpus, typical).has_value());
+  // Both whole GPUs taken: nothing is left to strand.
+  EXPECT_DOUBLE_EQ(*LeastFragmentationGrowth(spec, 8000, {1000, 1000}, two_gpus, typical), 0);
   // Taking the last CPU strands every GPU left: growth is all the free GPU.
   EXPECT_DOUBLE_EQ(*LeastFragmentationGrowth(spec, 1500, {1000, 1000}, half, typical), 1500);
 }
