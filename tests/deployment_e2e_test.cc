@@ -92,12 +92,18 @@ class DeploymentEndToEndTest : public ::testing::Test {
     return "";
   }
 
-  // Waits until `done` holds for the deployment (polling its status), at most `limit`.
+  // Waits until `done` holds for the deployment (polling its status), at most `limit`. `done`
+  // sees only documents whose status is an object, and the wait ends early if the server died.
   bool WaitFor(const std::string& name, const std::function<bool(const rapidjson::Document&)>& done,
                absl::Duration limit = absl::Seconds(30), const std::string& ns = "default") {
     const absl::Time deadline = absl::Now() + limit;
     while (absl::Now() < deadline) {
-      if (done(Get(name, ns))) return true;
+      const rapidjson::Document d = Get(name, ns);
+      if (d.IsObject() && d.HasMember("status") && d["status"].IsObject() && done(d)) return true;
+      if (server_->exited()) {
+        ADD_FAILURE() << "the server exited while waiting for deployment " << name;
+        return false;
+      }
       absl::SleepFor(absl::Milliseconds(100));
     }
     return false;

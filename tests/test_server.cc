@@ -3,8 +3,13 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <iostream>
+#include <optional>
+#include <vector>
 
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
 #include "rapidjson/document.h"
 
 namespace meridian::testing {
@@ -26,6 +31,19 @@ TestServer::TestServer(const std::string& work_dir, const std::string& data_dir,
   }
   args.insert(args.end(), extra.begin(), extra.end());
   child_ = std::make_unique<ChildProcess>(args, env, work_dir);
+}
+
+TestServer::~TestServer() {
+  if (!::testing::Test::HasFailure()) return;
+  constexpr size_t kTailLines = 60;
+  std::vector<std::string> lines = absl::StrSplit(child_->Stderr(), '\n', absl::SkipEmpty());
+  const size_t first = lines.size() > kTailLines ? lines.size() - kTailLines : 0;
+  const std::optional<int> exit_status = child_->Wait(std::chrono::milliseconds(0));
+  std::cerr << "--- the server's log (pid " << child_->pid() << ", "
+            << (exit_status ? "exited with status " + std::to_string(*exit_status) : std::string("still running"))
+            << "), last " << lines.size() - first << " of " << lines.size() << " lines ---\n"
+            << absl::StrJoin(lines.begin() + static_cast<std::ptrdiff_t>(first), lines.end(), "\n")
+            << "\n--- end of the server's log ---" << std::endl;
 }
 
 uint16_t TestServer::WaitUntilStarted() {

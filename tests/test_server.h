@@ -2,6 +2,7 @@
 
 // A `meridian serve` child process on a free port, for end-to-end tests.
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +20,9 @@ class TestServer {
   // with `--auth false` unless EXTRA sets --auth.
   TestServer(const std::string& work_dir, const std::string& data_dir, std::vector<std::string> extra = {},
              std::map<std::string, std::string> env = {});
+  // When the running test has failed, prints the end of the server's log to stderr first: the
+  // log file goes with the server, and a CI failure must be diagnosable from the CI log alone.
+  ~TestServer();
 
   // Waits for the "meridian started" log line; returns the HTTP port, or 0 if the server exited
   // or did not start within 10 s.
@@ -27,6 +31,8 @@ class TestServer {
   uint16_t port() const { return port_; }
   std::string grpc_target() const { return "127.0.0.1:" + std::to_string(grpc_port_); }
   ChildProcess& child() { return *child_; }
+  // Whether the server process has exited (crashed, or stopped by the test).
+  bool exited() { return child_->Wait(std::chrono::milliseconds(0)).has_value(); }
 
  private:
   std::unique_ptr<ChildProcess> child_;
