@@ -13,8 +13,9 @@
 // ranks a node already in use goes before an idle one (as in fgd-pack), then the fixed order.
 // docs/benchmarks.md measures this policy against FGD on the Alibaba trace.
 //
-// Stateful: it caches every typical pod's growth on every node between decisions, so one
-// instance serves one scheduler.
+// Stateful: it keeps every typical pod's growth on every node between decisions (in a tree per
+// typical pod, so a decision updates only the nodes that changed), so one instance serves one
+// scheduler.
 
 #include <memory>
 #include <vector>
