@@ -51,6 +51,10 @@ class FgdLookaheadPolicy final : public ScorePolicy {
   }
 
   double RankTie(const NodeState& node, const PodSpec& pod) override {
+    // A pod without GPUs takes CPU that the node's free GPUs will need for their pods; FGD's
+    // measure sees that only once a typical pod's CPU no longer fits, so it ties such nodes with
+    // nodes whose GPUs are taken. Among them, the least free GPU: there its CPU strands nothing.
+    if (pod.total_gpu_milli() == 0) return -static_cast<double>(node.gpu_free_total());
     const size_t index = static_cast<size_t>(&node - nodes_);
     // One milli-GPU steps: nearer ranks tie (see the header). Among equal steps a node already
     // in use goes first (half a step down for an idle one), as in fgd-pack.

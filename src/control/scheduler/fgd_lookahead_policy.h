@@ -11,6 +11,10 @@
 // Ranks within one milli-GPU of expected fragmentation count as equal, so that the fixed node
 // order still decides between nearly equal nodes: that order is what packs nodes. Among equal
 // ranks a node already in use goes before an idle one (as in fgd-pack), then the fixed order.
+//
+// A pod without GPUs goes, among the tied nodes, to the one with the least free GPU: its CPU would
+// otherwise be missing later to the pods those GPUs could take, a harm FGD's measure sees only
+// once a typical pod no longer fits, so it ties those nodes with nodes whose GPUs are all taken.
 // docs/benchmarks.md measures this policy against FGD on the Alibaba trace.
 //
 // Stateful: it keeps every typical pod's growth on every node between decisions (in a tree per

@@ -117,13 +117,29 @@ TEST(Policies, FgdLookaheadLeavesTheNextPodAnExactFit) {
 }
 
 TEST(Policies, FgdLookaheadPrefersAUsedNodeWhenTheNextPodFaresAlike) {
-  // CPU pods only: every placement leaves the next pod the same, so the node in use ("b") goes
-  // before the idle one ("a"), which the name order alone would pick.
-  std::vector<PodSpec> workload(10, Pod("w", 1000, 0, 0));
+  // Whole-GPU pods only: a whole GPU on either node leaves the next pod a whole GPU, so the node
+  // in use ("b") goes before the idle one ("a"), which the name order alone would pick.
+  std::vector<PodSpec> workload(10, Pod("w", 1000, 1, 1000));
   std::vector<NodeSpec> nodes = {Node("a", 32000, 2), Node("b", 32000, 2)};
-  EXPECT_EQ(Choose(MakeFgdLookaheadPolicy(TypicalPods(workload)), nodes, {{"b", Pod("x", 1000, 1, 1000)}},
-                   Pod("p", 1000, 0, 0)),
-            "b");
+  const std::vector<std::pair<std::string, PodSpec>> placed = {{"b", Pod("x", 1000, 1, 1000)}};
+  EXPECT_EQ(Choose(MakeFgdPolicy(TypicalPods(workload)), nodes, placed, Pod("p", 1000, 1, 1000)), "a");
+  EXPECT_EQ(Choose(MakeFgdLookaheadPolicy(TypicalPods(workload)), nodes, placed, Pod("p", 1000, 1, 1000)), "b");
+}
+
+TEST(Policies, FgdLookaheadPutsCpuPodsWhereNoGpuIsLeft) {
+  // Both nodes have CPU to spare, so a CPU pod fragments neither in FGD's measure and FGD takes
+  // "a" by name, eating CPU that the GPU still free there will need. The look-ahead takes "b",
+  // whose GPUs are all taken.
+  std::vector<PodSpec> workload = {Pod("c", 1000, 0, 0), Pod("w", 1000, 1, 1000)};
+  std::vector<NodeSpec> nodes = {Node("a", 32000, 2), Node("b", 32000, 2)};
+  const std::vector<std::pair<std::string, PodSpec>> placed = {{"a", Pod("x", 1000, 1, 1000)},
+                                                               {"b", Pod("y", 1000, 2, 1000)}};
+  EXPECT_EQ(Choose(MakeFgdPolicy(TypicalPods(workload)), nodes, placed, Pod("p", 4000, 0, 0)), "a");
+  EXPECT_EQ(Choose(MakeFgdLookaheadPolicy(TypicalPods(workload)), nodes, placed, Pod("p", 4000, 0, 0)), "b");
+  // Among nodes with as much GPU free, the name order decides.
+  EXPECT_EQ(Choose(MakeFgdLookaheadPolicy(TypicalPods(workload)), nodes,
+                   {{"a", Pod("x", 1000, 2, 1000)}, {"b", Pod("y", 1000, 2, 1000)}}, Pod("p", 4000, 0, 0)),
+            "a");
 }
 
 TEST(Fragmentation, LeastGrowthTriesEachDeviceAndSaysWhenThePodDoesNotFit) {
