@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <iterator>
+#include <random>
+
 #include "control/scheduler/fgd_lookahead_policy.h"
 #include "control/scheduler/fragmentation.h"
 #include "control/scheduler/reference_policies.h"
@@ -140,6 +143,47 @@ TEST(Policies, FgdLookaheadPutsCpuPodsWhereNoGpuIsLeft) {
   EXPECT_EQ(Choose(MakeFgdLookaheadPolicy(TypicalPods(workload)), nodes,
                    {{"a", Pod("x", 1000, 2, 1000)}, {"b", Pod("y", 1000, 2, 1000)}}, Pod("p", 4000, 0, 0)),
             "a");
+}
+
+TEST(Policies, FgdLookaheadKeptUpToDateDecidesAsAFreshOne) {
+  // The look-ahead keeps each node's figures between decisions and updates only changed nodes.
+  // Through random placements and evictions, each decision must equal that of a new scheduler
+  // with a new policy given the same placements.
+  std::mt19937 rng(7);
+  std::vector<PodSpec> shapes = {Pod("c", 4000, 0, 0),   Pod("q", 2000, 1, 250), Pod("h", 4000, 1, 500),
+                                 Pod("t", 6000, 1, 750), Pod("w", 8000, 1, 1000), Pod("d", 12000, 2, 1000)};
+  std::vector<NodeSpec> nodes;
+  for (int i = 0; i < 12; ++i) nodes.push_back(Node("n" + std::to_string(i), 16000 + 16000 * (i % 3), 1 + i % 4));
+  const std::vector<TypicalPod> typical = TypicalPods(shapes);
+  Scheduler kept(nodes, MakeFgdLookaheadPolicy(typical));
+  int placed = 0;
+  for (int step = 0; step < 400; ++step) {
+    if (!kept.pods().empty() && rng() % 3 == 0) {  // evict a random pod
+      auto it = kept.pods().begin();
+      std::advance(it, static_cast<std::ptrdiff_t>(rng() % kept.pods().size()));
+      ASSERT_TRUE(kept.Evict(it->first).ok());
+      continue;
+    }
+    PodSpec pod = shapes[rng() % shapes.size()];
+    pod.name = "p" + std::to_string(step);
+    Scheduler fresh(nodes, MakeFgdLookaheadPolicy(typical));
+    for (const auto& [key, bound] : kept.pods()) {
+      Decision d;
+      d.scheduled = true;
+      d.node = bound.node;
+      d.gpus = bound.gpus;
+      ASSERT_TRUE(fresh.Bind(bound.spec, d).ok());
+    }
+    const Decision expected = fresh.Schedule(pod);
+    const Decision got = kept.Schedule(pod);
+    ASSERT_EQ(got.scheduled, expected.scheduled) << "step " << step;
+    ASSERT_EQ(got.node, expected.node) << "step " << step;
+    if (got.scheduled) {
+      ASSERT_TRUE(kept.Bind(pod, got).ok());
+      ++placed;
+    }
+  }
+  EXPECT_GT(placed, 100);
 }
 
 TEST(Fragmentation, LeastGrowthTriesEachDeviceAndSaysWhenThePodDoesNotFit) {
