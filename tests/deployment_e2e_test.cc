@@ -85,7 +85,10 @@ class DeploymentEndToEndTest : public ::testing::Test {
   }
 
   static std::string Condition(const rapidjson::Document& d, const std::string& type, const char* field = "reason") {
-    if (!d.IsObject() || !d.HasMember("status")) return "";
+    if (!d.IsObject() || !d.HasMember("status") || !d["status"].IsObject() || !d["status"].HasMember("conditions") ||
+        !d["status"]["conditions"].IsArray()) {
+      return "";
+    }
     for (const auto& c : d["status"]["conditions"].GetArray()) {
       if (type == c["type"].GetString()) return c[field].GetString();
     }
