@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -21,6 +22,7 @@ class FakeRecordingModel final : public LoadedModel {
       : signature_{.inputs = {{"x", DataType::kFp32, input_shape}}, .outputs = {{"y", DataType::kFp32, input_shape}}} {}
   const ModelSignature& signature() const override { return signature_; }
   absl::StatusOr<std::vector<Tensor>> Execute(const std::vector<Tensor>& inputs, const std::vector<std::string>&) override {
+    if (entered_ != nullptr) entered_->DecrementCount();
     if (gate_ != nullptr) gate_->WaitForNotification();
     if (delay_ > absl::ZeroDuration()) absl::SleepFor(delay_);
     {
@@ -46,6 +48,7 @@ class FakeRecordingModel final : public LoadedModel {
     return first_values_;
   }
   absl::Notification* gate_ = nullptr;
+  absl::BlockingCounter* entered_ = nullptr;  // counted down as each execution starts
   absl::Duration delay_;
 
  private:
@@ -139,6 +142,27 @@ TEST(DynamicBatcherTest, AFullBatchGoesAsSoonAsItsLastRowArrives) {
   answers.WaitFor(4);
   EXPECT_LT(absl::Now() - start, absl::Seconds(2)) << "the full batch waited for the queue delay";
   EXPECT_THAT(model.executions(), ElementsAre(4));
+}
+
+TEST(DynamicBatcherTest, WithoutAQueueDelayBatchesAreWhatQueuedWhileTheInstanceWasBusy) {
+  // maxQueueDelay 0: nothing waits for rows to come, yet requests that arrive while the instance
+  // executes go together in its next execution, so batches grow with the load by themselves.
+  FakeRecordingModel model;
+  absl::Notification gate;
+  model.gate_ = &gate;
+  absl::BlockingCounter first_started(1);
+  model.entered_ = &first_started;
+  Answers answers;
+  {
+    DynamicBatcher batcher({.config = {.max_batch_size = 8, .max_queue_delay = absl::ZeroDuration()}, .model = &model});
+    ASSERT_TRUE(Enqueue(batcher, Request({0, 0}, {1, 2}), answers.For(0)).ok());
+    first_started.Wait();  // the instance took it alone and waits at the gate
+    model.entered_ = nullptr;  // the next execution starts only after the gate opens below
+    for (int i = 1; i <= 5; ++i) ASSERT_TRUE(Enqueue(batcher, Request({float(i), float(i)}, {1, 2}), answers.For(i)).ok());
+    gate.Notify();
+    answers.WaitFor(6);
+  }
+  EXPECT_THAT(model.executions(), ElementsAre(1, 5));
 }
 
 TEST(DynamicBatcherTest, AHigherPriorityBatchIsNotHeldBehindALowerOneFilling) {
