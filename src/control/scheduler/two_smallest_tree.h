@@ -26,6 +26,7 @@ class TwoSmallestTree {
     tree_.assign(2 * leaves_, Node{});
   }
 
+  // `slot` must be below the number of slots given at construction.
   void Set(size_t slot, double value) {
     size_t at = leaves_ + slot;
     tree_[at] = Node{Entry{value, slot}, Entry{}};
