@@ -420,9 +420,9 @@ std::string EnvVarName(absl::string_view key) {
   return name;
 }
 
-bool IsClientEnvVar(absl::string_view name) {
+bool IsNonConfigEnvVar(absl::string_view name) {
   return name == "MERIDIAN_SERVER" || name == "MERIDIAN_TOKEN" || name == "MERIDIAN_CONFIG" ||
-         name == "MERIDIAN_ADMIN_TOKEN";
+         name == "MERIDIAN_ADMIN_TOKEN" || name == "MERIDIAN_TORCHSCRIPT_BACKEND";
 }
 
 Config DefaultConfig() {
@@ -439,7 +439,7 @@ absl::StatusOr<Config> LoadConfig(const ConfigSources& sources) {
   if (!sources.file.empty()) RETURN_IF_ERROR(ApplyFile(sources.file, config));
 
   for (const auto& [name, value] : sources.env) {
-    if (!name.starts_with("MERIDIAN_") || IsClientEnvVar(name)) continue;
+    if (!name.starts_with("MERIDIAN_") || IsNonConfigEnvVar(name)) continue;
     const ConfigOption* match = nullptr;
     for (const ConfigOption& option : ConfigOptions()) {
       if (EnvVarName(option.key) == name) match = &option;

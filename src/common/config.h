@@ -116,8 +116,10 @@ const std::vector<ConfigOption>& ConfigOptions();
 // "http.tls.certFile" -> "MERIDIAN_HTTP_TLS_CERT_FILE".
 std::string EnvVarName(absl::string_view key);
 
-// MERIDIAN_* variables that are not configuration options of `serve` (client settings).
-bool IsClientEnvVar(absl::string_view name);
+// MERIDIAN_* variables that are not configuration options of `serve` but are read elsewhere (the
+// client's settings, the admin token, where the TorchScript backend module is), so that setting
+// them is not an error.
+bool IsNonConfigEnvVar(absl::string_view name);
 
 // Where configuration values come from. Keys of `flags` are option keys ("http.port").
 struct ConfigSources {

@@ -36,7 +36,9 @@ TEST(ConfigTest, FileThenEnvThenFlags) {
                                "log:\n  format: json\n");
   auto c = LoadConfig({.file = file,
                        .env = {{"MERIDIAN_HTTP_PORT", "9001"}, {"PATH", "/bin"},
-                               {"MERIDIAN_SERVER", "http://x"}, {"MERIDIAN_DATA_DIR", "/tmp/env"}},
+                               {"MERIDIAN_SERVER", "http://x"}, {"MERIDIAN_DATA_DIR", "/tmp/env"},
+                               // read by the TorchScript loader, not a setting, but not an error
+                               {"MERIDIAN_TORCHSCRIPT_BACKEND", "/opt/m/libmeridian_backend_torchscript.so"}},
                        .flags = {{"http.port", "9002"}}});
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->http.port, 9002);          // flag wins
