@@ -1,6 +1,8 @@
 #include "protocol/oip_json_codec.h"
 
+#include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "gtest/gtest.h"
 
@@ -47,6 +49,19 @@ TEST(OipJsonCodecTest, DecodesNestedAndFlatDataOfEveryType) {
   EXPECT_TRUE(*serving::BoolParameter(request->outputs[0].parameters, "binary_data"));
 }
 
+TEST(OipJsonCodecTest, FloatsAtTheEdgeOfTheirRangeAreKept) {
+  // 65519 rounds to FP16's largest, 65504; 3.4028235e38 is FP32's largest; null is NaN.
+  auto request = Decode(R"({"inputs":[{"name":"h","datatype":"FP16","shape":[2],"data":[65519,-65504]},
+                                      {"name":"f","datatype":"FP32","shape":[2],"data":[3.4028235e38,null]},
+                                      {"name":"d","datatype":"FP64","shape":[1],"data":[1e300]}]})");
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->inputs[0].At<uint16_t>(0), 0x7bff);
+  EXPECT_EQ(request->inputs[0].At<uint16_t>(1), 0xfbff);
+  EXPECT_EQ(request->inputs[1].At<float>(0), std::numeric_limits<float>::max());
+  EXPECT_TRUE(std::isnan(request->inputs[1].At<float>(1)));
+  EXPECT_DOUBLE_EQ(request->inputs[2].At<double>(0), 1e300);
+}
+
 TEST(OipJsonCodecTest, BadRequestsSayWhatToFix) {
   EXPECT_NE(ErrorOf("{").find("not valid JSON"), std::string::npos);
   EXPECT_NE(ErrorOf("[]").find("JSON object"), std::string::npos);
@@ -59,6 +74,13 @@ TEST(OipJsonCodecTest, BadRequestsSayWhatToFix) {
   EXPECT_NE(ErrorOf(R"({"inputs":[{"name":"x","datatype":"FP32","shape":[3],"data":[1,2]}]})").find("needs 3"),
             std::string::npos);
   EXPECT_NE(ErrorOf(R"({"inputs":[{"name":"x","datatype":"FP32","shape":[1],"data":["a"]}]})").find("not a number"),
+            std::string::npos);
+  // Numbers a floating-point datatype cannot hold are refused, not turned into infinity.
+  EXPECT_NE(ErrorOf(R"({"inputs":[{"name":"x","datatype":"FP32","shape":[2],"data":[1,-1e39]}]})")
+                .find("element 1 (-1e+39) is too large for FP32"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"inputs":[{"name":"x","datatype":"FP16","shape":[1],"data":[70000]}]})")
+                .find("too large for FP16 (largest magnitude 65504)"),
             std::string::npos);
   EXPECT_NE(ErrorOf(R"({"inputs":[{"name":"x","datatype":"UINT8","shape":[1],"data":[256]}]})").find("8-bit"),
             std::string::npos);

@@ -64,9 +64,22 @@ absl::Status PutElement(const rapidjson::Value& v, DataType type, std::string* o
         return absl::InvalidArgumentError(absl::StrCat(what, " element ", index, " is not a number (or null for NaN)"));
       }
       const double x = v.IsNull() ? std::numeric_limits<double>::quiet_NaN() : v.GetDouble();
-      if (type == DataType::kFp64) Put(out, x);
-      else if (type == DataType::kFp32) Put(out, static_cast<float>(x));
-      else Put(out, serving::FloatToHalf(static_cast<float>(x)));
+      if (type == DataType::kFp64) {
+        Put(out, x);
+        return absl::OkStatus();
+      }
+      // A finite number the datatype cannot hold would become infinity (and the model's answer
+      // NaN) without a word: refuse it instead.
+      const float single = static_cast<float>(x);
+      const uint16_t half = type == DataType::kFp16 ? serving::FloatToHalf(single) : 0;
+      const bool overflow = type == DataType::kFp16 ? std::isinf(serving::HalfToFloat(half)) : std::isinf(single);
+      if (std::isfinite(x) && overflow) {
+        return absl::InvalidArgumentError(absl::StrCat(what, " element ", index, " (", x, ") is too large for ",
+                                                       serving::DataTypeName(type), " (largest magnitude ",
+                                                       type == DataType::kFp16 ? 65504.0 : std::numeric_limits<float>::max(), ")"));
+      }
+      if (type == DataType::kFp32) Put(out, single);
+      else Put(out, half);
       return absl::OkStatus();
     }
     case DataType::kBytes:
