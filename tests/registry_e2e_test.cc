@@ -113,6 +113,14 @@ void PushListAliasRollbackPullAndRestart(const std::string& name, const std::vec
   EXPECT_THAT(dup.err, HasSubstr("already exists"));
   auto missing = RunMeridian({"model", "push", "nope.onnx", "--name", "x", "--framework", "onnx"}, env2, dir);
   EXPECT_EQ(missing.exit_status, 2);
+  // Metadata whose serving settings could never load is refused at push, naming the field.
+  std::ofstream(dir + "/bad-batching.json") << R"({"batching":{"maxBatchSize":8,"preferredBatchSizes":[16]}})";
+  auto unloadable = RunMeridian({"model", "push", "model-0.onnx", "--name", "image-classifier", "--framework", "onnx",
+                                 "--metadata-file", "bad-batching.json"}, env2, dir);
+  EXPECT_EQ(unloadable.exit_status, 1);
+  EXPECT_THAT(unloadable.err, HasSubstr("preferredBatchSizes entry 16 must be within 1..maxBatchSize (8)"));
+  auto unchanged = RunMeridian({"model", "versions", "image-classifier", "-o", "json"}, env2, dir);
+  EXPECT_THAT(unchanged.out, ::testing::Not(HasSubstr("1.1.2")));
   server->child().Signal(SIGTERM);
   EXPECT_EQ(server->child().Wait(10s), 0);
 }

@@ -87,12 +87,17 @@ absl::Status Registry::DeleteModel(absl::string_view name) {
   return options_.metadata->DeleteModel(name);
 }
 
+absl::Status Registry::CheckMetadata(absl::string_view metadata_json) const {
+  RETURN_IF_ERROR(ValidateMetadataJson(metadata_json));
+  return options_.check_metadata ? options_.check_metadata(metadata_json) : absl::OkStatus();
+}
+
 absl::StatusOr<VersionRecord> Registry::RegisterVersion(const RegisterVersionRequest& request,
                                                         absl::string_view actor) {
   RETURN_IF_ERROR(ValidateModelName(request.model));
   RETURN_IF_ERROR(ValidateFramework(request.framework));
   RETURN_IF_ERROR(ValidateTags(request.tags));
-  RETURN_IF_ERROR(ValidateMetadataJson(request.metadata_json));
+  RETURN_IF_ERROR(CheckMetadata(request.metadata_json));
   RETURN_IF_ERROR(store::ValidateDigest(request.artifact_digest));
   if (!request.lineage.parent_version.empty()) {
     RETURN_IF_ERROR(SemVer::Parse(request.lineage.parent_version).status());
@@ -206,7 +211,7 @@ absl::StatusOr<VersionRecord> Registry::UpdateVersion(absl::string_view model, a
   RETURN_IF_ERROR(ValidateModelName(model));
   ASSIGN_OR_RETURN(VersionRecord record, options_.metadata->GetVersion(model, version));
   if (request.metadata_json) {
-    RETURN_IF_ERROR(ValidateMetadataJson(*request.metadata_json));
+    RETURN_IF_ERROR(CheckMetadata(*request.metadata_json));
     record.metadata_json = *request.metadata_json;
   }
   if (request.tags) {

@@ -4,6 +4,7 @@
 // artifacts, aliases with a recorded history, rollback. Business rules live here; durability in
 // the MetadataStore and BlobStore it is given. Thread-safe.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,6 +23,10 @@ struct RegistryOptions {
   store::MetadataStore* metadata = nullptr;  // not owned
   store::BlobStore* blobs = nullptr;         // not owned
   Clock* clock = Clock::Real();
+  // Checks a version's metadata beyond being a JSON object, when the version is registered or its
+  // metadata replaced: the platform passes the serving settings' check, so that a version that
+  // could never load is refused at push. Its error is the caller's 400. Null checks nothing more.
+  std::function<absl::Status(absl::string_view metadata_json)> check_metadata;
 };
 
 struct CreateModelRequest {
@@ -119,6 +124,7 @@ class Registry {
  private:
   explicit Registry(const RegistryOptions& options) : options_(options) {}
   absl::StatusOr<store::VersionRecord> Latest(absl::string_view model);
+  absl::Status CheckMetadata(absl::string_view metadata_json) const;
   RegistryOptions options_;
 };
 

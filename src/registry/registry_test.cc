@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store/sqlite/sqlite_store.h"
@@ -115,6 +116,31 @@ TEST_F(RegistryTest, RegistrationChecksItsInputsAndLeavesNothingOnError) {
   EXPECT_EQ(bad({.model = "ghost", .version = "1.0.0", .framework = "onnx", .artifact_digest = digest}).code(),
             absl::StatusCode::kNotFound);
   EXPECT_TRUE(Versions().empty());
+}
+
+TEST_F(RegistryTest, TheMetadataCheckRefusesRegistrationsAndEditsAndChangesNothing) {
+  // A stand-in for the platform's serving-settings check: refuses metadata with "bad" in it.
+  auto checked = std::move(*Registry::Create(
+      {.metadata = metadata_.get(),
+       .blobs = blobs_.get(),
+       .clock = &clock_,
+       .check_metadata = [](absl::string_view json) {
+         return absl::StrContains(json, "bad") ? absl::InvalidArgumentError("metadata batching: bad") : absl::OkStatus();
+       }}));
+  auto refused = checked->RegisterVersion(
+      {.model = "clf", .version = "1.0.0", .framework = "onnx", .artifact_digest = Upload("w"), .metadata_json = R"({"bad":1})"},
+      "a");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.status().message(), "metadata batching: bad");
+  EXPECT_TRUE(Versions().empty());
+
+  ASSERT_TRUE(checked->RegisterVersion({.model = "clf", .version = "1.0.0", .framework = "onnx",
+                                        .artifact_digest = Upload("w"), .metadata_json = R"({"good":1})"},
+                                       "a")
+                  .ok());
+  auto edit = checked->UpdateVersion("clf", "1.0.0", {.metadata_json = R"({"bad":2})"});
+  EXPECT_EQ(edit.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(checked->GetVersion("clf", "1.0.0")->metadata_json, R"({"good":1})");
 }
 
 TEST_F(RegistryTest, AliasesMoveRollBackAndKeepHistory) {

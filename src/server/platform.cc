@@ -48,6 +48,7 @@
 #include "server/data_dir_lock.h"
 #include "server/local_node.h"
 #include "serving/traffic_router.h"
+#include "serving/version_metadata_check.h"
 #include "store/blob_store.h"
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
@@ -137,7 +138,16 @@ class Platform::Parts {
     if (blobs->removed_temporaries() > 0) {
       log::Info("removed uploads interrupted by an earlier stop", {{"files", blobs->removed_temporaries()}});
     }
-    ASSIGN_OR_RETURN(registry, registry::Registry::Create({.metadata = metadata.get(), .blobs = blobs.get()}));
+    const serving::BatchingConfig batching_defaults{.max_batch_size = config.serving.max_batch_size,
+                                                   .max_queue_delay = config.serving.max_queue_delay,
+                                                   .max_queue_size = static_cast<int64_t>(config.serving.max_queue_per_version),
+                                                   .instances = config.serving.instances_per_version};
+    ASSIGN_OR_RETURN(registry, registry::Registry::Create(
+                                   {.metadata = metadata.get(),
+                                    .blobs = blobs.get(),
+                                    .check_metadata = [batching_defaults](absl::string_view metadata_json) {
+                                      return serving::CheckVersionMetadata(metadata_json, batching_defaults);
+                                    }}));
     // Artifacts uploaded but never registered (a client that gave up, a crash between the two
     // requests) go after a day.
     auto collected = registry->CollectUnusedArtifacts(absl::Hours(24));
@@ -163,10 +173,7 @@ class Platform::Parts {
         .source = model_source.get(),
         .backends = &backends,
         .validator = model_validator.get(),
-        .batching = {.max_batch_size = config.serving.max_batch_size,
-                     .max_queue_delay = config.serving.max_queue_delay,
-                     .max_queue_size = static_cast<int64_t>(config.serving.max_queue_per_version),
-                     .instances = config.serving.instances_per_version},
+        .batching = batching_defaults,
         .intra_op_threads = config.serving.intra_op_threads,
         .cpu_limit = AvailableCpus(),
         .memory_budget_bytes = MemoryBudget(),
