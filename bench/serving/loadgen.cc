@@ -1,10 +1,12 @@
 // A closed-loop load generator for inference endpoints: N clients, each with its own keep-alive
-// connection (REST) or channel (gRPC), driven asynchronously by --client-threads threads
-// (default 1), send the same request back to back for a fixed time. Prints one JSON line:
+// connection (REST) or, for gRPC, its own channel and connection (or sharing --grpc-connections
+// connections, e.g. 1: a process with one channel), driven asynchronously by --client-threads
+// threads (default 1), send the same request back to back for a fixed time. Prints one JSON line:
 // {"protocol","concurrency","requests","errors","rejected","rps","p50_us","p95_us","p99_us"}.
 //
 //   loadgen --protocol json|binary|grpc --target 127.0.0.1:8080 --model mlp --fixture mlp-onnx
 //           --concurrency 8 --seconds 5 [--rows 1] [--token TOKEN] [--client-threads 1]
+//           [--grpc-connections N]
 // "json" and "binary" are OIP v2 REST (POST /v2/models/M/infer); "grpc" is OIP v2 gRPC ModelInfer.
 // The request is the fixture's first reference row (tests/fixtures/models/F/reference.json).
 
@@ -54,6 +56,7 @@ struct Options {
   int rows = 1;
   std::string token;  // sent as a bearer token (REST header, gRPC metadata) when set
   int client_threads = 1;  // threads driving the clients
+  int grpc_connections = 0;  // 0: one per client
 };
 
 struct Input {
@@ -266,11 +269,19 @@ void RunGrpc(const Options& o, const std::vector<Input>& inputs, Clock::time_poi
     Clock::time_point start;
     size_t client = 0;
   };
-  std::vector<std::unique_ptr<inference::GRPCInferenceService::Stub>> stubs;
-  for (size_t i = 0; i < results->size(); ++i) {
-    stubs.push_back(inference::GRPCInferenceService::NewStub(
-        grpc::CreateChannel(o.host + ":" + o.port, grpc::InsecureChannelCredentials())));
+  // Channels with the same target and arguments share one connection (gRPC pools subchannels per
+  // process), so 64 channels would make one HTTP/2 connection; a local pool per channel gives each
+  // its own.
+  const size_t connections = o.grpc_connections > 0 ? static_cast<size_t>(o.grpc_connections) : results->size();
+  std::vector<std::unique_ptr<inference::GRPCInferenceService::Stub>> channels;
+  for (size_t i = 0; i < std::min(connections, results->size()); ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    channels.push_back(inference::GRPCInferenceService::NewStub(
+        grpc::CreateCustomChannel(o.host + ":" + o.port, grpc::InsecureChannelCredentials(), args)));
   }
+  std::vector<inference::GRPCInferenceService::Stub*> stubs;
+  for (size_t i = 0; i < results->size(); ++i) stubs.push_back(channels[i % channels.size()].get());
   auto drive = [&](size_t first, size_t step) {
     grpc::CompletionQueue queue;
     size_t in_flight = 0;
@@ -327,6 +338,7 @@ int main(int argc, char** argv) {
     else if (flag == "--rows") o.rows = std::stoi(value);
     else if (flag == "--token") o.token = value;
     else if (flag == "--client-threads") o.client_threads = std::max(1, std::stoi(value));
+    else if (flag == "--grpc-connections") o.grpc_connections = std::max(1, std::stoi(value));
     else {
       std::cerr << "unknown flag " << flag << "\n";
       return 2;
