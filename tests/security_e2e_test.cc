@@ -225,21 +225,31 @@ TEST_F(SecurityEndToEndTest, EveryBuiltInRoleAgainstEveryGrpcMethod) {
   ASSERT_TRUE(testing::PushAndLoad(*admin_, *fixture, "clf").ok());
   auto stub = inference::GRPCInferenceService::NewStub(
       grpc::CreateChannel(server_->grpc_target(), grpc::InsecureChannelCredentials()));
+  inference::ModelInferRequest infer;
+  infer.set_model_name("clf");
+  for (const serving::Tensor& t : fixture->inputs) {
+    auto* input = infer.add_inputs();
+    input->set_name(t.name());
+    input->set_datatype(std::string(serving::DataTypeName(t.type())));
+    for (int64_t dim : t.shape()) input->add_shape(dim);
+    infer.add_raw_input_contents(std::string(t.bytes()));
+  }
   auto call = [&](const std::string& token, const std::string& method) {
     grpc::ClientContext context;
     if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
     if (method == "ModelInfer") {
-      inference::ModelInferRequest request;
-      request.set_model_name("clf");
-      for (const serving::Tensor& t : fixture->inputs) {
-        auto* input = request.add_inputs();
-        input->set_name(t.name());
-        input->set_datatype(std::string(serving::DataTypeName(t.type())));
-        for (int64_t dim : t.shape()) input->add_shape(dim);
-        request.add_raw_input_contents(std::string(t.bytes()));
-      }
       inference::ModelInferResponse response;
-      return stub->ModelInfer(&context, request, &response);
+      return stub->ModelInfer(&context, infer, &response);
+    }
+    if (method == "ModelStreamInfer") {  // refused as a whole stream, before any answer
+      auto stream = stub->ModelStreamInfer(&context);
+      stream->Write(infer);
+      stream->WritesDone();
+      inference::ModelStreamInferResponse answer;
+      while (stream->Read(&answer)) {
+        if (!answer.error_message().empty()) return grpc::Status(grpc::StatusCode::UNKNOWN, answer.error_message());
+      }
+      return stream->Finish();
     }
     if (method == "ModelMetadata") {
       inference::ModelMetadataRequest request;
@@ -257,7 +267,10 @@ TEST_F(SecurityEndToEndTest, EveryBuiltInRoleAgainstEveryGrpcMethod) {
     return stub->ServerLive(&context, {}, &response);
   };
   const std::map<std::string, std::pair<std::string, std::string>> methods = {
-      {"ModelInfer", {"predictions", "predict"}}, {"ModelMetadata", {"models", "get"}}, {"ModelReady", {"models", "get"}}};
+      {"ModelInfer", {"predictions", "predict"}},
+      {"ModelStreamInfer", {"predictions", "predict"}},
+      {"ModelMetadata", {"models", "get"}},
+      {"ModelReady", {"models", "get"}}};
   for (const std::string& role : kRoles) {
     const std::string token = TokenWithRole("grpc-" + role, role);
     for (const auto& [method, permission] : methods) {

@@ -4,6 +4,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -202,6 +204,95 @@ TEST_F(GrpcEndToEndTest, ACancelledCallIsNotExecuted) {
   inference::ModelInferResponse response;
   EXPECT_TRUE(stub_->ModelInfer(&context, request, &response).ok());
   EXPECT_EQ(exec_count(), 1);
+}
+
+TEST_F(GrpcEndToEndTest, AStreamCarriesManyRequestsAndAnswersEachOneEvenWhenSomeFail) {
+  const testing::ModelFixture fixture = Push("mlp-onnx");
+  grpc::ClientContext context;
+  auto stream = stub_->ModelStreamInfer(&context);
+  for (int i = 0; i < 10; ++i) {
+    inference::ModelInferRequest request = RawRequest(fixture);
+    request.set_id("s-" + std::to_string(i));
+    if (i == 3) request.set_model_name("nope");
+    if (i == 6) request.mutable_inputs(0)->set_shape(1, 783);
+    ASSERT_TRUE(stream->Write(request));
+  }
+  ASSERT_TRUE(stream->WritesDone());
+  std::map<std::string, inference::ModelStreamInferResponse> answers;
+  inference::ModelStreamInferResponse answer;
+  while (stream->Read(&answer)) answers[answer.infer_response().id()] = answer;
+  const grpc::Status status = stream->Finish();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(answers.size(), 10u);
+  EXPECT_THAT(answers["s-3"].error_message(), HasSubstr(R"(model "nope" not found)"));
+  EXPECT_EQ(answers["s-3"].infer_response().model_name(), "nope");
+  EXPECT_THAT(answers["s-6"].error_message(), HasSubstr("783"));
+  for (int i : {0, 1, 2, 4, 5, 7, 8, 9}) {
+    const auto& ok = answers["s-" + std::to_string(i)];
+    EXPECT_EQ(ok.error_message(), "") << i;
+    EXPECT_EQ(ok.infer_response().model_name(), "mlp-onnx");
+    ExpectMatches(fixture, ok.infer_response());
+  }
+}
+
+TEST_F(GrpcEndToEndTest, AStreamThatSendsFarAheadOfReadingIsHeldBackAndLosesNothing) {
+  const testing::ModelFixture fixture = Push("mlp-onnx");
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));  // fail, not hang
+  auto stream = stub_->ModelStreamInfer(&context);
+  constexpr int kRequests = 600;  // several times what a stream reads ahead of its answers
+  std::thread writer([&] {
+    for (int i = 0; i < kRequests; ++i) {
+      inference::ModelInferRequest request = RawRequest(fixture);
+      request.set_id(std::to_string(i));
+      if (!stream->Write(request)) return;
+    }
+    stream->WritesDone();
+  });
+  // Nothing is read for a while: the server stops reading at its limit until answers drain.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::set<std::string> ids;
+  inference::ModelStreamInferResponse answer;
+  while (stream->Read(&answer)) {
+    EXPECT_EQ(answer.error_message(), "");
+    ids.insert(answer.infer_response().id());
+  }
+  writer.join();
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kRequests));
+}
+
+TEST_F(GrpcEndToEndTest, ACancelledStreamsQueuedRequestsAreNotExecuted) {
+  auto fixture = testing::LoadFixture("mlp-onnx");
+  ASSERT_TRUE(fixture.ok());
+  // Lone requests wait a whole second for a batch to fill; the client cancels after 200 ms.
+  fixture->metadata_json = R"({"batching":{"maxBatchSize":16,"maxQueueDelay":"1s","instances":1}})";
+  ASSERT_TRUE(testing::PushAndLoad(*client_, *fixture, "patient-mlp").ok());
+  inference::ModelInferRequest request = RawRequest(*fixture);
+  request.set_model_name("patient-mlp");
+  {
+    grpc::ClientContext context;
+    auto stream = stub_->ModelStreamInfer(&context);
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(stream->Write(request));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    context.TryCancel();
+    inference::ModelStreamInferResponse answer;
+    EXPECT_FALSE(stream->Read(&answer));
+    EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // past the batch delay
+  const std::string metrics = client_->Get("/metrics")->body;
+  EXPECT_LE(testing::MetricValue(metrics, R"(inference_exec_count_total{model="patient-mlp",version="1.0.0"})"), 0)
+      << "a request of the cancelled stream ran";
+  // The server goes on serving streams.
+  grpc::ClientContext context;
+  auto stream = stub_->ModelStreamInfer(&context);
+  ASSERT_TRUE(stream->Write(request));
+  ASSERT_TRUE(stream->WritesDone());
+  inference::ModelStreamInferResponse answer;
+  ASSERT_TRUE(stream->Read(&answer));
+  EXPECT_EQ(answer.error_message(), "");
+  EXPECT_TRUE(stream->Finish().ok());
 }
 
 TEST_F(GrpcEndToEndTest, AGrpcPortInUseIsAStartupError) {

@@ -4,10 +4,11 @@
 // threads (default 1), send the same request back to back for a fixed time. Prints one JSON line:
 // {"protocol","concurrency","requests","errors","rejected","rps","p50_us","p95_us","p99_us"}.
 //
-//   loadgen --protocol json|binary|grpc --target 127.0.0.1:8080 --model mlp --fixture mlp-onnx
+//   loadgen --protocol json|binary|grpc|grpc-stream --target 127.0.0.1:8080 --model mlp --fixture mlp-onnx
 //           --concurrency 8 --seconds 5 [--rows 1] [--token TOKEN] [--client-threads 1]
 //           [--grpc-connections N]
-// "json" and "binary" are OIP v2 REST (POST /v2/models/M/infer); "grpc" is OIP v2 gRPC ModelInfer.
+// "json" and "binary" are OIP v2 REST (POST /v2/models/M/infer); "grpc" is OIP v2 gRPC ModelInfer,
+// "grpc-stream" its streaming extension ModelStreamInfer (one stream per client).
 // The request is the fixture's first reference row (tests/fixtures/models/F/reference.json).
 
 #include <grpcpp/grpcpp.h>
@@ -19,6 +20,7 @@
 #include <limits>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -249,9 +251,7 @@ void RunHttp(const Options& o, const std::vector<Input>& inputs, Clock::time_poi
   for (std::thread& thread : threads) thread.join();
 }
 
-// gRPC clients, each with its own channel, driven asynchronously through one completion queue
-// per client thread (a blocking thread per client took more CPU than the server it measured).
-void RunGrpc(const Options& o, const std::vector<Input>& inputs, Clock::time_point end, std::vector<Result>* results) {
+inference::ModelInferRequest GrpcRequest(const Options& o, const std::vector<Input>& inputs) {
   inference::ModelInferRequest request;
   request.set_model_name(o.model);
   for (const Input& in : inputs) {
@@ -261,6 +261,39 @@ void RunGrpc(const Options& o, const std::vector<Input>& inputs, Clock::time_poi
     for (int64_t d : in.shape) input->add_shape(d);
     request.add_raw_input_contents(in.bytes);
   }
+  return request;
+}
+
+// One stub per client, on --grpc-connections connections (default: one per client). Channels with
+// the same target and arguments share one connection (gRPC pools subchannels per process), so 64
+// channels would make one HTTP/2 connection; a local pool per channel gives each its own.
+std::vector<std::shared_ptr<inference::GRPCInferenceService::Stub>> GrpcStubs(const Options& o, size_t clients) {
+  const size_t connections = std::min(o.grpc_connections > 0 ? static_cast<size_t>(o.grpc_connections) : clients, clients);
+  std::vector<std::shared_ptr<inference::GRPCInferenceService::Stub>> channels;
+  for (size_t i = 0; i < connections; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    channels.push_back(inference::GRPCInferenceService::NewStub(
+        grpc::CreateCustomChannel(o.host + ":" + o.port, grpc::InsecureChannelCredentials(), args)));
+  }
+  std::vector<std::shared_ptr<inference::GRPCInferenceService::Stub>> stubs;
+  for (size_t i = 0; i < clients; ++i) stubs.push_back(channels[i % connections]);
+  return stubs;
+}
+
+// Runs drive(first, step) on --client-threads threads, each driving every step-th client.
+void OnClientThreads(const Options& o, const std::function<void(size_t, size_t)>& drive) {
+  std::vector<std::thread> threads;
+  const size_t count = static_cast<size_t>(o.client_threads);
+  for (size_t t = 1; t < count; ++t) threads.emplace_back(drive, t, count);
+  drive(0, count);
+  for (std::thread& thread : threads) thread.join();
+}
+
+// Unary gRPC clients, driven asynchronously through one completion queue per client thread (a
+// blocking thread per client took more CPU than the server it measured).
+void RunGrpc(const Options& o, const std::vector<Input>& inputs, Clock::time_point end, std::vector<Result>* results) {
+  const inference::ModelInferRequest request = GrpcRequest(o, inputs);
   struct Call {
     grpc::ClientContext context;
     inference::ModelInferResponse response;
@@ -269,19 +302,7 @@ void RunGrpc(const Options& o, const std::vector<Input>& inputs, Clock::time_poi
     Clock::time_point start;
     size_t client = 0;
   };
-  // Channels with the same target and arguments share one connection (gRPC pools subchannels per
-  // process), so 64 channels would make one HTTP/2 connection; a local pool per channel gives each
-  // its own.
-  const size_t connections = o.grpc_connections > 0 ? static_cast<size_t>(o.grpc_connections) : results->size();
-  std::vector<std::unique_ptr<inference::GRPCInferenceService::Stub>> channels;
-  for (size_t i = 0; i < std::min(connections, results->size()); ++i) {
-    grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    channels.push_back(inference::GRPCInferenceService::NewStub(
-        grpc::CreateCustomChannel(o.host + ":" + o.port, grpc::InsecureChannelCredentials(), args)));
-  }
-  std::vector<inference::GRPCInferenceService::Stub*> stubs;
-  for (size_t i = 0; i < results->size(); ++i) stubs.push_back(channels[i % channels.size()].get());
+  const auto stubs = GrpcStubs(o, results->size());
   auto drive = [&](size_t first, size_t step) {
     grpc::CompletionQueue queue;
     size_t in_flight = 0;
@@ -316,11 +337,99 @@ void RunGrpc(const Options& o, const std::vector<Input>& inputs, Clock::time_poi
     while (queue.Next(&tag, &ok)) {
     }
   };
-  std::vector<std::thread> threads;
-  const size_t count = static_cast<size_t>(o.client_threads);
-  for (size_t t = 1; t < count; ++t) threads.emplace_back(drive, t, count);
-  drive(0, count);
-  for (std::thread& thread : threads) thread.join();
+  OnClientThreads(o, drive);
+}
+
+// ModelStreamInfer clients: each keeps one stream open and sends its next request when the answer
+// to the last has come (and its write completed), through one completion queue per client thread.
+void RunGrpcStream(const Options& o, const std::vector<Input>& inputs, Clock::time_point end,
+                   std::vector<Result>* results) {
+  const inference::ModelInferRequest request = GrpcRequest(o, inputs);
+  const auto stubs = GrpcStubs(o, results->size());
+  struct Client;
+  enum class Step { kStarted, kWritten, kAnswered, kClosed, kFinished };
+  struct Tag {
+    Client* client;
+    Step step;
+  };
+  struct Client {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientAsyncReaderWriter<inference::ModelInferRequest, inference::ModelStreamInferResponse>> stream;
+    inference::ModelStreamInferResponse answer;
+    grpc::Status status;
+    Clock::time_point start;
+    size_t index = 0;
+    int waiting = 0;  // of this request's write and read
+    bool failed = false;
+    Tag started{this, Step::kStarted}, written{this, Step::kWritten}, answered{this, Step::kAnswered},
+        closed{this, Step::kClosed}, finished{this, Step::kFinished};
+  };
+  auto drive = [&](size_t first, size_t step) {
+    grpc::CompletionQueue queue;
+    std::vector<std::unique_ptr<Client>> clients;
+    for (size_t i = first; i < results->size(); i += step) {
+      auto client = std::make_unique<Client>();
+      client->index = i;
+      if (!o.token.empty()) client->context.AddMetadata("authorization", "Bearer " + o.token);
+      client->stream = stubs[i]->AsyncModelStreamInfer(&client->context, &queue, &client->started);
+      clients.push_back(std::move(client));
+    }
+    auto send = [&](Client* c) {
+      c->start = Clock::now();
+      c->waiting = 2;
+      c->stream->Write(request, &c->written);
+      c->stream->Read(&c->answer, &c->answered);
+    };
+    size_t open = clients.size();
+    void* raw = nullptr;
+    bool ok = false;
+    while (open > 0 && queue.Next(&raw, &ok)) {
+      Tag* tag = static_cast<Tag*>(raw);
+      Client* c = tag->client;
+      Result& result = (*results)[c->index];
+      switch (tag->step) {
+        case Step::kStarted:
+          if (!ok) {
+            ++result.errors;
+            c->stream->Finish(&c->status, &c->finished);
+          } else {
+            send(c);
+          }
+          break;
+        case Step::kWritten:
+        case Step::kAnswered:
+          c->failed = c->failed || !ok;
+          if (--c->waiting > 0) break;
+          if (c->failed) {
+            ++result.errors;
+            c->stream->Finish(&c->status, &c->finished);
+            break;
+          }
+          if (c->answer.error_message().empty()) {
+            result.latencies_us.push_back(
+                std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - c->start).count());
+          } else {
+            ++result.errors;
+          }
+          if (Clock::now() < end) {
+            send(c);
+          } else {
+            c->stream->WritesDone(&c->closed);
+          }
+          break;
+        case Step::kClosed:
+          c->stream->Finish(&c->status, &c->finished);
+          break;
+        case Step::kFinished:
+          --open;
+          break;
+      }
+    }
+    queue.Shutdown();
+    while (queue.Next(&raw, &ok)) {
+    }
+  };
+  OnClientThreads(o, drive);
 }
 
 int main(int argc, char** argv) {
@@ -350,6 +459,8 @@ int main(int argc, char** argv) {
   const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
   if (o.protocol == "grpc") {
     RunGrpc(o, inputs, end, &results);
+  } else if (o.protocol == "grpc-stream") {
+    RunGrpcStream(o, inputs, end, &results);
   } else {
     RunHttp(o, inputs, end, &results);
   }

@@ -3,7 +3,8 @@
 #   1. the in-process backend loop (bench/serving/backend_bench.cc), batch 1 and 32, and the
 #      transport alone: servers answering the same binary request without inference
 #      (bench/http/lean_asio_server.cc, bench/http/bare_beast_server.cc);
-#   2. Meridian over OIP v2 JSON, binary and gRPC at concurrency 1, 8 and 64, batching off and on
+#   2. Meridian over OIP v2 JSON, binary, gRPC and gRPC streaming (ModelStreamInfer) at concurrency
+#      1, 8 and 64, batching off and on
 #      (TorchScript MLP on 784 inputs), the CNN without and with batching, and an overload run;
 #   3. FastAPI + uvicorn around python3-torch on the same model (bench/serving/python_peer.py);
 #   4. the ONNX MLP on Meridian and on Node.js + onnxruntime-node (bench/serving/node_peer, npm).
@@ -88,7 +89,7 @@ push cnn-batched cnn-torchscript model.pt \
 
 run() {  # run SYSTEM MODEL FIXTURE PROTOCOL CONCURRENCY [PORT]
   local port=${6:-$HTTP}
-  [ "$4" = grpc ] && port=$GRPC
+  case "$4" in grpc | grpc-stream) port=$GRPC ;; esac
   local line
   line=$($LOADGEN --protocol "$4" --target "127.0.0.1:$port" --model "$2" --fixture "$3" --concurrency "$5" \
     --seconds "$SECONDS_PER_RUN")
@@ -96,7 +97,7 @@ run() {  # run SYSTEM MODEL FIXTURE PROTOCOL CONCURRENCY [PORT]
     | tee -a "$RESULTS"
 }
 for c in 1 8 64; do
-  for p in json binary grpc; do
+  for p in json binary grpc grpc-stream; do
     run meridian mlp mlp-torchscript "$p" "$c"
     run meridian-batching mlp-batched mlp-torchscript "$p" "$c"
   done

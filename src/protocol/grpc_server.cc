@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/grpc_predict_v2.grpc.pb.h"
 #include "common/status_codes.h"
+#include "protocol/grpc_infer_stream.h"
 #include "protocol/grpc_tensor_codec.h"
 #include "protocol/serving_routes.h"
 
@@ -102,6 +103,11 @@ class InferenceGrpcService final : public inference::GRPCInferenceService::Callb
       reactor->Finish(grpc::Status::OK);
     });
     return reactor;
+  }
+
+  InferStreamReactor* ModelStreamInfer(grpc::CallbackServerContext* context) override {
+    if (auto denied = Admit(context, "predictions", "predict", "ModelStreamInfer")) return RefuseInferStream(*denied);
+    return StartInferStream(context, options_.service);
   }
 
  private:

@@ -2,7 +2,8 @@
 
 // The OIP v2 gRPC endpoint (inference.GRPCInferenceService) on its own port, onto the same
 // InferenceService as REST. Uses gRPC's callback API: ModelInfer finishes from the instance
-// thread that executed it, so no gRPC thread waits on a model.
+// thread that executed it, so no gRPC thread waits on a model; ModelStreamInfer streams many
+// requests on one call (protocol/grpc_infer_stream.h).
 
 #include <cstdint>
 #include <functional>
