@@ -4,8 +4,10 @@
 
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "rapidjson/document.h"
 #include "server/backends.h"
@@ -73,6 +75,25 @@ void Run(benchmark::State& state, const std::string& fixture, const std::string&
   state.SetItemsProcessed(state.iterations() * batch);
 }
 
+// One row at a time with the thread idle for state.range(0) microseconds before each call (not
+// timed), as an instance thread is between the requests of a lone client: what the call costs
+// when the model's weights and the thread are no longer hot.
+void RunAfterIdle(benchmark::State& state, const std::string& fixture, const std::string& framework,
+                  const std::string& file) {
+  Loaded loaded = Load(fixture, framework, file);
+  std::vector<int64_t> shape = {1};
+  shape.insert(shape.end(), loaded.row_shape.begin(), loaded.row_shape.end());
+  const std::vector<Tensor> inputs = {Tensor::Owned(loaded.input_name, DataType::kFp32, shape, loaded.row)};
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::this_thread::sleep_for(std::chrono::microseconds(state.range(0)));
+    state.ResumeTiming();
+    auto outputs = loaded.model->Execute(inputs, {});
+    if (!outputs.ok()) state.SkipWithError("execution failed");
+    benchmark::DoNotOptimize(outputs);
+  }
+}
+
 }  // namespace
 
 BENCHMARK_CAPTURE(Run, mlp_onnx, std::string("mlp-onnx"), std::string("onnx"), std::string("model.onnx"))
@@ -85,5 +106,9 @@ BENCHMARK_CAPTURE(Run, cnn_onnx, std::string("cnn-onnx"), std::string("onnx"), s
 // Meridian's batcher gives it when the model is pushed with a variable batch dimension.
 BENCHMARK_CAPTURE(Run, cnn_torchscript, std::string("cnn-torchscript"), std::string("torchscript"), std::string("model.pt"))
     ->Arg(1)->Arg(32)->UseRealTime();
+
+BENCHMARK_CAPTURE(RunAfterIdle, mlp_torchscript, std::string("mlp-torchscript"), std::string("torchscript"),
+                  std::string("model.pt"))
+    ->Arg(0)->Arg(150)->UseRealTime();
 
 BENCHMARK_MAIN();

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# bench/serving/grpc_modes.sh [SECONDS=4] [ROUNDS=3]: the TorchScript MLP over binary REST, unary
+# gRPC with a connection per client, unary gRPC with one shared connection, and gRPC streaming
+# (ModelStreamInfer, a stream per client), alternating in rounds on one server: 1 client without
+# batching, 64 clients with batching. Prints one JSON line per run; docs/benchmarks.md quotes them.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SECONDS_PER_RUN=${1:-4}
+ROUNDS=${2:-3}
+source bench/common.sh
+HTTP=$(free_port)
+GRPC=$(free_port)
+$M serve --port "$HTTP" --grpc-port "$GRPC" --data-dir "$WORK/data" --auth false --access-log false --log-level warn \
+  --isolate-model-checks false > "$WORK/server.log" 2>&1 &
+for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$HTTP/health/live" >/dev/null && break; sleep 0.05; done
+SIG='"inputs":[{"name":"input__0","datatype":"FP32","shape":[-1,784]}],"outputs":[{"name":"output__0","datatype":"FP32","shape":[-1,10]}]'
+push() {  # push NAME BATCHING_JSON
+  echo "{$SIG,\"batching\":$2}" > "$WORK/$1.json"
+  $M model push tests/fixtures/models/mlp-torchscript/model.pt --name "$1" --version 1.0.0 --framework torchscript \
+    --metadata-file "$WORK/$1.json" --server "http://127.0.0.1:$HTTP" -o json > /dev/null
+  curl -sf -X POST "http://127.0.0.1:$HTTP/v2/repository/models/$1/load" > /dev/null
+}
+push mlp '{"instances":2}'
+push mlp-batched '{"instances":2,"maxBatchSize":32,"maxQueueDelay":"500us"}'
+run() {  # run LABEL PROTOCOL PORT MODEL CONCURRENCY [LOADGEN FLAGS...]
+  local label=$1 protocol=$2 port=$3 model=$4 concurrency=$5
+  shift 5
+  $LOADGEN --protocol "$protocol" --target "127.0.0.1:$port" --model "$model" --fixture mlp-torchscript \
+    --concurrency "$concurrency" --seconds "$SECONDS_PER_RUN" "$@" |
+    python3 -c "import json,sys; d=json.load(sys.stdin); d['system']='$label'; d['model']='$model'; print(json.dumps(d))"
+}
+all() {  # all MODEL CONCURRENCY
+  run binary binary "$HTTP" "$1" "$2"
+  run grpc-connection-per-client grpc "$GRPC" "$1" "$2"
+  run grpc-one-connection grpc "$GRPC" "$1" "$2" --grpc-connections 1
+  run grpc-stream grpc-stream "$GRPC" "$1" "$2"
+}
+# Warm-up, not recorded (TorchScript specialises the model for the batch sizes it first sees).
+all mlp-batched 64 > /dev/null
+for round in $(seq 1 "$ROUNDS"); do
+  all mlp 1
+  all mlp-batched 64
+done
