@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <future>
 #include <limits>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -109,6 +111,16 @@ struct ServerState {
     }
     return out;
   }
+  // Whether an answer produced on another thread (an instance's) is best sent from there. With
+  // few requests in flight the I/O threads are mostly asleep, and waking one costs the client a
+  // thread wake-up (15-20 us on a virtual machine); under load they are awake anyway, and sends
+  // from the instance thread would hold up its next batch. Measured on 2 cores, 2 I/O threads,
+  // against always posting to the I/O thread: 1 client +20-25 % requests/s, 8 clients +4-6 %;
+  // always sending from the instance thread: 16 clients -7..-12 %, 64 clients -7..-12 %.
+  bool AnswerOnAnsweringThread() const {
+    return in_flight.load(std::memory_order_relaxed) <= 4 * static_cast<int64_t>(contexts.size());
+  }
+
   std::string NextRequestId() {
     return absl::StrCat(request_id_prefix, "-",
                         absl::Hex(next_request_id.fetch_add(1, std::memory_order_relaxed)));
@@ -125,7 +137,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       : state_(std::move(state)),
         stream_(std::move(stream)),
         remote_(std::move(remote)),
-        tls_context_(std::move(tls_context)) {}
+        tls_context_(std::move(tls_context)),
+        context_(static_cast<net::io_context&>(net::query(stream_.get_executor(), net::execution::context))) {}
 
   ~Session() override {
     if (file_.fd >= 0) close(file_.fd);
@@ -465,6 +478,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     };
     Responder responder([self = this->shared_from_this()](HttpResponse response) {
       if (self->state_->closed.load()) return;
+      if constexpr (!kTls) {
+        if (!response.file && self->state_->AnswerOnAnsweringThread() &&
+            !self->context_.get_executor().running_in_this_thread()) {
+          return self->WriteFromAnsweringThread(std::move(response));
+        }
+      }
       net::dispatch(self->stream_.get_executor(),
                     [self, response = std::move(response)]() mutable {
                       self->Write(std::move(response));
@@ -484,46 +503,112 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     Write(HttpResponse::Error(status, message));
   }
 
+  static bool Bodiless(int status) { return (status >= 100 && status < 200) || status == 204 || status == 304; }
+
+  // The answer's status and header fields, with the connection's own (server, request id, the
+  // extras a refusal adds). Reads only what was set before the request was handed over, so the
+  // answering thread may call it while the request is handled.
+  bhttp::response<bhttp::empty_body> Header(const HttpResponse& response) const {
+    bhttp::response<bhttp::empty_body> header(static_cast<bhttp::status>(response.status), 11);
+    header.set(bhttp::field::server, "meridian");
+    header.set(bhttp::field::content_type, response.content_type);
+    if (!request_id_.empty()) header.set("X-Request-Id", request_id_);
+    for (const auto& [name, value] : extra_headers_) header.set(name, value);
+    for (const auto& [name, value] : response.headers) header.set(name, value);
+    return header;
+  }
+
+  // The head as Beast would serialize it (fields in order, Content-Length unless the status has
+  // no body, "Connection: close" when the connection ends).
+  std::string FormatHead(const HttpResponse& response, bool keep_alive) const {
+    bhttp::response<bhttp::empty_body> header = Header(response);
+    if (!Bodiless(response.status)) header.content_length(response.body.size());
+    if (!keep_alive) header.set(bhttp::field::connection, "close");
+    std::string head = absl::StrCat("HTTP/1.1 ", response.status, " ");
+    const beast::string_view reason = bhttp::obsolete_reason(header.result());
+    head.append(reason.data(), reason.size());
+    head += "\r\n";
+    for (const auto& field : header) {
+      head.append(field.name_string().data(), field.name_string().size());
+      head += ": ";
+      head.append(field.value().data(), field.value().size());
+      head += "\r\n";
+    }
+    head += "\r\n";
+    return head;
+  }
+
   void Write(HttpResponse response) {
     handling_fd_.store(-1);
     if (phase_ == Phase::kClosing) return;
     phase_ = Phase::kWriting;
-    response_.emplace(static_cast<bhttp::status>(response.status), 11);
-    response_->set(bhttp::field::server, "meridian");
-    response_->set(bhttp::field::content_type, response.content_type);
-    if (!request_id_.empty()) response_->set("X-Request-Id", request_id_);
-    for (auto& [name, value] : extra_headers_) response_->set(name, value);
-    for (auto& [name, value] : response.headers) response_->set(name, value);
     status_ = response.status;
     const bool keep_alive = keep_alive_ && !state_->draining.load();
     if (response.file) return WriteFile(std::move(response), keep_alive);
-    // The head as Beast would serialize it (fields in order, Content-Length unless the status
-    // has no body, "Connection: close" when the connection ends), then the body, in one write.
-    const bool bodiless_status = (status_ >= 100 && status_ < 200) || status_ == 204 || status_ == 304;
-    if (!bodiless_status) response_->content_length(response.body.size());
-    if (!keep_alive) response_->set(bhttp::field::connection, "close");
-    head_.clear();
-    absl::StrAppend(&head_, "HTTP/1.1 ", status_, " ");
-    const beast::string_view reason = bhttp::obsolete_reason(response_->result());
-    head_.append(reason.data(), reason.size());
-    head_ += "\r\n";
-    for (const auto& field : *response_) {
-      head_.append(field.name_string().data(), field.name_string().size());
-      head_ += ": ";
-      head_.append(field.value().data(), field.value().size());
-      head_ += "\r\n";
-    }
-    head_ += "\r\n";
+    head_ = FormatHead(response, keep_alive);
     body_ = std::move(response.body);
-    if (head_request_ || bodiless_status) body_.clear();  // HEAD: Content-Length stays that of the GET
+    if (head_request_ || Bodiless(status_)) body_.clear();  // HEAD: Content-Length stays that of the GET
+    WriteHeadAndBody(keep_alive, 0);
+  }
+
+  // Writes what is left of head_ and body_ after `sent` bytes, then completes the request.
+  void WriteHeadAndBody(bool keep_alive, size_t sent) {
+    if (sent > 0) {  // rare: a send from the answering thread went out in part
+      head_ = absl::StrCat(absl::string_view(head_).substr(std::min(sent, head_.size())),
+                           absl::string_view(body_).substr(sent > head_.size() ? sent - head_.size() : 0));
+      body_.clear();
+    }
     const std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::buffer(body_)};
     Lowest().expires_after(ToChrono(state_->options.read_timeout));
-    net::async_write(stream_, buffers, [self = this->shared_from_this(), keep_alive](beast::error_code ec, size_t n) {
-      self->OnWrite(ec, n, keep_alive);
+    net::async_write(stream_, buffers, [self = this->shared_from_this(), keep_alive, sent](beast::error_code ec, size_t n) {
+      self->OnWrite(ec, sent + n, keep_alive);
     });
   }
 
-  // Sends the header of response_ with the slice's length, then the slice in chunks read with
+  // Sends the answer from the thread that produced it (an instance thread), so that the client
+  // does not wait for the connection's I/O thread to wake up (a thread wake-up is 15-20 us on a
+  // virtual machine), then leaves the bookkeeping (observers, the next read) to the I/O thread.
+  // Safe because while a request is handled no I/O thread touches this socket or these fields;
+  // socket_mu_ keeps Close() from closing (and the kernel from reusing) the descriptor meanwhile.
+  // Plain TCP only; a part the socket did not take is written by the I/O thread.
+  void WriteFromAnsweringThread(HttpResponse response) {
+    const bool keep_alive = keep_alive_ && !state_->draining.load();
+    std::string head = FormatHead(response, keep_alive);
+    std::string body = std::move(response.body);
+    if (head_request_ || Bodiless(response.status)) body.clear();
+    ssize_t sent = 0;
+    int error = 0;
+    {
+      std::lock_guard<std::mutex> lock(socket_mu_);
+      const int fd = handling_fd_.exchange(-1);
+      if (fd < 0) return;  // the connection was closed (shutdown): nobody to answer
+      std::array<iovec, 2> parts{iovec{head.data(), head.size()}, iovec{body.data(), body.size()}};
+      msghdr message{};
+      message.msg_iov = parts.data();
+      message.msg_iovlen = body.empty() ? 1 : 2;
+      sent = sendmsg(fd, &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (sent < 0) {
+        error = errno;
+        sent = 0;
+      }
+    }
+    net::post(stream_.get_executor(), [self = this->shared_from_this(), head = std::move(head), body = std::move(body),
+                                       status = response.status, sent = static_cast<size_t>(sent), error,
+                                       keep_alive]() mutable {
+      if (self->phase_ == Phase::kClosing) return;
+      self->phase_ = Phase::kWriting;
+      self->status_ = status;
+      if (error != 0 && error != EAGAIN && error != EWOULDBLOCK) {
+        return self->OnWrite(beast::error_code(error, boost::system::system_category()), 0, keep_alive);
+      }
+      if (sent == head.size() + body.size()) return self->OnWrite({}, sent, keep_alive);
+      self->head_ = std::move(head);
+      self->body_ = std::move(body);
+      self->WriteHeadAndBody(keep_alive, sent);
+    });
+  }
+
+  // Sends the answer's header with the slice's length, then the slice in chunks read with
   // pread, so that a large artifact never sits in memory.
   void WriteFile(HttpResponse response, bool keep_alive) {
     file_ = FileSender{};
@@ -535,11 +620,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     file_.offset = response.file->offset;
     file_.remaining = head_request_ ? 0 : response.file->length;
     file_.keep_alive = keep_alive;
-    file_header_.emplace(response_->result(), 11);
-    for (const auto& field : *response_) file_header_->set(field.name_string(), field.value());
+    file_header_.emplace(Header(response));
     file_header_->content_length(response.file->length);
     file_header_->keep_alive(keep_alive);
-    response_.reset();
     file_serializer_.emplace(*file_header_);
     Lowest().expires_after(ToChrono(state_->options.read_timeout));
     bhttp::async_write_header(stream_, *file_serializer_,
@@ -608,7 +691,6 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       counted_ = false;
       state_->in_flight.fetch_sub(1);
     }
-    response_.reset();
     body_.clear();
     if (body_.capacity() > kReadChunk * 8) std::string().swap(body_);
     if (buffer_.capacity() > kReadChunk * 8 && buffer_.size() <= kReadChunk) buffer_.shrink_to_fit();
@@ -648,6 +730,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   void Close() {
     phase_ = Phase::kClosing;
+    std::lock_guard<std::mutex> lock(socket_mu_);  // not while an answering thread sends
     handling_fd_.store(-1);
     beast::error_code ignored;
     Lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -662,11 +745,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   std::string namespace_;
   std::string principal_;
   bool denied_by_gate_ = false;
+  net::io_context& context_;  // the I/O thread's, which runs every handler of this connection
   std::atomic<int> handling_fd_{-1};  // the socket, while a request is handled (for PeerGone)
+  std::mutex socket_mu_;              // held to close the socket and to send from an answering thread
   uint64_t id_ = 0;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  std::optional<bhttp::response<bhttp::string_body>> response_;  // status and header fields
   std::string head_;  // the response head being written
   std::string body_;  // the response body being written
   // Streamed request bodies (routes with a BodySinkFactory).

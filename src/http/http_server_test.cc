@@ -70,6 +70,14 @@ class HttpServerTest : public ::testing::Test {
       });
     });
     Add(HttpMethod::kGet, "/forgetful", [](HttpRequest, Responder) {});
+    // A large answer from another thread: more than a socket takes at once.
+    Add(HttpMethod::kGet, "/large-from-thread", [this](HttpRequest, Responder responder) {
+      workers_.emplace_back([responder = std::move(responder)]() mutable {
+        std::string body(16 << 20, '\0');
+        for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i % 23);
+        responder.Send(HttpResponse::Text(200, std::move(body)));
+      });
+    });
     // Streams its body into a sink that keeps it in memory (or fails on demand).
     ASSERT_TRUE(router_->Add(Route{
         .method = HttpMethod::kPost, .pattern = "/upload", .resource = "test", .verb = "create",
@@ -295,6 +303,28 @@ TEST_F(HttpServerTest, AsyncHandlerAnswersFromAnotherThread) {
   auto r = Client()->Get("/slow");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->body, R"({"slow":true})");
+}
+
+TEST_F(HttpServerTest, ALargeAnswerFromAnotherThreadArrivesWholeAndTheConnectionGoesOn) {
+  // Answers from other threads are sent from there when the server is not busy; what the socket
+  // does not take at once (the client reads nothing for a while) the I/O thread writes after.
+  StartServer();
+  RawConnection connection(server_->port());
+  ASSERT_TRUE(connection.Send("GET /large-from-thread HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::this_thread::sleep_for(300ms);
+  auto large = connection.ReadResponse();
+  ASSERT_TRUE(large.has_value());
+  EXPECT_EQ(large->result_int(), 200);
+  ASSERT_EQ(large->body().size(), 16u << 20);
+  bool intact = true;
+  for (size_t i = 0; i < large->body().size() && intact; ++i) intact = large->body()[i] == static_cast<char>('a' + i % 23);
+  EXPECT_TRUE(intact);
+  ASSERT_TRUE(connection.Send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto next = connection.ReadResponse();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->body(), R"({"hello":"world"})");
+  for (int i = 0; i < 100 && observer_.records().size() < 2; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_THAT(observer_.records(), ::testing::ElementsAre("GET /large-from-thread 200", "GET /hello 200"));
 }
 
 TEST_F(HttpServerTest, HandlerThatNeverAnswersGets500) {
