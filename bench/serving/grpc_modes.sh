@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/serving/grpc_modes.sh [SECONDS=4] [ROUNDS=3]: the TorchScript MLP over binary REST, unary
 # gRPC with a connection per client, unary gRPC with one shared connection, and gRPC streaming
-# (ModelStreamInfer, a stream per client), alternating in rounds on one server: 1 client without
+# (ModelStreamInfer, a stream per client, on a connection each or all on one), alternating in rounds on one server: 1 client without
 # batching, 64 clients with batching. Prints one JSON line per run; docs/benchmarks.md quotes them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -34,6 +34,7 @@ all() {  # all MODEL CONCURRENCY
   run grpc-connection-per-client grpc "$GRPC" "$1" "$2"
   run grpc-one-connection grpc "$GRPC" "$1" "$2" --grpc-connections 1
   run grpc-stream grpc-stream "$GRPC" "$1" "$2"
+  run grpc-stream-one-connection grpc-stream "$GRPC" "$1" "$2" --grpc-connections 1
 }
 # Warm-up, not recorded (TorchScript specialises the model for the batch sizes it first sees).
 all mlp-batched 64 > /dev/null
