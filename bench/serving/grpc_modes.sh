@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # bench/serving/grpc_modes.sh [SECONDS=4] [ROUNDS=3]: the TorchScript MLP over binary REST, unary
 # gRPC with a connection per client, unary gRPC with one shared connection, and gRPC streaming
-# (ModelStreamInfer, a stream per client, on a connection each or all on one), alternating in rounds on one server: 1 client without
-# batching, 64 clients with batching. Prints one JSON line per run; docs/benchmarks.md quotes them.
+# (ModelStreamInfer, a stream per client, on a connection each or all on one), alternating in
+# rounds on one server: 1 client without batching, 64 clients with batching. Prints one JSON line
+# per run; docs/benchmarks.md quotes them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_PER_RUN=${1:-4}
