@@ -19,7 +19,8 @@ for r in mlp:
         continue
     series.setdefault((r["system"], r["protocol"]), []).append(r)
 
-fig, ax = plt.subplots(figsize=(8, 5))
+fig, ax = plt.subplots(figsize=(10, 5))
+ax.set_prop_cycle(color=plt.cm.tab20.colors)  # more series than the default cycle's 10 colours
 for (system, protocol), points in sorted(series.items()):
     points.sort(key=lambda r: r["concurrency"])
     ax.plot([p["concurrency"] for p in points], [p["rps"] for p in points], marker="o", label=f"{system} {protocol}")
@@ -32,7 +33,7 @@ ax.set_yscale("log")
 ax.set_xlabel("concurrent clients")
 ax.set_ylabel("inferences per second")
 ax.set_title("TorchScript MLP (784 inputs), 2 cores: throughput")
-ax.legend(fontsize=7)
+ax.legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc="upper left")
 fig.tight_layout()
 fig.savefig(f"{out}/serving-throughput.png", dpi=110)
 

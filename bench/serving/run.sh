@@ -29,7 +29,7 @@ M=$BIN/src/meridian
 LOADGEN=$BIN/bench/serving_loadgen
 
 echo "== 1. in-process backend loop"
-$BIN/bench/backend_bench --benchmark_min_time=1 --benchmark_format=json --benchmark_filter=torchscript \
+$BIN/bench/backend_bench --benchmark_min_time=1 --benchmark_format=json --benchmark_filter='^Run/.*torchscript' \
   > "$OUT/backend_bench.json" 2>/dev/null
 python3 - "$OUT/backend_bench.json" >> "$RESULTS" <<'PY'
 import json, sys
