@@ -54,6 +54,18 @@ class GrpcEndToEndTest : public ::testing::Test {
     return request;
   }
 
+  // "patient-mlp": the ONNX MLP waiting up to a second for a batch of 16 to fill, on one
+  // instance; returns a request for it.
+  inference::ModelInferRequest PushPatientModel() {
+    auto fixture = testing::LoadFixture("mlp-onnx");
+    EXPECT_TRUE(fixture.ok()) << fixture.status();
+    fixture->metadata_json = R"({"batching":{"maxBatchSize":16,"maxQueueDelay":"1s","instances":1}})";
+    EXPECT_TRUE(testing::PushAndLoad(*client_, *fixture, "patient-mlp").ok());
+    inference::ModelInferRequest request = RawRequest(*fixture);
+    request.set_model_name("patient-mlp");
+    return request;
+  }
+
   std::unique_ptr<testing::TestServer> server_;
   std::unique_ptr<http::HttpClient> client_;
   std::unique_ptr<inference::GRPCInferenceService::Stub> stub_;
@@ -181,13 +193,8 @@ TEST_F(GrpcEndToEndTest, HealthMetadataAndErrors) {
 }
 
 TEST_F(GrpcEndToEndTest, ACancelledCallIsNotExecuted) {
-  auto fixture = testing::LoadFixture("mlp-onnx");
-  ASSERT_TRUE(fixture.ok());
   // A lone request waits a whole second for a batch to fill; the client gives up after 200 ms.
-  fixture->metadata_json = R"({"batching":{"maxBatchSize":16,"maxQueueDelay":"1s","instances":1}})";
-  ASSERT_TRUE(testing::PushAndLoad(*client_, *fixture, "patient-mlp").ok());
-  inference::ModelInferRequest request = RawRequest(*fixture);
-  request.set_model_name("patient-mlp");
+  inference::ModelInferRequest request = PushPatientModel();
   {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
@@ -263,13 +270,8 @@ TEST_F(GrpcEndToEndTest, AStreamThatSendsFarAheadOfReadingIsHeldBackAndLosesNoth
 }
 
 TEST_F(GrpcEndToEndTest, ACancelledStreamsQueuedRequestsAreNotExecuted) {
-  auto fixture = testing::LoadFixture("mlp-onnx");
-  ASSERT_TRUE(fixture.ok());
   // Lone requests wait a whole second for a batch to fill; the client cancels after 200 ms.
-  fixture->metadata_json = R"({"batching":{"maxBatchSize":16,"maxQueueDelay":"1s","instances":1}})";
-  ASSERT_TRUE(testing::PushAndLoad(*client_, *fixture, "patient-mlp").ok());
-  inference::ModelInferRequest request = RawRequest(*fixture);
-  request.set_model_name("patient-mlp");
+  inference::ModelInferRequest request = PushPatientModel();
   {
     grpc::ClientContext context;
     auto stream = stub_->ModelStreamInfer(&context);
