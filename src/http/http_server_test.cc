@@ -297,6 +297,14 @@ TEST_F(HttpServerTest, IdleKeepAliveConnectionIsClosed) {
   EXPECT_TRUE(conn.ClosedByPeerWithin(2s));
 }
 
+TEST_F(HttpServerTest, AKeptAliveConnectionStaysOpenWithinItsIdleTimeout) {
+  StartServer({.idle_timeout = absl::Seconds(5)});
+  RawConnection conn(server_->port());
+  conn.Send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_TRUE(conn.ReadResponse().has_value());
+  EXPECT_FALSE(conn.ClosedByPeerWithin(300ms));  // the wait ends with the timeout, not a hang
+}
+
 TEST_F(HttpServerTest, AsyncHandlerAnswersFromAnotherThread) {
   slow_delay_ = 50ms;
   StartServer();

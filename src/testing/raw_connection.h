@@ -1,7 +1,8 @@
 #pragma once
 
-// A blocking TCP connection for tests that need to send exactly the bytes they choose
-// (malformed requests, pipelining, slow clients) and read raw responses.
+// A TCP connection for tests that need to send exactly the bytes they choose
+// (malformed requests, pipelining, slow clients) and read raw responses. Every call blocks until
+// it completes or its timeout passes.
 
 #include <chrono>
 #include <optional>
@@ -19,27 +20,22 @@ namespace meridian::testing {
 class RawConnection {
  public:
   explicit RawConnection(uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(10))
-      : stream_(ctx_) {
+      : stream_(ctx_), timeout_(timeout) {
     stream_.expires_after(timeout);
     stream_.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
-    timeout_ = timeout;
   }
 
   bool Send(const std::string& bytes) {
-    boost::beast::error_code ec;
     stream_.expires_after(timeout_);
-    boost::asio::write(stream_.socket(), boost::asio::buffer(bytes), ec);
-    return !ec;
+    return !Run([&](auto done) { boost::asio::async_write(stream_, boost::asio::buffer(bytes), done); });
   }
 
   // Reads one response; nullopt when the connection closed or timed out first.
   std::optional<boost::beast::http::response<boost::beast::http::string_body>> ReadResponse() {
-    boost::beast::error_code ec;
     boost::beast::http::response_parser<boost::beast::http::string_body> parser;
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // boost::none misbehaves in 1.74
     stream_.expires_after(timeout_);
-    boost::beast::http::read(stream_, buffer_, parser, ec);
-    if (ec) return std::nullopt;
+    if (Run([&](auto done) { boost::beast::http::async_read(stream_, buffer_, parser, done); })) return std::nullopt;
     return parser.release();
   }
 
@@ -49,9 +45,14 @@ class RawConnection {
     char chunk[1024];
     for (;;) {
       if (out.find(needle) != std::string::npos) return out;
-      boost::beast::error_code ec;
+      size_t n = 0;
       stream_.expires_after(timeout_);
-      size_t n = stream_.read_some(boost::asio::buffer(chunk), ec);
+      boost::beast::error_code ec = Run([&](auto done) {
+        stream_.async_read_some(boost::asio::buffer(chunk), [&n, done](boost::beast::error_code e, size_t got) mutable {
+          n = got;
+          done(e, got);
+        });
+      });
       if (ec) return out.find(needle) != std::string::npos ? out : std::string();
       out.append(chunk, n);
     }
@@ -62,14 +63,26 @@ class RawConnection {
     char chunk[1024];
     stream_.expires_after(within);
     for (;;) {
-      boost::beast::error_code ec;
-      stream_.read_some(boost::asio::buffer(chunk), ec);
+      boost::beast::error_code ec =
+          Run([&](auto done) { stream_.async_read_some(boost::asio::buffer(chunk), done); });
       if (ec == boost::beast::error::timeout) return false;
       if (ec) return true;
     }
   }
 
  private:
+  // Runs one asynchronous operation to completion and returns its error. Asynchronous because
+  // tcp_stream's timeouts apply only to asynchronous operations: a synchronous read would wait
+  // forever for a server that never answers, and the test would hang instead of failing.
+  template <class Start>
+  boost::beast::error_code Run(Start start) {
+    boost::beast::error_code result;
+    start([&result](boost::beast::error_code ec, size_t) { result = ec; });
+    ctx_.restart();
+    ctx_.run();
+    return result;
+  }
+
   boost::asio::io_context ctx_;
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
