@@ -2,6 +2,7 @@
 // server; every fixture answers what its framework computed, with raw and typed contents.
 
 #include <grpcpp/grpcpp.h>
+#include <signal.h>
 
 #include <chrono>
 #include <map>
@@ -295,6 +296,25 @@ TEST_F(GrpcEndToEndTest, ACancelledStreamsQueuedRequestsAreNotExecuted) {
   ASSERT_TRUE(stream->Read(&answer));
   EXPECT_EQ(answer.error_message(), "");
   EXPECT_TRUE(stream->Finish().ok());
+}
+
+TEST_F(GrpcEndToEndTest, ShutdownEndsAnIdleStreamWithUnavailableInsteadOfWaitingForIt) {
+  const testing::ModelFixture fixture = Push("mlp-onnx");
+  grpc::ClientContext context;
+  auto stream = stub_->ModelStreamInfer(&context);
+  ASSERT_TRUE(stream->Write(RawRequest(fixture)));
+  inference::ModelStreamInferResponse answer;
+  ASSERT_TRUE(stream->Read(&answer));
+  EXPECT_EQ(answer.error_message(), "");
+  // The client keeps its stream open and sends nothing; the drain timeout is 30 s.
+  const auto start = std::chrono::steady_clock::now();
+  server_->child().Signal(SIGTERM);
+  EXPECT_FALSE(stream->Read(&answer));
+  const grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(status.error_message(), HasSubstr("shutting down"));
+  EXPECT_EQ(server_->child().Wait(std::chrono::seconds(10)), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
 }
 
 TEST_F(GrpcEndToEndTest, AGrpcPortInUseIsAStartupError) {

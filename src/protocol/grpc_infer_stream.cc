@@ -7,22 +7,34 @@
 #include "protocol/grpc_tensor_codec.h"
 
 namespace meridian::protocol {
-namespace {
 
-using Request = inference::ModelInferRequest;
-using Answer = inference::ModelStreamInferResponse;
-
-// The stream's state is shared by gRPC's reactions (read done, write done) and the instance
-// threads that answer its requests, so it sits behind one mutex. gRPC's Start* and Finish calls
-// are made after releasing it, and at most one read and one write are ever outstanding.
+// The stream's state is shared by gRPC's reactions (read done, write done), the instance threads
+// that answer its requests and the shutdown, so it sits behind one mutex. gRPC's Start* and Finish
+// calls are made after releasing it; at most one read and one write are ever outstanding, and
+// Finish waits for a read being started (Finish may come while a read is outstanding: the read
+// then fails, which is how a shutdown ends a stream whose client is idle).
 class InferStream final : public InferStreamReactor {
+  using Request = inference::ModelInferRequest;
+  using Answer = inference::ModelStreamInferResponse;
+
  public:
-  InferStream(grpc::CallbackServerContext* context, serving::InferenceService* service)
-      : context_(context), service_(service) {
+  InferStream(grpc::CallbackServerContext* context, serving::InferenceService* service, InferStreams* streams)
+      : context_(context), service_(service), streams_(streams) {
     ReadNext();
+    if (!streams_->Add(this)) Close();
   }
 
   explicit InferStream(const grpc::Status& refusal) { Finish(refusal); }
+
+  // Stops taking requests: the stream finishes, with UNAVAILABLE, once the answers of those it has
+  // taken are written. A read under way ends with the stream.
+  void Close() {
+    Lock lock(this);
+    closing_ = true;
+    reading_ = false;
+    read_paused_ = false;
+    FinishIfDone(lock);
+  }
 
   void OnReadDone(bool ok) override {
     if (!ok) {  // the client closed its side, or the stream broke: finish once all is answered
@@ -33,14 +45,19 @@ class InferStream final : public InferStreamReactor {
     std::shared_ptr<Request> request = std::move(next_request_);
     bool read_on = false;
     {
-      absl::MutexLock lock(&mu_);
+      Lock lock(this);
+      if (closing_) return FinishIfDone(lock);  // taken after shutdown began: not answered
       ++outstanding_;
       read_on = outstanding_ < kMaxStreamRequestsInFlight;
       read_paused_ = !read_on;
     }
-    // Submitted after deciding on the next read: an answer that comes at once may resume reading.
+    // Submitted after deciding whether to read on: an answer that comes at once may resume
+    // reading when paused.
     Submit(std::move(request));
-    if (read_on) ReadNext();
+    if (!read_on) return;
+    Lock lock(this);
+    if (closing_) return FinishIfDone(lock);
+    StartReadAfterUnlock(lock);
   }
 
   void OnWriteDone(bool ok) override {
@@ -55,7 +72,10 @@ class InferStream final : public InferStreamReactor {
     WriteNext(lock);
   }
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    if (streams_ != nullptr) streams_->Remove(this);
+    delete this;
+  }
 
  private:
   // Holds mu_ and, once it is released, makes the gRPC calls decided under it. Holding the lock
@@ -68,7 +88,13 @@ class InferStream final : public InferStreamReactor {
     ~Lock() ABSL_UNLOCK_FUNCTION() {
       stream_->mu_.Unlock();
       if (write_ != nullptr) stream_->StartWrite(write_);
-      if (read_) stream_->ReadNext();
+      if (read_) {
+        stream_->ReadNext();
+        // Only now may the stream finish (a read must not start after Finish).
+        Lock again(stream_);
+        stream_->starting_read_ = false;
+        stream_->FinishIfDone(again);
+      }
       if (finish_) stream_->Finish(status_);  // last: the reactor may be deleted after it
     }
     Lock(const Lock&) = delete;
@@ -130,22 +156,31 @@ class InferStream final : public InferStreamReactor {
       unwritten_.pop_front();
       lock.write_ = writing_.get();
     }
-    if (read_paused_ && outstanding_ < kMaxStreamRequestsInFlight) {
+    if (read_paused_ && !closing_ && outstanding_ < kMaxStreamRequestsInFlight) {
       read_paused_ = false;
-      lock.read_ = true;
+      StartReadAfterUnlock(lock);
     }
     FinishIfDone(lock);
   }
 
+  void StartReadAfterUnlock(Lock& lock) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    starting_read_ = true;
+    lock.read_ = true;
+  }
+
   void FinishIfDone(Lock& lock) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (reading_ || read_paused_ || outstanding_ > 0 || writing_ != nullptr || finished_) return;
+    if (reading_ || read_paused_ || starting_read_ || outstanding_ > 0 || writing_ != nullptr || finished_) return;
     finished_ = true;
     lock.finish_ = true;
-    lock.status_ = broken_ ? grpc::Status::CANCELLED : grpc::Status::OK;
+    lock.status_ = broken_    ? grpc::Status::CANCELLED
+                   : closing_ ? grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                             "the server is shutting down; send the remaining requests elsewhere")
+                              : grpc::Status::OK;
   }
 
   grpc::CallbackServerContext* context_ = nullptr;
   serving::InferenceService* service_ = nullptr;
+  InferStreams* streams_ = nullptr;
   std::shared_ptr<Request> next_request_;  // the read under way (one at a time)
 
   absl::Mutex mu_;
@@ -154,14 +189,32 @@ class InferStream final : public InferStreamReactor {
   bool read_paused_ ABSL_GUARDED_BY(mu_) = false;
   bool broken_ ABSL_GUARDED_BY(mu_) = false;  // a write failed
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;        // the server is shutting down
+  bool starting_read_ ABSL_GUARDED_BY(mu_) = false;  // a thread is about to start a read
   std::unique_ptr<Answer> writing_ ABSL_GUARDED_BY(mu_);
   std::deque<std::unique_ptr<Answer>> unwritten_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace
+void InferStreams::CloseAll() {
+  absl::MutexLock lock(&mu_);
+  closing_ = true;
+  for (InferStream* stream : streams_) stream->Close();
+}
 
-InferStreamReactor* StartInferStream(grpc::CallbackServerContext* context, serving::InferenceService* service) {
-  return new InferStream(context, service);
+bool InferStreams::Add(InferStream* stream) {
+  absl::MutexLock lock(&mu_);
+  streams_.insert(stream);
+  return !closing_;
+}
+
+void InferStreams::Remove(InferStream* stream) {
+  absl::MutexLock lock(&mu_);
+  streams_.erase(stream);
+}
+
+InferStreamReactor* StartInferStream(grpc::CallbackServerContext* context, serving::InferenceService* service,
+                                     InferStreams* streams) {
+  return new InferStream(context, service, streams);
 }
 
 InferStreamReactor* RefuseInferStream(const grpc::Status& status) { return new InferStream(status); }

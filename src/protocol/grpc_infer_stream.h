@@ -10,6 +10,8 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
 #include "api/grpc_predict_v2.grpc.pb.h"
 #include "serving/inference_service.h"
 
@@ -19,8 +21,31 @@ inline constexpr int kMaxStreamRequestsInFlight = 128;
 
 using InferStreamReactor = grpc::ServerBidiReactor<inference::ModelInferRequest, inference::ModelStreamInferResponse>;
 
-// Serves one stream on `service`; the reactor deletes itself when the stream is done.
-InferStreamReactor* StartInferStream(grpc::CallbackServerContext* context, serving::InferenceService* service);
+class InferStream;
+
+// The server's open streams, so that shutdown can end them: a stream whose client stays
+// connected would otherwise hold the server until its drain timeout. Thread-safe.
+class InferStreams {
+ public:
+  // Ends every stream, and every stream opened from now on: each stops reading, writes the
+  // answers of the requests it has taken, and finishes with UNAVAILABLE (clients go elsewhere).
+  void CloseAll();
+
+ private:
+  friend class InferStream;
+  // False when closing has begun (the stream must close itself).
+  bool Add(InferStream* stream);
+  void Remove(InferStream* stream);
+
+  absl::Mutex mu_;
+  absl::flat_hash_set<InferStream*> streams_ ABSL_GUARDED_BY(mu_);
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// Serves one stream on `service`; the reactor deletes itself when the stream is done. `streams`
+// must outlive it.
+InferStreamReactor* StartInferStream(grpc::CallbackServerContext* context, serving::InferenceService* service,
+                                     InferStreams* streams);
 
 // A stream refused before it starts (authentication, authorization): it ends with `status`.
 InferStreamReactor* RefuseInferStream(const grpc::Status& status);

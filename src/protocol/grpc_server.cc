@@ -107,8 +107,11 @@ class InferenceGrpcService final : public inference::GRPCInferenceService::Callb
 
   InferStreamReactor* ModelStreamInfer(grpc::CallbackServerContext* context) override {
     if (auto denied = Admit(context, "predictions", "predict", "ModelStreamInfer")) return RefuseInferStream(*denied);
-    return StartInferStream(context, options_.service);
+    return StartInferStream(context, options_.service, &streams_);
   }
+
+  // Ends the open streams (see InferStreams::CloseAll), so that shutdown does not wait on them.
+  void CloseStreams() { streams_.CloseAll(); }
 
  private:
   // The gate's refusal as a gRPC status (nullopt: go ahead), with what the HTTP answer would say.
@@ -166,6 +169,7 @@ class InferenceGrpcService final : public inference::GRPCInferenceService::Callb
   }
 
   GrpcServerOptions options_;
+  InferStreams streams_;
 };
 
 }  // namespace
@@ -215,6 +219,7 @@ GrpcServer::~GrpcServer() { Shutdown(absl::Seconds(5)); }
 
 void GrpcServer::Shutdown(absl::Duration deadline) {
   if (!impl_->server) return;
+  impl_->service->CloseStreams();
   impl_->server->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(deadline));
   impl_->server->Wait();
   impl_->server.reset();
