@@ -194,6 +194,27 @@ TEST_F(HttpServerTest, KeepAliveAndPipelining) {
   EXPECT_EQ(conn.ReadResponse()->body(), "2");
 }
 
+TEST_F(HttpServerTest, PipelinedRequestsAnsweredFromAnotherThreadComeBackInOrder) {
+  // Each /slow answer is sent by its worker thread; the second request, already read with the
+  // first, is parsed only after the first answer's bookkeeping on the I/O thread.
+  slow_delay_ = 50ms;
+  StartServer();
+  RawConnection conn(server_->port());
+  ASSERT_TRUE(conn.Send("GET /slow HTTP/1.1\r\nHost: x\r\nX-Request-Id: first\r\n\r\n"
+                        "GET /slow HTTP/1.1\r\nHost: x\r\nX-Request-Id: second\r\n\r\n"));
+  for (const char* id : {"first", "second"}) {
+    auto r = conn.ReadResponse();
+    ASSERT_TRUE(r.has_value()) << id;
+    EXPECT_EQ(r->result_int(), 200);
+    EXPECT_EQ(r->body(), R"({"slow":true})");
+    EXPECT_EQ((*r)["X-Request-Id"], id);
+  }
+  ASSERT_TRUE(conn.Send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto last = conn.ReadResponse();
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(last->result_int(), 200);
+}
+
 TEST_F(HttpServerTest, BodyOverRouteLimitIs413) {
   StartServer();
   auto r = Client()->Send(HttpMethod::kPost, "/echo", std::string(17, 'x'));
