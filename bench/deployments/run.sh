@@ -12,9 +12,7 @@ ROUNDS=${2:-3}
 . bench/common.sh
 
 HTTP=$(free_port); GRPC=$(free_port)
-$M serve --port "$HTTP" --grpc-port "$GRPC" --data-dir "$WORK/data" --auth false --access-log false \
-  --log-level warn --isolate-model-checks false > "$WORK/server.log" 2>&1 &
-for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$HTTP/health/live" >/dev/null && break; sleep 0.05; done
+serve_meridian "$HTTP" "$GRPC"
 export MERIDIAN_SERVER="http://127.0.0.1:$HTTP"
 $M model push tests/fixtures/models/mlp-onnx/model.onnx --name mlp --version 1.0.0 --framework onnx -o json > /dev/null
 curl -sf -X POST "$MERIDIAN_SERVER/v2/repository/models/mlp/load" > /dev/null

@@ -15,18 +15,10 @@ BARE=$(free_port)
 LEAN=$(free_port)
 $BIN/bench/bare_beast_server "$BARE" 2 > /dev/null 2>&1 &
 $BIN/bench/lean_asio_server "$LEAN" 2 > /dev/null 2>&1 &
-$M serve --port "$HTTP" --grpc-port 0 --data-dir "$WORK/data" --auth false --access-log false --log-level warn \
-  --isolate-model-checks false > "$WORK/server.log" 2>&1 &
-for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$HTTP/health/live" >/dev/null && break; sleep 0.05; done
-push() {  # push NAME FIXTURE FILE FRAMEWORK METADATA_JSON
-  echo "$5" > "$WORK/$1.json"
-  $M model push "tests/fixtures/models/$2/$3" --name "$1" --version 1.0.0 --framework "$4" \
-    --metadata-file "$WORK/$1.json" --server "http://127.0.0.1:$HTTP" -o json > /dev/null
-  curl -sf -X POST "http://127.0.0.1:$HTTP/v2/repository/models/$1/load" > /dev/null
-}
-SIG='"inputs":[{"name":"input__0","datatype":"FP32","shape":[-1,784]}],"outputs":[{"name":"output__0","datatype":"FP32","shape":[-1,10]}]'
-push mlp-batched mlp-torchscript model.pt torchscript "{$SIG,\"batching\":{\"instances\":2,\"maxBatchSize\":32,\"maxQueueDelay\":\"500us\"}}"
-push mlp-onnx mlp-onnx model.onnx onnx '{"batching":{"instances":2}}'
+serve_meridian "$HTTP"
+push_model "$HTTP" mlp-batched mlp-torchscript model.pt torchscript \
+  "{$MLP_SIGNATURE,\"batching\":{\"instances\":2,\"maxBatchSize\":32,\"maxQueueDelay\":\"500us\"}}"
+push_model "$HTTP" mlp-onnx mlp-onnx model.onnx onnx '{"batching":{"instances":2}}'
 run() {  # run LABEL PORT MODEL FIXTURE
   $LOADGEN --protocol binary --target "127.0.0.1:$2" --model "$3" --fixture "$4" --concurrency 64 \
     --seconds "$SECONDS_PER_RUN" | python3 -c "import json,sys; d=json.load(sys.stdin); d['system']='$1'; print(json.dumps(d))"

@@ -11,18 +11,10 @@ ROUNDS=${2:-3}
 source bench/common.sh
 HTTP=$(free_port)
 GRPC=$(free_port)
-$M serve --port "$HTTP" --grpc-port "$GRPC" --data-dir "$WORK/data" --auth false --access-log false --log-level warn \
-  --isolate-model-checks false > "$WORK/server.log" 2>&1 &
-for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$HTTP/health/live" >/dev/null && break; sleep 0.05; done
-SIG='"inputs":[{"name":"input__0","datatype":"FP32","shape":[-1,784]}],"outputs":[{"name":"output__0","datatype":"FP32","shape":[-1,10]}]'
-push() {  # push NAME BATCHING_JSON
-  echo "{$SIG,\"batching\":$2}" > "$WORK/$1.json"
-  $M model push tests/fixtures/models/mlp-torchscript/model.pt --name "$1" --version 1.0.0 --framework torchscript \
-    --metadata-file "$WORK/$1.json" --server "http://127.0.0.1:$HTTP" -o json > /dev/null
-  curl -sf -X POST "http://127.0.0.1:$HTTP/v2/repository/models/$1/load" > /dev/null
-}
-push mlp '{"instances":2}'
-push mlp-batched '{"instances":2,"maxBatchSize":32,"maxQueueDelay":"500us"}'
+serve_meridian "$HTTP" "$GRPC"
+push_mlp() { push_model "$HTTP" "$1" mlp-torchscript model.pt torchscript "{$MLP_SIGNATURE,\"batching\":$2}"; }
+push_mlp mlp '{"instances":2}'
+push_mlp mlp-batched '{"instances":2,"maxBatchSize":32,"maxQueueDelay":"500us"}'
 run() {  # run LABEL PROTOCOL PORT MODEL CONCURRENCY [LOADGEN FLAGS...]
   local label=$1 protocol=$2 port=$3 model=$4 concurrency=$5
   shift 5

@@ -264,21 +264,25 @@ inference::ModelInferRequest GrpcRequest(const Options& o, const std::vector<Inp
   return request;
 }
 
-// One stub per client, on --grpc-connections connections (default: one per client). Channels with
-// the same target and arguments share one connection (gRPC pools subchannels per process), so 64
-// channels would make one HTTP/2 connection; a local pool per channel gives each its own.
-std::vector<std::shared_ptr<inference::GRPCInferenceService::Stub>> GrpcStubs(const Options& o, size_t clients) {
-  const size_t connections = std::min(o.grpc_connections > 0 ? static_cast<size_t>(o.grpc_connections) : clients, clients);
-  std::vector<std::shared_ptr<inference::GRPCInferenceService::Stub>> channels;
+// gRPC's generated client class (protoc names it "Stub"): calls go through it onto its channel.
+using InferenceClient = inference::GRPCInferenceService::Stub;
+
+// One client per simulated user, on --grpc-connections connections (default: one per user).
+// Channels with the same target and arguments share one connection (gRPC pools subchannels per
+// process), so 64 channels would make one HTTP/2 connection; a local pool per channel gives each
+// its own.
+std::vector<std::shared_ptr<InferenceClient>> GrpcClients(const Options& o, size_t users) {
+  const size_t connections = std::min(o.grpc_connections > 0 ? static_cast<size_t>(o.grpc_connections) : users, users);
+  std::vector<std::shared_ptr<InferenceClient>> per_connection;
   for (size_t i = 0; i < connections; ++i) {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    channels.push_back(inference::GRPCInferenceService::NewStub(
+    per_connection.push_back(inference::GRPCInferenceService::NewStub(
         grpc::CreateCustomChannel(o.host + ":" + o.port, grpc::InsecureChannelCredentials(), args)));
   }
-  std::vector<std::shared_ptr<inference::GRPCInferenceService::Stub>> stubs;
-  for (size_t i = 0; i < clients; ++i) stubs.push_back(channels[i % connections]);
-  return stubs;
+  std::vector<std::shared_ptr<InferenceClient>> per_user;
+  for (size_t i = 0; i < users; ++i) per_user.push_back(per_connection[i % connections]);
+  return per_user;
 }
 
 // Runs drive(first, step) on --client-threads threads, each driving every step-th client.
@@ -302,7 +306,7 @@ void RunGrpc(const Options& o, const std::vector<Input>& inputs, Clock::time_poi
     Clock::time_point start;
     size_t client = 0;
   };
-  const auto stubs = GrpcStubs(o, results->size());
+  const auto clients = GrpcClients(o, results->size());
   auto drive = [&](size_t first, size_t step) {
     grpc::CompletionQueue queue;
     size_t in_flight = 0;
@@ -312,7 +316,7 @@ void RunGrpc(const Options& o, const std::vector<Input>& inputs, Clock::time_poi
       call->client = client;
       if (!o.token.empty()) call->context.AddMetadata("authorization", "Bearer " + o.token);
       call->start = Clock::now();
-      call->reader = stubs[client]->AsyncModelInfer(&call->context, request, &queue);
+      call->reader = clients[client]->AsyncModelInfer(&call->context, request, &queue);
       call->reader->Finish(&call->response, &call->status, call);
       ++in_flight;
     };
@@ -345,14 +349,14 @@ void RunGrpc(const Options& o, const std::vector<Input>& inputs, Clock::time_poi
 void RunGrpcStream(const Options& o, const std::vector<Input>& inputs, Clock::time_point end,
                    std::vector<Result>* results) {
   const inference::ModelInferRequest request = GrpcRequest(o, inputs);
-  const auto stubs = GrpcStubs(o, results->size());
-  struct Client;
+  const auto grpc_clients = GrpcClients(o, results->size());
+  struct User;
   enum class Step { kStarted, kWritten, kAnswered, kClosed, kFinished };
   struct Tag {
-    Client* client;
+    User* user;
     Step step;
   };
-  struct Client {
+  struct User {
     grpc::ClientContext context;
     std::unique_ptr<grpc::ClientAsyncReaderWriter<inference::ModelInferRequest, inference::ModelStreamInferResponse>> stream;
     inference::ModelStreamInferResponse answer;
@@ -366,26 +370,26 @@ void RunGrpcStream(const Options& o, const std::vector<Input>& inputs, Clock::ti
   };
   auto drive = [&](size_t first, size_t step) {
     grpc::CompletionQueue queue;
-    std::vector<std::unique_ptr<Client>> clients;
+    std::vector<std::unique_ptr<User>> users;
     for (size_t i = first; i < results->size(); i += step) {
-      auto client = std::make_unique<Client>();
-      client->index = i;
-      if (!o.token.empty()) client->context.AddMetadata("authorization", "Bearer " + o.token);
-      client->stream = stubs[i]->AsyncModelStreamInfer(&client->context, &queue, &client->started);
-      clients.push_back(std::move(client));
+      auto user = std::make_unique<User>();
+      user->index = i;
+      if (!o.token.empty()) user->context.AddMetadata("authorization", "Bearer " + o.token);
+      user->stream = grpc_clients[i]->AsyncModelStreamInfer(&user->context, &queue, &user->started);
+      users.push_back(std::move(user));
     }
-    auto send = [&](Client* c) {
+    auto send = [&](User* c) {
       c->start = Clock::now();
       c->waiting = 2;
       c->stream->Write(request, &c->written);
       c->stream->Read(&c->answer, &c->answered);
     };
-    size_t open = clients.size();
+    size_t open = users.size();
     void* raw = nullptr;
     bool ok = false;
     while (open > 0 && queue.Next(&raw, &ok)) {
       Tag* tag = static_cast<Tag*>(raw);
-      Client* c = tag->client;
+      User* c = tag->user;
       Result& result = (*results)[c->index];
       switch (tag->step) {
         case Step::kStarted:

@@ -13,20 +13,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_PER_RUN=${1:-4}
-BIN=build/release
+source bench/common.sh
 OUT=${OUT:-bench/serving/results}
 mkdir -p "$OUT"
 RESULTS="$OUT/results.jsonl"
 : > "$RESULTS"
-WORK=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 HTTP=$(free_port)
 GRPC=$(free_port)
 PEER=$(free_port)
-M=$BIN/src/meridian
-LOADGEN=$BIN/bench/serving_loadgen
 
 echo "== 1. in-process backend loop"
 $BIN/bench/backend_bench --benchmark_min_time=1 --benchmark_format=json --benchmark_filter='^Run/.*torchscript' \
@@ -60,16 +54,9 @@ for server in lean_asio_server bare_beast_server; do
 done
 
 echo "== 2. meridian"
-$M serve --port "$HTTP" --grpc-port "$GRPC" --data-dir "$WORK/data" --auth false --access-log false --log-level warn \
-  --isolate-model-checks false > "$WORK/server.log" 2>&1 &
-for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$HTTP/health/live" >/dev/null && break; sleep 0.05; done
-push() {  # push NAME FIXTURE FILE METADATA_JSON
-  echo "$4" > "$WORK/$1.json"
-  $M model push "tests/fixtures/models/$2/$3" --name "$1" --version 1.0.0 --framework torchscript \
-    --metadata-file "$WORK/$1.json" --server "http://127.0.0.1:$HTTP" -o json > /dev/null
-  curl -sf -X POST "http://127.0.0.1:$HTTP/v2/repository/models/$1/load" > /dev/null
-}
-SIG='"inputs":[{"name":"input__0","datatype":"FP32","shape":[-1,784]}],"outputs":[{"name":"output__0","datatype":"FP32","shape":[-1,10]}]'
+serve_meridian "$HTTP" "$GRPC"
+push() { push_model "$HTTP" "$1" "$2" "$3" torchscript "$4"; }  # push NAME FIXTURE FILE METADATA_JSON
+SIG=$MLP_SIGNATURE
 push mlp mlp-torchscript model.pt "{$SIG,\"batching\":{\"instances\":2}}"
 push mlp-batched mlp-torchscript model.pt "{$SIG,\"batching\":{\"instances\":2,\"maxBatchSize\":32,\"maxQueueDelay\":\"500us\"}}"
 push mlp-small-queue mlp-torchscript model.pt "{$SIG,\"batching\":{\"instances\":2,\"maxBatchSize\":32,\"maxQueueDelay\":\"500us\",\"maxQueueSize\":64}}"
@@ -117,13 +104,7 @@ for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PEER/health" >/dev/null &&
 for c in 1 8 64; do run python-fastapi mlp mlp-torchscript json "$c" "$PEER"; done
 
 echo "== 4. ONNX: meridian vs Node.js + onnxruntime-node"
-push_onnx() {
-  echo '{"batching":{"instances":2}}' > "$WORK/meta.json"
-  $M model push tests/fixtures/models/mlp-onnx/model.onnx --name mlp-onnx --version 1.0.0 --framework onnx \
-    --metadata-file "$WORK/meta.json" --server "http://127.0.0.1:$HTTP" -o json > /dev/null
-  curl -sf -X POST "http://127.0.0.1:$HTTP/v2/repository/models/mlp-onnx/load" > /dev/null
-}
-push_onnx
+push_model "$HTTP" mlp-onnx mlp-onnx model.onnx onnx '{"batching":{"instances":2}}'
 for c in 1 8 64; do
   run meridian mlp-onnx mlp-onnx json "$c"
   run meridian mlp-onnx mlp-onnx binary "$c"
