@@ -396,6 +396,37 @@ TEST_F(ServingEndToEndTest, ARegisteredModelLoadsOnItsFirstRequest) {
   EXPECT_EQ(unknown.status, 404) << unknown.body;
 }
 
+// Metadata and KServe V1 requests need the version's signature: like inference, they load a
+// registered version that is not loaded.
+TEST_F(ServingEndToEndTest, ARegisteredModelLoadsForItsMetadataAndForInstances) {
+  StartServer("serving_lazy_metadata");
+  PushFixture("classifier-xgboost-json");
+  const std::string unload = "/v2/repository/models/classifier-xgboost-json/unload";
+  const std::string row = "[0.5,1.2,-0.3,0.8,0.1,-1.1,0.4,2.0]";
+
+  ASSERT_EQ(Post(unload, "").status, 200);
+  auto metadata = client_->Get("/v2/models/classifier-xgboost-json");
+  ASSERT_EQ(metadata->status, 200) << metadata->body;
+  EXPECT_THAT(metadata->body, HasSubstr(R"("inputs":[{"name":"input__0","datatype":"FP32","shape":[-1,8]}])"));
+  EXPECT_EQ(client_->Get("/v2/models/classifier-xgboost-json/ready")->status, 200);
+
+  ASSERT_EQ(Post(unload, "").status, 200);
+  auto predicted = Post("/predict", absl::StrCat(R"({"model":"classifier-xgboost-json","instances":[)", row, "]}"));
+  EXPECT_EQ(predicted.status, 200) << predicted.body;
+  EXPECT_THAT(predicted.body, HasSubstr(R"("predictions":[[)"));
+
+  ASSERT_EQ(Post(unload, "").status, 200);
+  auto v1 = Post("/v1/models/classifier-xgboost-json:predict", absl::StrCat(R"({"instances":[)", row, "]}"));
+  EXPECT_EQ(v1.status, 200) << v1.body;
+
+  // Names nobody registered are still plain 404s, saying what is missing.
+  auto unknown = client_->Get("/v2/models/never-registered");
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_THAT(unknown->body, HasSubstr("never-registered"));
+  EXPECT_EQ(client_->Get("/v2/models/classifier-xgboost-json/versions/9.9.9")->status, 404);
+  EXPECT_EQ(Post("/predict", absl::StrCat(R"({"model":"never-registered","instances":[)", row, "]}")).status, 404);
+}
+
 void ExpectCacheServesRepeats(http::HttpClient& client, const ModelFixture& fixture, const std::string& model) {
   const std::string body = absl::StrCat(R"({"inputs":)", fixture.inputs_json, "}");
   std::string first;

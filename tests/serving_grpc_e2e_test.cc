@@ -153,6 +153,8 @@ TEST_F(GrpcEndToEndTest, HealthMetadataAndErrors) {
     EXPECT_TRUE(ready.ready());
   }
   {
+    // Not loaded but registered: asking for its metadata loads it, as a request would.
+    ASSERT_EQ(client_->Send(http::HttpMethod::kPost, "/v2/repository/models/mlp-onnx/unload", "", {})->status, 200);
     grpc::ClientContext context;
     inference::ModelMetadataRequest request;
     request.set_name("mlp-onnx");
@@ -163,6 +165,13 @@ TEST_F(GrpcEndToEndTest, HealthMetadataAndErrors) {
     EXPECT_EQ(metadata.inputs(0).name(), "input__0");
     EXPECT_THAT(std::vector<int64_t>(metadata.inputs(0).shape().begin(), metadata.inputs(0).shape().end()),
                 ::testing::ElementsAre(-1, 784));
+  }
+  {
+    grpc::ClientContext context;
+    inference::ModelMetadataRequest request;
+    request.set_name("nope");
+    inference::ModelMetadataResponse metadata;
+    EXPECT_EQ(stub_->ModelMetadata(&context, request, &metadata).error_code(), grpc::StatusCode::NOT_FOUND);
   }
   {
     grpc::ClientContext context;

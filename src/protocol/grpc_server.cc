@@ -59,27 +59,22 @@ class InferenceGrpcService final : public inference::GRPCInferenceService::Callb
     return Done(context, grpc::Status::OK);
   }
 
+  // As over REST, a registered version that is not loaded yet is loaded first (when models load
+  // on first request); the reactor finishes from the loader's thread then.
   grpc::ServerUnaryReactor* ModelMetadata(grpc::CallbackServerContext* context,
                                           const inference::ModelMetadataRequest* request,
                                           inference::ModelMetadataResponse* response) override {
     if (auto denied = Admit(context, "models", "get", "ModelMetadata")) return Done(context, *denied);
-    serving::ModelRepository& repository = options_.service->repository();
-    auto served = options_.service->Find(request->name(), request->version());
-    if (!served.ok()) return Done(context, ToGrpc(served.status()));
-    response->set_name(request->name());
-    for (const serving::ModelVersionStatus& status : repository.Status(request->name())) {
-      if (status.state == serving::ModelState::kReady) response->add_versions(status.version);
-    }
-    if (response->versions_size() == 0) response->add_versions((*served)->version());  // a deployment
-    response->set_platform(PlatformName((*served)->framework()));
-    auto fill = [](const serving::TensorSpec& spec, inference::ModelMetadataResponse::TensorMetadata* out) {
-      out->set_name(spec.name);
-      out->set_datatype(std::string(serving::DataTypeName(spec.type)));
-      for (int64_t dim : spec.shape) out->add_shape(dim);
-    };
-    for (const auto& spec : (*served)->signature().inputs) fill(spec, response->add_inputs());
-    for (const auto& spec : (*served)->signature().outputs) fill(spec, response->add_outputs());
-    return Done(context, grpc::Status::OK);
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    serving::InferenceService* service = options_.service;
+    // `request` and `response` stay valid until Finish.
+    service->FindOrLoad(request->name(), request->version(),
+                        [service, reactor, request, response](absl::StatusOr<std::shared_ptr<serving::ServedModel>> served) {
+                          if (!served.ok()) return reactor->Finish(ToGrpc(served.status()));
+                          FillModelMetadata(service->repository(), request->name(), **served, response);
+                          reactor->Finish(grpc::Status::OK);
+                        });
+    return reactor;
   }
 
   grpc::ServerUnaryReactor* ModelInfer(grpc::CallbackServerContext* context, const inference::ModelInferRequest* request,
@@ -160,6 +155,23 @@ class InferenceGrpcService final : public inference::GRPCInferenceService::Callb
     if (const size_t port = p.rfind(':'); port != absl::string_view::npos) p = p.substr(0, port);
     if (p.size() >= 2 && p.front() == '[' && p.back() == ']') p = p.substr(1, p.size() - 2);
     return std::string(p);
+  }
+
+  static void FillModelMetadata(serving::ModelRepository& repository, const std::string& name,
+                                const serving::ServedModel& served, inference::ModelMetadataResponse* response) {
+    response->set_name(name);
+    for (const serving::ModelVersionStatus& status : repository.Status(name)) {
+      if (status.state == serving::ModelState::kReady) response->add_versions(status.version);
+    }
+    if (response->versions_size() == 0) response->add_versions(served.version());  // a deployment
+    response->set_platform(PlatformName(served.framework()));
+    auto fill = [](const serving::TensorSpec& spec, inference::ModelMetadataResponse::TensorMetadata* out) {
+      out->set_name(spec.name);
+      out->set_datatype(std::string(serving::DataTypeName(spec.type)));
+      for (int64_t dim : spec.shape) out->add_shape(dim);
+    };
+    for (const auto& spec : served.signature().inputs) fill(spec, response->add_inputs());
+    for (const auto& spec : served.signature().outputs) fill(spec, response->add_outputs());
   }
 
   static grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, const grpc::Status& status) {

@@ -15,6 +15,15 @@ absl::StatusOr<serving::Tensor> StackRows(const std::vector<const rapidjson::Val
     if (!shape.ok()) return absl::InvalidArgumentError(absl::StrCat(what, ": ", shape.status().message()));
     row_shape = *shape;
   }
+  for (size_t i = 1; i < rows.size(); ++i) {
+    absl::StatusOr<serving::Shape> other = NestedShape(*rows[i]);
+    if (!other.ok() || *other != row_shape) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, ": instances[", i, "] ",
+          other.ok() ? absl::StrCat("has shape ", serving::ShapeText(*other)) : "is ragged (nested arrays of different lengths)",
+          " but instances[0] has shape ", serving::ShapeText(row_shape), "; every instance must have the same shape"));
+    }
+  }
   serving::Shape shape = {static_cast<int64_t>(rows.size())};
   shape.insert(shape.end(), row_shape.begin(), row_shape.end());
   // A model whose input has no batch dimension of its own gets the row as is, when it fits.

@@ -19,7 +19,11 @@ TEST(InstancesCodecTest, RowsStackIntoABatch) {
   ASSERT_TRUE(tensors.ok()) << tensors.status();
   EXPECT_EQ((*tensors)[0].shape(), (serving::Shape{2, 3}));
   EXPECT_FLOAT_EQ((*tensors)[0].At<float>(5), 6.0f);
-  EXPECT_FALSE(DecodeInstances(Parse("[[1,2,3],[4,5]]"), signature).ok());  // ragged
+  EXPECT_EQ(DecodeInstances(Parse("[[1,2,3],[4,5]]"), signature).status().message(),
+            "instances for input 'x': instances[1] has shape [2] but instances[0] has shape [3]; every instance "
+            "must have the same shape");
+  EXPECT_NE(DecodeInstances(Parse("[[1,2],[[1],[2,3]]]"), signature).status().message().find("instances[1] is ragged"),
+            std::string::npos);
   EXPECT_FALSE(DecodeInstances(Parse("[]"), signature).ok());
   EXPECT_FALSE(DecodeInstances(Parse("[[\"a\",2,3]]"), signature).ok());
 }

@@ -132,6 +132,10 @@ absl::StatusOr<serving::InferenceRequest> DecodeInferRequest(std::shared_ptr<con
       if (data == input.MemberEnd()) {
         return absl::InvalidArgumentError(absl::StrCat(what, " needs 'data' (or binary_data_size with binary data)"));
       }
+      if (!data->value.IsArray()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(what, " 'data' must be an array of the tensor's elements (flat or nested by the shape)"));
+      }
       auto bytes = DecodeTensorData(data->value, *type, shape, what);
       if (!bytes.ok()) return bytes.status();
       request.inputs.push_back(serving::Tensor::Owned(*name, *type, std::move(shape), std::move(*bytes)));

@@ -90,6 +90,10 @@ TEST(OipJsonCodecTest, BadRequestsSayWhatToFix) {
             std::string::npos);
   EXPECT_NE(ErrorOf(R"({"inputs":[{"name":"x","datatype":"FP32","shape":[1]}]})").find("needs 'data'"),
             std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"inputs":[{"name":"x","datatype":"FP32","shape":[1],"data":null}]})").find("'data' must be an array"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"inputs":[{"name":"x","datatype":"FP32","shape":[1],"data":7}]})").find("'data' must be an array"),
+            std::string::npos);
   EXPECT_NE(ErrorOf(R"({"inputs":[{"name":"x","datatype":"FP32","shape":[1],"data":[1]}],"parameters":{"a":[1]}})")
                 .find("parameter 'a'"),
             std::string::npos);

@@ -69,9 +69,9 @@ class ServingRoutes {
     };
     const std::vector<Route> routes = {
         {HttpMethod::kGet, "/v2", "public", "get", 0, {}, sync(&ServingRoutes::ServerMetadata)},
-        {HttpMethod::kGet, "/v2/models/{name}", "models", "get", 0, {}, sync(&ServingRoutes::ModelMetadata)},
+        {HttpMethod::kGet, "/v2/models/{name}", "models", "get", 0, {}, async(&ServingRoutes::ModelMetadata)},
         {HttpMethod::kGet, "/v2/models/{name}/versions/{version}", "models", "get", 0, {},
-         sync(&ServingRoutes::ModelMetadata)},
+         async(&ServingRoutes::ModelMetadata)},
         {HttpMethod::kGet, "/v2/models/{name}/ready", "models", "get", 0, {}, sync(&ServingRoutes::ModelReady)},
         {HttpMethod::kGet, "/v2/models/{name}/versions/{version}/ready", "models", "get", 0, {},
          sync(&ServingRoutes::ModelReady)},
@@ -126,10 +126,21 @@ class ServingRoutes {
     return HttpResponse::Json(200, Finish(buffer));
   }
 
-  HttpResponse ModelMetadata(const HttpRequest& request) {
+  // A registered version that is not loaded yet is loaded first (when models load on first
+  // request): clients read the metadata to build their first request.
+  void ModelMetadata(HttpRequest request, http::Responder responder) {
     const std::string name(request.PathParam("name"));
-    absl::StatusOr<std::shared_ptr<serving::ServedModel>> served = options_.service->Find(name, request.PathParam("version"));
-    if (!served.ok()) return ErrorResponse(served.status());
+    auto shared_responder = std::make_shared<http::Responder>(std::move(responder));
+    serving::InferenceService* service = options_.service;
+    service->FindOrLoad(name, request.PathParam("version"),
+                        [service, name, shared_responder](absl::StatusOr<std::shared_ptr<serving::ServedModel>> served) {
+                          if (!served.ok()) return shared_responder->Send(ErrorResponse(served.status()));
+                          shared_responder->Send(ModelMetadataResponse(service->repository(), name, **served));
+                        });
+  }
+
+  static HttpResponse ModelMetadataResponse(serving::ModelRepository& repository, const std::string& name,
+                                            const serving::ServedModel& served) {
     rapidjson::StringBuffer buffer;
     JsonWriter writer(buffer);
     writer.StartObject();
@@ -138,19 +149,19 @@ class ServingRoutes {
     writer.Key("versions");
     writer.StartArray();
     bool listed = false;
-    for (const serving::ModelVersionStatus& status : repository().Status(name)) {
+    for (const serving::ModelVersionStatus& status : repository.Status(name)) {
       if (status.state != serving::ModelState::kReady) continue;
       writer.String(status.version.c_str());
       listed = true;
     }
-    if (!listed) writer.String((*served)->version().c_str());  // a deployment: the version it serves
+    if (!listed) writer.String(served.version().c_str());  // a deployment: the version it serves
     writer.EndArray();
     writer.Key("platform");
-    writer.String(PlatformName((*served)->framework()).c_str());
+    writer.String(PlatformName(served.framework()).c_str());
     writer.Key("inputs");
-    WriteSpecs((*served)->signature().inputs, writer);
+    WriteSpecs(served.signature().inputs, writer);
     writer.Key("outputs");
-    WriteSpecs((*served)->signature().outputs, writer);
+    WriteSpecs(served.signature().outputs, writer);
     writer.EndObject();
     return HttpResponse::Json(200, Finish(buffer));
   }
@@ -311,18 +322,32 @@ class ServingRoutes {
       return responder.Send(ErrorResponse(absl::InvalidArgumentError(
           "name the model: POST /predict/{model}, or \"model\" in the body")));
     }
-    auto instances = doc.FindMember("instances");
-    if (instances == doc.MemberEnd()) {
+    if (!doc.HasMember("instances")) {
       return responder.Send(ErrorResponse(absl::InvalidArgumentError("request needs an 'instances' array")));
     }
-    absl::StatusOr<std::shared_ptr<serving::ServedModel>> served = options_.service->Find(model, version);
-    if (!served.ok()) return responder.Send(ErrorResponse(served.status()));
-    absl::StatusOr<std::vector<serving::Tensor>> inputs = DecodeInstances(instances->value, (*served)->signature());
-    if (!inputs.ok()) return responder.Send(ErrorResponse(inputs.status()));
-    serving::InferenceRequest inference{.model = model, .version = (*served)->version(), .inputs = std::move(*inputs)};
-    inference.client_gone = request.client_gone;
+    // Decoding the instances needs the version's signature, so a version that is not loaded yet
+    // is loaded first (when models load on first request).
+    auto shared_doc = std::make_shared<rapidjson::Document>(std::move(doc));
     auto shared_responder = std::make_shared<http::Responder>(std::move(responder));
-    options_.service->Infer(std::move(inference), [shared_responder, name_in_answer](
+    serving::InferenceService* service = options_.service;
+    service->FindOrLoad(model, version, [service, model, shared_doc, shared_responder, name_in_answer,
+                                         client_gone = request.client_gone](
+                                            absl::StatusOr<std::shared_ptr<serving::ServedModel>> served) {
+      if (!served.ok()) return shared_responder->Send(ErrorResponse(served.status()));
+      RunDecodedInstances(*service, model, **served, (*shared_doc)["instances"], name_in_answer, client_gone,
+                          shared_responder);
+    });
+  }
+
+  static void RunDecodedInstances(serving::InferenceService& service, const std::string& model,
+                                  const serving::ServedModel& served, const rapidjson::Value& instances,
+                                  bool name_in_answer, std::function<bool()> client_gone,
+                                  std::shared_ptr<http::Responder> shared_responder) {
+    absl::StatusOr<std::vector<serving::Tensor>> inputs = DecodeInstances(instances, served.signature());
+    if (!inputs.ok()) return shared_responder->Send(ErrorResponse(inputs.status()));
+    serving::InferenceRequest inference{.model = model, .version = served.version(), .inputs = std::move(*inputs)};
+    inference.client_gone = std::move(client_gone);
+    service.Infer(std::move(inference), [shared_responder, name_in_answer](
                                                       absl::StatusOr<serving::InferenceResponse> result) {
       if (!result.ok()) return shared_responder->Send(ErrorResponse(result.status()));
       rapidjson::StringBuffer buffer;

@@ -29,43 +29,55 @@ void InferenceService::Infer(InferenceRequest request, Callback done) {
   Infer(std::move(request), std::move(done), absl::Now(), /*may_load=*/options_.loader != nullptr);
 }
 
-void InferenceService::WaitForLoad(InferenceRequest request, Callback done, absl::Time arrival) {
-  const std::string model = request.model;
-  const std::string version = request.version;
+void InferenceService::FindOrLoad(absl::string_view model, absl::string_view version, FoundCallback found) {
+  absl::StatusOr<std::shared_ptr<ServedModel>> served = Find(model, version);
+  if (served.ok() || !ShouldWaitForLoad(served.status(), model, version)) return found(std::move(served));
+  WaitForLoad(std::string(model), std::string(version),
+              [this, model = std::string(model), version = std::string(version),
+               found = std::move(found)](const absl::Status& loaded) {
+                if (!loaded.ok()) return found(loaded);
+                found(Find(model, version));
+              });
+}
+
+bool InferenceService::ShouldWaitForLoad(const absl::Status& found, absl::string_view model,
+                                         absl::string_view version) {
+  if (options_.loader == nullptr) return false;
+  if (absl::IsNotFound(found)) return true;
+  // Not ready: loading because of an earlier request, then wait with that one.
+  if (!absl::IsUnavailable(found)) return false;
+  absl::MutexLock lock(&waiting_mutex_);
+  return waiting_.contains(absl::StrCat(model, "\n", version));
+}
+
+void InferenceService::WaitForLoad(const std::string& model, const std::string& version, Resume resume) {
   const std::string key = absl::StrCat(model, "\n", version);
-  bool first = false;
+  size_t already_waiting = 0;
+  bool refused = false;
   {
     absl::MutexLock lock(&waiting_mutex_);
-    std::vector<Waiting>& list = waiting_[key];
-    if (list.size() >= options_.max_waiting_per_model) {
-      done(absl::UnavailableError(absl::StrCat("model '", model, "' is loading and ", list.size(),
-                                               " requests already wait for it; retry later")));
-      return;
+    std::vector<Resume>& list = waiting_[key];
+    already_waiting = list.size();
+    refused = already_waiting >= options_.max_waiting_per_model;
+    if (!refused) {
+      list.push_back(std::move(resume));
+      if (already_waiting > 0) return;  // the load in progress answers this one too
+    } else if (list.empty()) {
+      waiting_.erase(key);
     }
-    first = list.empty();
-    list.push_back(Waiting{std::move(request), std::move(done), arrival});
   }
-  if (!first) return;  // the load in progress answers this one too
+  if (refused) {
+    return resume(absl::UnavailableError(absl::StrCat("model '", model, "' is loading and ", already_waiting,
+                                                      " requests already wait for it; retry later")));
+  }
   auto finish = [this, key](const absl::Status& loaded) {
-    std::vector<Waiting> list;
+    std::vector<Resume> list;
     {
       absl::MutexLock lock(&waiting_mutex_);
       list = std::move(waiting_[key]);
       waiting_.erase(key);
     }
-    for (Waiting& w : list) {
-      if (!loaded.ok()) {
-        w.done(loaded);
-        continue;
-      }
-      const std::string model = w.request.model;
-      Callback done = [this, model, arrival = w.arrival, inner = std::move(w.done)](
-                          absl::StatusOr<InferenceResponse> result) {
-        if (result.ok()) metrics_->RecordColdStart(model, absl::Now() - arrival);
-        inner(std::move(result));
-      };
-      Infer(std::move(w.request), std::move(done), w.arrival, /*may_load=*/false);
-    }
+    for (Resume& waiting : list) waiting(loaded);
   };
   const bool queued = options_.loader->TrySubmit([this, model, version, finish] {
     finish(repository_->EnsureLoaded(model, version));
@@ -85,17 +97,20 @@ void InferenceService::Infer(InferenceRequest request, Callback done, absl::Time
     }
   }
   absl::StatusOr<std::shared_ptr<ServedModel>> found = repository_->Find(request.model, request.version);
-  if (!found.ok() && may_load) {
-    // Not loaded: load it. Loading because of an earlier request: wait with that one.
-    bool load_in_progress = false;
-    if (absl::IsUnavailable(found.status())) {
-      absl::MutexLock lock(&waiting_mutex_);
-      load_in_progress = waiting_.contains(absl::StrCat(request.model, "\n", request.version));
-    }
-    if (absl::IsNotFound(found.status()) || load_in_progress) {
-      WaitForLoad(std::move(request), std::move(done), arrival);
-      return;
-    }
+  if (!found.ok() && may_load && ShouldWaitForLoad(found.status(), request.model, request.version)) {
+    const std::string model = request.model;
+    const std::string version = request.version;
+    WaitForLoad(model, version,
+                [this, request = std::move(request), done = std::move(done), arrival](const absl::Status& loaded) mutable {
+                  if (!loaded.ok()) return done(loaded);
+                  Callback timed = [this, model = request.model, arrival, inner = done](
+                                       absl::StatusOr<InferenceResponse> result) {
+                    if (result.ok()) metrics_->RecordColdStart(model, absl::Now() - arrival);
+                    inner(std::move(result));
+                  };
+                  Infer(std::move(request), std::move(timed), arrival, /*may_load=*/false);
+                });
+    return;
   }
   if (!found.ok()) {
     // Unknown names are not recorded as label values: clients choose them, and a label per typo

@@ -51,27 +51,32 @@ class InferenceService {
   // The version a request for `model` would reach, for metadata and readiness: a deployment's
   // replica when `model` names a deployment, else the repository's.
   absl::StatusOr<std::shared_ptr<ServedModel>> Find(absl::string_view model, absl::string_view version) const;
+  // Find, for requests that need the version itself (its signature, for metadata or to decode
+  // KServe V1 instances): a registered version that is not loaded is loaded first when models
+  // load on first request, as Infer does. `found` runs once, on the calling thread or the loader's.
+  using FoundCallback = std::function<void(absl::StatusOr<std::shared_ptr<ServedModel>>)>;
+  void FindOrLoad(absl::string_view model, absl::string_view version, FoundCallback found);
 
  private:
-  struct Waiting {
-    InferenceRequest request;
-    Callback done;
-    absl::Time arrival;
-  };
+  // What to do once a model's load ends (with its status).
+  using Resume = std::function<void(const absl::Status& loaded)>;
   void Infer(InferenceRequest request, Callback done, absl::Time arrival, bool may_load);
   // A deployment's request: counted for its track, copied to the shadow when chosen.
   void InferRouted(RouteChoice choice, InferenceRequest request, Callback done, absl::Time arrival);
   // Validates, consults the response cache, queues on the version's batcher.
   void Dispatch(const std::shared_ptr<ServedModel>& served, InferenceRequest request, Callback done,
                 absl::Time arrival);
-  // Parks the request until its model is loaded (starting the load if it is the first).
-  void WaitForLoad(InferenceRequest request, Callback done, absl::Time arrival);
+  // True when `found` says the version is not loaded but could be (or is being) loaded.
+  bool ShouldWaitForLoad(const absl::Status& found, absl::string_view model, absl::string_view version);
+  // Runs `resume` when the model's load ends, starting the load if nothing waits for it yet;
+  // `resume` runs at once with the refusal when too many already wait.
+  void WaitForLoad(const std::string& model, const std::string& version, Resume resume);
 
   ModelRepository* repository_;
   metrics::InferenceMetrics* metrics_;
   InferenceServiceOptions options_;
   absl::Mutex waiting_mutex_;
-  std::map<std::string, std::vector<Waiting>> waiting_ ABSL_GUARDED_BY(waiting_mutex_);  // "model\nversion"
+  std::map<std::string, std::vector<Resume>> waiting_ ABSL_GUARDED_BY(waiting_mutex_);  // "model\nversion"
 };
 
 // The failure reason label for a status ("invalid_argument", "queue_full", ...).

@@ -1,6 +1,7 @@
 #include "serving/model_signature.h"
 #include "common/json.h"
 
+#include "absl/algorithm/container.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "rapidjson/document.h"
@@ -118,6 +119,12 @@ absl::Status ValidateRequest(const ModelSignature& signature, const std::vector<
                                                      ShapeText(input.shape()), " but the model expects ",
                                                      ShapeText(spec->shape), " (-1: any size)"));
     }
+    // Backends disagree on empty tensors (one answers empty outputs, another fails deep inside),
+    // so none gets one.
+    if (absl::c_find(input.shape(), 0) != input.shape().end()) {
+      return absl::InvalidArgumentError(absl::StrCat("input '", input.name(), "' has shape ", ShapeText(input.shape()),
+                                                     ", which holds no elements; send at least one row"));
+    }
     if (absl::Status consistent = input.CheckConsistent(); !consistent.ok()) return consistent;
   }
   for (const TensorSpec& spec : signature.inputs) {
@@ -126,7 +133,11 @@ absl::Status ValidateRequest(const ModelSignature& signature, const std::vector<
                                                      " ", ShapeText(spec.shape), ")"));
     }
   }
+  absl::flat_hash_set<absl::string_view> requested;
   for (const std::string& name : requested_outputs) {
+    if (!requested.insert(name).second) {
+      return absl::InvalidArgumentError(absl::StrCat("output '", name, "' is requested twice"));
+    }
     if (signature.FindOutput(name) == nullptr) {
       std::string known;
       for (const TensorSpec& s : signature.outputs) absl::StrAppend(&known, known.empty() ? "" : ", ", s.name);

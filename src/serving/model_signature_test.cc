@@ -54,5 +54,15 @@ TEST(ModelSignatureTest, ValidatesRequests) {
             std::string::npos);
 }
 
+TEST(ModelSignatureTest, RefusesEmptyInputsAndOutputsRequestedTwice) {
+  const ModelSignature signature = Mlp();
+  Tensor no_rows = Tensor::Owned("input__0", DataType::kFp32, {0, 4}, "");
+  EXPECT_EQ(Message(ValidateRequest(signature, {no_rows}, {})),
+            "input 'input__0' has shape [0,4], which holds no elements; send at least one row");
+  Tensor good = Tensor::Owned("input__0", DataType::kFp32, {1, 4}, std::string(16, '\0'));
+  EXPECT_EQ(Message(ValidateRequest(signature, {good}, {"output__0", "output__0"})),
+            "output 'output__0' is requested twice");
+}
+
 }  // namespace
 }  // namespace meridian::serving
