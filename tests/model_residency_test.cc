@@ -32,6 +32,13 @@ class FixtureDirectorySource final : public serving::ModelSource {
   absl::StatusOr<std::vector<std::string>> Versions(absl::string_view) override {
     return std::vector<std::string>{"1.0.0"};
   }
+  absl::StatusOr<std::vector<std::string>> Models() override {
+    std::vector<std::string> names;
+    for (const auto& entry : std::filesystem::directory_iterator(std::string(TEST_SOURCE_DIR) + "/tests/fixtures/models")) {
+      names.push_back(entry.path().filename().string());
+    }
+    return names;
+  }
 };
 
 uint64_t SettledResidentBytes() {

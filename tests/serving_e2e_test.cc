@@ -196,6 +196,14 @@ TEST_F(ServingEndToEndTest, MetadataIndexAndUnload) {
 
   ASSERT_EQ(Post("/v2/repository/models/two-in-two-out-onnx/unload", "").status, 200);
   EXPECT_EQ(client_->Get("/v2/models/two-in-two-out-onnx/ready")->status, 404);
+  // The index lists the registry's models that are not loaded too; {"ready": true} leaves them out.
+  EXPECT_EQ(Post("/v2/repository/index", "").body,
+            R"([{"name":"two-in-two-out-onnx","state":"UNAVAILABLE","reason":"not loaded"}])");
+  EXPECT_EQ(Post("/v2/repository/index", R"({"ready":true})").body, "[]");
+  auto bad_index = Post("/v2/repository/index", "[1]");
+  EXPECT_EQ(bad_index.status, 400);
+  EXPECT_THAT(bad_index.body, HasSubstr("must be a JSON object"));
+  EXPECT_EQ(Post("/v2/repository/index", R"({"ready":"yes"})").status, 400);
   EXPECT_EQ(Post("/v2/repository/models/two-in-two-out-onnx/unload", "").status, 404);
   // Reload with an explicit policy.
   auto reload = Post("/v2/repository/models/two-in-two-out-onnx/load",

@@ -207,16 +207,34 @@ class ServingRoutes {
     });
   }
 
-  HttpResponse Index(const HttpRequest&) {
+  // Every model of the registry, loaded or not (Triton's repository index); {"ready": true} in
+  // the body keeps the ready versions only.
+  HttpResponse Index(const HttpRequest& request) {
+    bool ready_only = false;
+    if (!request.body.empty()) {
+      rapidjson::Document doc;
+      if (!ParseUntrustedJson(request.body, doc).ok() || !doc.IsObject()) {
+        return ErrorResponse(absl::InvalidArgumentError(R"(index request body must be a JSON object, such as {"ready": true})"));
+      }
+      if (auto ready = doc.FindMember("ready"); ready != doc.MemberEnd()) {
+        if (!ready->value.IsBool()) return ErrorResponse(absl::InvalidArgumentError("'ready' must be true or false"));
+        ready_only = ready->value.GetBool();
+      }
+    }
+    absl::StatusOr<std::vector<serving::ModelVersionStatus>> index = repository().IndexWithUnloaded();
+    if (!index.ok()) return ErrorResponse(index.status());
     rapidjson::StringBuffer buffer;
     JsonWriter writer(buffer);
     writer.StartArray();
-    for (const serving::ModelVersionStatus& status : repository().Index()) {
+    for (const serving::ModelVersionStatus& status : *index) {
+      if (ready_only && status.state != serving::ModelState::kReady) continue;
       writer.StartObject();
       writer.Key("name");
       writer.String(status.model.c_str());
-      writer.Key("version");
-      writer.String(status.version.c_str());
+      if (!status.version.empty()) {
+        writer.Key("version");
+        writer.String(status.version.c_str());
+      }
       writer.Key("state");
       writer.String(std::string(serving::ModelStateName(status.state)).c_str());
       if (!status.reason.empty()) {

@@ -24,4 +24,15 @@ absl::StatusOr<std::vector<std::string>> RegistryModelSource::Versions(absl::str
   return versions;
 }
 
+absl::StatusOr<std::vector<std::string>> RegistryModelSource::Models() {
+  std::vector<std::string> names;
+  store::ListModelsOptions page_options{.page_size = 1000};
+  do {
+    ASSIGN_OR_RETURN(store::ModelPage page, registry_->ListModels(page_options));
+    for (const store::ModelRecord& model : page.models) names.push_back(model.name);
+    page_options.page_token = page.next_page_token;
+  } while (!page_options.page_token.empty());
+  return names;
+}
+
 }  // namespace meridian::server

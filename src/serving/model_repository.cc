@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/allocator.h"
 #include "common/logging.h"
@@ -312,6 +313,18 @@ std::vector<ModelVersionStatus> ModelRepository::Index() const {
     for (const auto& [version, entry] : versions) {
       index.push_back({model, version, entry.state, entry.reason});
     }
+  }
+  return index;
+}
+
+absl::StatusOr<std::vector<ModelVersionStatus>> ModelRepository::IndexWithUnloaded() const {
+  std::vector<ModelVersionStatus> index = Index();
+  absl::StatusOr<std::vector<std::string>> models = options_.source->Models();
+  if (!models.ok()) return models.status();
+  absl::flat_hash_set<std::string> held;
+  for (const ModelVersionStatus& status : index) held.insert(status.model);
+  for (const std::string& model : *models) {
+    if (!held.contains(model)) index.push_back({model, "", ModelState::kUnavailable, "not loaded"});
   }
   return index;
 }

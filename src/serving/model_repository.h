@@ -129,7 +129,11 @@ class ModelRepository {
   // this server does not hold; kUnavailable (503) when it exists but is not ready.
   absl::StatusOr<std::shared_ptr<ServedModel>> Find(absl::string_view model, absl::string_view version) const;
 
+  // The versions this server holds (loading, ready or unavailable).
   std::vector<ModelVersionStatus> Index() const;
+  // Index, plus an entry without a version for each model of the source that has none loaded
+  // (UNAVAILABLE, "not loaded"): the repository index, as Triton's lists its whole repository.
+  absl::StatusOr<std::vector<ModelVersionStatus>> IndexWithUnloaded() const;
   std::vector<ModelVersionStatus> Status(absl::string_view model) const;
   bool AllReady() const;
 

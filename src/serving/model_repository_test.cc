@@ -46,6 +46,7 @@ class FakeModelSource final : public ModelSource {
     if (model != "doubler") return absl::NotFoundError("model 'nope' does not exist");
     return std::vector<std::string>{"1.0.0", "1.1.0", "2.0.0"};
   }
+  absl::StatusOr<std::vector<std::string>> Models() override { return std::vector<std::string>{"doubler"}; }
   bool broken_v2 = false;
 };
 
@@ -70,6 +71,20 @@ TEST_F(ModelRepositoryTest, LoadsLatestByDefaultAndUnloads) {
   ASSERT_TRUE(repository_->Unload("doubler").ok());
   EXPECT_EQ(repository_->Find("doubler", "").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(repository_->Unload("doubler").code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ModelRepositoryTest, TheIndexWithUnloadedListsTheSourcesModelsNotLoaded) {
+  auto index = repository_->IndexWithUnloaded();
+  ASSERT_TRUE(index.ok());
+  ASSERT_EQ(index->size(), 1u);
+  EXPECT_EQ((*index)[0].model, "doubler");
+  EXPECT_EQ((*index)[0].version, "");
+  EXPECT_EQ((*index)[0].state, ModelState::kUnavailable);
+  ASSERT_TRUE(repository_->Load("doubler", {}).ok());
+  index = repository_->IndexWithUnloaded();
+  ASSERT_EQ(index->size(), 1u);
+  EXPECT_EQ((*index)[0].version, "2.0.0");
+  EXPECT_EQ((*index)[0].state, ModelState::kReady);
 }
 
 TEST_F(ModelRepositoryTest, VersionPoliciesSelectAndRetire) {
@@ -189,6 +204,7 @@ class FakeManyModelsSource final : public ModelSource {
   absl::StatusOr<std::vector<std::string>> Versions(absl::string_view model) override {
     return std::vector<std::string>{"1.0.0"};
   }
+  absl::StatusOr<std::vector<std::string>> Models() override { return std::vector<std::string>{}; }
 };
 
 class ResidencyTest : public ::testing::Test {

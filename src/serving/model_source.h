@@ -25,6 +25,8 @@ class ModelSource {
   virtual absl::StatusOr<ModelArtifact> Fetch(absl::string_view model, absl::string_view ref) = 0;
   // The model's servable versions, oldest first by SemVer precedence.
   virtual absl::StatusOr<std::vector<std::string>> Versions(absl::string_view model) = 0;
+  // Every model the source holds, by name (the repository index lists those not loaded too).
+  virtual absl::StatusOr<std::vector<std::string>> Models() = 0;
 };
 
 // Checks that a model file can be loaded without risking the server: a hostile or corrupt file
