@@ -32,6 +32,7 @@ class FixtureDirectorySource final : public serving::ModelSource {
   absl::StatusOr<std::vector<std::string>> Versions(absl::string_view) override {
     return std::vector<std::string>{"1.0.0"};
   }
+  absl::StatusOr<std::string> Resolve(absl::string_view, absl::string_view) override { return std::string("1.0.0"); }
   absl::StatusOr<std::vector<std::string>> Models() override {
     std::vector<std::string> names;
     for (const auto& entry : std::filesystem::directory_iterator(std::string(TEST_SOURCE_DIR) + "/tests/fixtures/models")) {

@@ -433,6 +433,43 @@ TEST_F(ServingEndToEndTest, ARegisteredModelLoadsForItsMetadataAndForInstances) 
   EXPECT_THAT(unknown->body, HasSubstr("never-registered"));
   EXPECT_EQ(client_->Get("/v2/models/classifier-xgboost-json/versions/9.9.9")->status, 404);
   EXPECT_EQ(Post("/predict", absl::StrCat(R"({"model":"never-registered","instances":[)", row, "]}")).status, 404);
+  // A version that is not a string is refused, not taken for "the latest".
+  auto numeric = Post("/predict", absl::StrCat(R"({"model":"classifier-xgboost-json","version":1,"instances":[)", row, "]}"));
+  EXPECT_EQ(numeric.status, 400);
+  EXPECT_THAT(numeric.body, HasSubstr("'version' must be a string"));
+}
+
+// A request may name an alias (or "latest") as its version: it reaches the version the alias
+// names now, loaded once under that version, and follows the alias when it moves.
+TEST_F(ServingEndToEndTest, ARequestForAnAliasReachesTheVersionItNamesNow) {
+  StartServer("serving_alias_requests");
+  auto fixture = testing::LoadFixture("classifier-xgboost-json");
+  ASSERT_TRUE(fixture.ok());
+  ASSERT_TRUE(testing::Push(*client_, *fixture, "clf", "1.0.0").ok());
+  ASSERT_TRUE(testing::Push(*client_, *fixture, "clf", "1.1.0").ok());
+  auto put_alias = [&](const std::string& version) {
+    auto response = client_->Send(http::HttpMethod::kPut, "/api/v1/models/clf/aliases/production",
+                                  absl::StrCat(R"({"version":")", version, R"("})"), kJson);
+    return response.ok() ? response->status : 0;
+  };
+  ASSERT_EQ(put_alias("1.0.0"), 200);
+  const std::string body = absl::StrCat(R"({"inputs":)", fixture->inputs_json, "}");
+  auto answered = Post("/v2/models/clf/versions/production/infer", body);
+  ASSERT_EQ(answered.status, 200) << answered.body;
+  EXPECT_THAT(answered.body, HasSubstr(R"("model_version":"1.0.0")"));
+  EXPECT_THAT(Post("/v2/models/clf/versions/latest/infer", body).body, HasSubstr(R"("model_version":"1.1.0")"));
+
+  ASSERT_EQ(put_alias("1.1.0"), 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // what the alias named is remembered 1 s
+  answered = Post("/v2/models/clf/versions/production/infer", body);
+  ASSERT_EQ(answered.status, 200) << answered.body;
+  EXPECT_THAT(answered.body, HasSubstr(R"("model_version":"1.1.0")"));
+
+  // Versions are loaded under their own names only; references that name nothing leave no trace.
+  EXPECT_EQ(Post("/v2/models/clf/versions/1.0/infer", body).status, 400);
+  EXPECT_EQ(Post("/v2/models/clf/versions/staging/infer", body).status, 404);
+  EXPECT_EQ(Post("/v2/repository/index", "").body,
+            R"([{"name":"clf","version":"1.0.0","state":"READY"},{"name":"clf","version":"1.1.0","state":"READY"}])");
 }
 
 void ExpectCacheServesRepeats(http::HttpClient& client, const ModelFixture& fixture, const std::string& model) {

@@ -64,6 +64,14 @@ absl::StatusOr<std::vector<serving::Tensor>> DecodeInstances(const rapidjson::Va
         return absl::InvalidArgumentError(absl::StrCat("this model takes ", signature.inputs.size(),
                                                        " inputs: each instance must be an object naming them"));
       }
+      for (const auto& member : instance.GetObject()) {
+        if (signature.FindInput(member.name.GetString()) == nullptr) {
+          std::string takes;
+          for (const serving::TensorSpec& input : signature.inputs) absl::StrAppend(&takes, takes.empty() ? "" : ", ", input.name);
+          return absl::InvalidArgumentError(absl::StrCat("instances[", i, "] has '", member.name.GetString(),
+                                                         "', which the model does not take (it takes ", takes, ")"));
+        }
+      }
       auto value = instance.FindMember(spec.name.c_str());
       if (value == instance.MemberEnd()) {
         return absl::InvalidArgumentError(absl::StrCat("instances[", i, "] lacks input '", spec.name, "'"));

@@ -37,6 +37,8 @@ TEST(InstancesCodecTest, SeveralInputsTakeObjects) {
   EXPECT_EQ((*tensors)[0].At<int64_t>(3), 4);
   auto missing = DecodeInstances(Parse(R"([{"a":[1,2]}])"), signature);
   EXPECT_NE(missing.status().message().find("lacks input 'b'"), std::string::npos);
+  auto unknown = DecodeInstances(Parse(R"([{"a":[1,2],"b":[0.5,1],"c":[1]}])"), signature);
+  EXPECT_EQ(unknown.status().message(), "instances[0] has 'c', which the model does not take (it takes a, b)");
 }
 
 TEST(InstancesCodecTest, PredictionsAreRows) {

@@ -329,13 +329,19 @@ class ServingRoutes {
       return responder.Send(ErrorResponse(absl::InvalidArgumentError(absl::StrCat("request body: ", parsed.message()))));
     }
     if (!doc.IsObject()) return responder.Send(ErrorResponse(absl::InvalidArgumentError("request body must be a JSON object")));
-    if (auto m = doc.FindMember("model"); m != doc.MemberEnd() && m->value.IsString()) {
+    for (const char* field : {"model", "version"}) {  // a version 1 must not quietly mean the latest
+      if (auto member = doc.FindMember(field); member != doc.MemberEnd() && !member->value.IsString()) {
+        return responder.Send(ErrorResponse(absl::InvalidArgumentError(
+            absl::StrCat("'", field, "' must be a string"))));
+      }
+    }
+    if (auto m = doc.FindMember("model"); m != doc.MemberEnd()) {
       if (!model.empty() && model != m->value.GetString()) {
         return responder.Send(ErrorResponse(absl::InvalidArgumentError("the body names a different model than the path")));
       }
       model = m->value.GetString();
     }
-    if (auto v = doc.FindMember("version"); v != doc.MemberEnd() && v->value.IsString()) version = v->value.GetString();
+    if (auto v = doc.FindMember("version"); v != doc.MemberEnd()) version = v->value.GetString();
     if (model.empty()) {
       return responder.Send(ErrorResponse(absl::InvalidArgumentError(
           "name the model: POST /predict/{model}, or \"model\" in the body")));

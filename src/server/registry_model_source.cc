@@ -24,6 +24,11 @@ absl::StatusOr<std::vector<std::string>> RegistryModelSource::Versions(absl::str
   return versions;
 }
 
+absl::StatusOr<std::string> RegistryModelSource::Resolve(absl::string_view model, absl::string_view ref) {
+  ASSIGN_OR_RETURN(store::VersionRecord version, registry_->GetVersion(model, ref));
+  return version.version;
+}
+
 absl::StatusOr<std::vector<std::string>> RegistryModelSource::Models() {
   std::vector<std::string> names;
   store::ListModelsOptions page_options{.page_size = 1000};

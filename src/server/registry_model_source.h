@@ -13,6 +13,7 @@ class RegistryModelSource final : public serving::ModelSource {
   explicit RegistryModelSource(registry::Registry* registry) : registry_(registry) {}
   absl::StatusOr<serving::ModelArtifact> Fetch(absl::string_view model, absl::string_view ref) override;
   absl::StatusOr<std::vector<std::string>> Versions(absl::string_view model) override;
+  absl::StatusOr<std::string> Resolve(absl::string_view model, absl::string_view ref) override;
   absl::StatusOr<std::vector<std::string>> Models() override;
 
  private:

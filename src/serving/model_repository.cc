@@ -45,6 +45,7 @@ ServedModel::ServedModel(ModelArtifact artifact, std::unique_ptr<LoadedModel> mo
 
 ModelRepository::ModelRepository(const ModelRepositoryOptions& options)
     : options_(options),
+      resolver_(options.source, options.alias_time_to_live),
       compute_slots_(options.cpu_limit > 0 ? std::make_shared<ComputeSlots>(std::max(
                                                  1, options.cpu_limit / std::max(1, options.intra_op_threads)))
                                            : nullptr) {}
@@ -236,6 +237,11 @@ absl::Status ModelRepository::EnsureLoaded(absl::string_view model_name, absl::s
     if (!available.ok()) return available.status();
     if (available->empty()) return absl::NotFoundError(absl::StrCat("model '", model, "' has no servable version"));
     version = available->back();
+  } else {
+    // Loaded versions are keyed by the concrete version, never by an alias that may move.
+    absl::StatusOr<std::string> concrete = options_.source->Resolve(model, version);
+    if (!concrete.ok()) return concrete.status();
+    version = *concrete;
   }
   return LoadOne(model, version);
 }
@@ -273,6 +279,16 @@ absl::Status ModelRepository::Unload(absl::string_view model_name) {
 
 absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::Find(absl::string_view model,
                                                                     absl::string_view version) const {
+  absl::StatusOr<std::shared_ptr<ServedModel>> found = FindLoaded(model, version);
+  if (found.ok() || !absl::IsNotFound(found.status()) || version.empty() || SemVer::Parse(version).ok()) return found;
+  // An alias or "latest": the version it names now.
+  absl::StatusOr<std::string> concrete = resolver_.Resolve(model, version);
+  if (!concrete.ok()) return concrete.status();
+  return FindLoaded(model, *concrete);
+}
+
+absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::FindLoaded(absl::string_view model,
+                                                                          absl::string_view version) const {
   absl::ReaderMutexLock lock(&mutex_);
   auto it = models_.find(std::string(model));
   if (it == models_.end() || it->second.empty()) {

@@ -29,6 +29,7 @@
 #include "serving/response_cache.h"
 #include "serving/model_source.h"
 #include "serving/version_policy.h"
+#include "serving/version_resolver.h"
 
 namespace meridian::serving {
 
@@ -99,6 +100,8 @@ struct ModelRepositoryOptions {
   // Total measured memory of loaded versions; 0: no budget.
   uint64_t memory_budget_bytes = 0;
   metrics::InferenceMetrics* metrics = nullptr;  // not owned; may be null
+  // How long a request's alias keeps naming the version it named (see VersionResolver).
+  absl::Duration alias_time_to_live = absl::Seconds(1);
   // Told when a version leaves (unload, retired by a policy, evicted), e.g. to drop its cache.
   std::function<void(const std::string& model, const std::string& version)> on_unloaded;
 };
@@ -125,8 +128,9 @@ class ModelRepository {
   // The process-wide execution slots (null without a CPU limit).
   const ComputeSlots* compute_slots() const { return compute_slots_.get(); }
 
-  // The ready version (newest ready when `version` is empty). kNotFound for a model or version
-  // this server does not hold; kUnavailable (503) when it exists but is not ready.
+  // The ready version (newest ready when `version` is empty; the one it names now when `version`
+  // is an alias or "latest"). kNotFound for a model or version this server does not hold;
+  // kUnavailable (503) when it exists but is not ready.
   absl::StatusOr<std::shared_ptr<ServedModel>> Find(absl::string_view model, absl::string_view version) const;
 
   // The versions this server holds (loading, ready or unavailable).
@@ -138,6 +142,9 @@ class ModelRepository {
   bool AllReady() const;
 
  private:
+  // Find among the loaded versions, by concrete version.
+  absl::StatusOr<std::shared_ptr<ServedModel>> FindLoaded(absl::string_view model, absl::string_view version) const;
+
   struct Entry {
     ModelState state = ModelState::kLoading;
     std::string reason;
@@ -154,6 +161,7 @@ class ModelRepository {
   void SetEntry(const std::string& model, const std::string& version, Entry entry);
 
   const ModelRepositoryOptions options_;
+  mutable VersionResolver resolver_;  // aliases named by requests
   const std::shared_ptr<ComputeSlots> compute_slots_;  // null without a CPU limit
   mutable absl::Mutex mutex_;
   // model -> version -> entry; versions ordered by SemVer precedence.

@@ -46,7 +46,17 @@ class FakeModelSource final : public ModelSource {
     if (model != "doubler") return absl::NotFoundError("model 'nope' does not exist");
     return std::vector<std::string>{"1.0.0", "1.1.0", "2.0.0"};
   }
+  absl::StatusOr<std::string> Resolve(absl::string_view model, absl::string_view ref) override {
+    ++resolved;
+    if (model != "doubler") return absl::NotFoundError("no such model");
+    if (ref == "production") return production;
+    if (ref == "latest") return std::string("2.0.0");
+    if (ref == "1.0.0" || ref == "1.1.0" || ref == "2.0.0") return std::string(ref);
+    return absl::NotFoundError(absl::StrCat("no version or alias ", ref));
+  }
   absl::StatusOr<std::vector<std::string>> Models() override { return std::vector<std::string>{"doubler"}; }
+  std::string production = "1.0.0";
+  int resolved = 0;
   bool broken_v2 = false;
 };
 
@@ -85,6 +95,41 @@ TEST_F(ModelRepositoryTest, TheIndexWithUnloadedListsTheSourcesModelsNotLoaded) 
   ASSERT_EQ(index->size(), 1u);
   EXPECT_EQ((*index)[0].version, "2.0.0");
   EXPECT_EQ((*index)[0].state, ModelState::kReady);
+}
+
+TEST(ModelRepositoryAliasTest, AnAliasLoadsAndFindsTheVersionItNamesAndFollowsItWhenItMoves) {
+  FakeModelSource source;
+  BackendRegistry backends;
+  backends.Register(std::make_unique<FakeBackend>());
+  ModelRepository repository(
+      {.source = &source, .backends = &backends, .alias_time_to_live = absl::Milliseconds(100)});
+  ASSERT_TRUE(repository.EnsureLoaded("doubler", "production").ok());
+  auto index = repository.Index();
+  ASSERT_EQ(index.size(), 1u);
+  EXPECT_EQ(index[0].version, "1.0.0") << "loaded under the alias' name";
+  auto found = repository.Find("doubler", "production");
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ((*found)->version(), "1.0.0");
+  // Requests naming the alias do not ask the source each time.
+  const int asked = source.resolved;
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(repository.Find("doubler", "production").ok());
+  EXPECT_EQ(source.resolved, asked);
+
+  source.production = "2.0.0";  // the alias moves: its requests follow once the answer expires
+  absl::SleepFor(absl::Milliseconds(150));
+  EXPECT_EQ(repository.Find("doubler", "production").status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(repository.EnsureLoaded("doubler", "production").ok());
+  found = repository.Find("doubler", "production");
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ((*found)->version(), "2.0.0");
+  EXPECT_EQ(repository.Find("doubler", "latest").value()->version(), "2.0.0");
+  EXPECT_EQ(repository.Find("doubler", "1.0.0").value()->version(), "1.0.0");
+
+  // References that name nothing leave nothing behind.
+  EXPECT_EQ(repository.EnsureLoaded("doubler", "staging").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(repository.EnsureLoaded("doubler", "9.9.9").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(repository.EnsureLoaded("nope", "1.0.0").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(repository.Index().size(), 2u);
 }
 
 TEST_F(ModelRepositoryTest, VersionPoliciesSelectAndRetire) {
@@ -204,6 +249,7 @@ class FakeManyModelsSource final : public ModelSource {
   absl::StatusOr<std::vector<std::string>> Versions(absl::string_view model) override {
     return std::vector<std::string>{"1.0.0"};
   }
+  absl::StatusOr<std::string> Resolve(absl::string_view, absl::string_view ref) override { return std::string(ref); }
   absl::StatusOr<std::vector<std::string>> Models() override { return std::vector<std::string>{}; }
 };
 

@@ -25,6 +25,9 @@ class ModelSource {
   virtual absl::StatusOr<ModelArtifact> Fetch(absl::string_view model, absl::string_view ref) = 0;
   // The model's servable versions, oldest first by SemVer precedence.
   virtual absl::StatusOr<std::vector<std::string>> Versions(absl::string_view model) = 0;
+  // The concrete version `ref` (a version, an alias or "latest") names now; kNotFound when
+  // nothing, kInvalidArgument when `ref` is not a well-formed reference.
+  virtual absl::StatusOr<std::string> Resolve(absl::string_view model, absl::string_view ref) = 0;
   // Every model the source holds, by name (the repository index lists those not loaded too).
   virtual absl::StatusOr<std::vector<std::string>> Models() = 0;
 };
