@@ -371,8 +371,8 @@ class ServingRoutes {
     if (!inputs.ok()) return shared_responder->Send(ErrorResponse(inputs.status()));
     serving::InferenceRequest inference{.model = model, .version = served.version(), .inputs = std::move(*inputs)};
     inference.client_gone = std::move(client_gone);
-    service.Infer(std::move(inference), [shared_responder, name_in_answer](
-                                                      absl::StatusOr<serving::InferenceResponse> result) {
+    service.Infer(std::move(inference), [shared_responder,
+                                         name_in_answer](absl::StatusOr<serving::InferenceResponse> result) {
       if (!result.ok()) return shared_responder->Send(ErrorResponse(result.status()));
       rapidjson::StringBuffer buffer;
       JsonWriter writer(buffer);
