@@ -235,6 +235,9 @@ TEST_F(DeploymentEndToEndTest, RollingUpdateUnderLoadFailsNoRequest) {
   Apply("mlp", Spec("mlp", "  model: mlp\n  version: production\n  replicas: 2\n"
                            "  strategy: {maxUnavailable: 0, maxSurge: 1}\n"));
   ASSERT_TRUE(WaitRolledOut("mlp", kStable));
+  // The repository index shows the model its deployment serves as ready, not as unloaded.
+  EXPECT_THAT(Send(http::HttpMethod::kPost, "/v2/repository/index", "").body,
+              HasSubstr(absl::StrCat(R"({"name":"mlp","version":")", kStable, R"(","state":"READY"})")));
 
   std::atomic<bool> stop{false};
   std::atomic<int> ok{0}, failed{0}, answered_by_next{0};

@@ -226,7 +226,15 @@ class ServingRoutes {
     rapidjson::StringBuffer buffer;
     JsonWriter writer(buffer);
     writer.StartArray();
-    for (const serving::ModelVersionStatus& status : *index) {
+    for (serving::ModelVersionStatus& status : *index) {
+      if (status.version.empty()) {
+        // Not loaded as a model, but its name may be a deployment's, which serves it.
+        if (auto served = options_.service->Find(status.model, ""); served.ok()) {
+          status.version = (*served)->version();
+          status.state = serving::ModelState::kReady;
+          status.reason.clear();
+        }
+      }
       if (ready_only && status.state != serving::ModelState::kReady) continue;
       writer.StartObject();
       writer.Key("name");
