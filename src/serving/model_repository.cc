@@ -342,6 +342,9 @@ absl::StatusOr<std::vector<ModelVersionStatus>> ModelRepository::IndexWithUnload
   for (const std::string& model : *models) {
     if (!held.contains(model)) index.push_back({model, "", ModelState::kUnavailable, "not loaded"});
   }
+  std::sort(index.begin(), index.end(), [](const ModelVersionStatus& a, const ModelVersionStatus& b) {
+    return a.model != b.model ? a.model < b.model : Older(a.version, b.version);
+  });
   return index;
 }
 

@@ -137,6 +137,7 @@ class ModelRepository {
   std::vector<ModelVersionStatus> Index() const;
   // Index, plus an entry without a version for each model of the source that has none loaded
   // (UNAVAILABLE, "not loaded"): the repository index, as Triton's lists its whole repository.
+  // By model name, then version precedence.
   absl::StatusOr<std::vector<ModelVersionStatus>> IndexWithUnloaded() const;
   std::vector<ModelVersionStatus> Status(absl::string_view model) const;
   bool AllReady() const;

@@ -1,6 +1,7 @@
 #include "serving/model_repository.h"
 
 #include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "metrics/inference_metrics.h"
 #include "prometheus/registry.h"
@@ -315,6 +316,20 @@ TEST_F(ResidencyTest, AVersionInUseIsNeverEvicted) {
   held_b = absl::NotFoundError("released");
   EXPECT_TRUE(repository_->EnsureLoaded("c", "").ok());  // now "b" is idle and goes
   EXPECT_TRUE(repository_->Find("a", "").ok());
+}
+
+TEST(ModelRepositoryIndexTest, TheIndexIsInNameAndVersionOrder) {
+  FakeManyModelsSource source;
+  BackendRegistry backends;
+  backends.Register(std::make_unique<FakeMemoryHungryBackend>(1));
+  ModelRepository repository({.source = &source, .backends = &backends});
+  for (const char* model : {"zeta", "alpha", "mid"}) ASSERT_TRUE(repository.EnsureLoaded(model, "10.0.0").ok());
+  ASSERT_TRUE(repository.EnsureLoaded("alpha", "9.0.0").ok());
+  auto index = repository.IndexWithUnloaded();
+  ASSERT_TRUE(index.ok());
+  std::vector<std::string> order;
+  for (const ModelVersionStatus& status : *index) order.push_back(status.model + "@" + status.version);
+  EXPECT_THAT(order, ::testing::ElementsAre("alpha@9.0.0", "alpha@10.0.0", "mid@10.0.0", "zeta@10.0.0"));
 }
 
 }  // namespace
