@@ -1,6 +1,5 @@
 #include "deploy/deployment_controller.h"
 
-#include <filesystem>
 #include <functional>
 #include <set>
 
@@ -11,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store/sqlite/sqlite_store.h"
+#include "testing/in_memory_registry.h"
 
 namespace meridian::deploy {
 namespace {
@@ -116,25 +116,16 @@ class FakeRuntime final : public Runtime {
 class DeploymentControllerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string root = ::testing::TempDir() + "/meridian-controller-" +
-                             ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(root);
-    store_ = std::move(*store::SqliteStore::Open({.path = ":memory:"}));
-    blobs_ = std::move(*store::BlobStore::Open({.root = root}));
-    registry_ = std::move(*registry::Registry::Create({store_.get(), blobs_.get()}));
     ASSERT_TRUE(registry_->CreateModel({.name = "mlp"}, "test").ok());
     for (const char* version : {"1.0.0", "1.1.0", "2.0.0"}) {
-      auto writer = blobs_->NewWriter();
-      ASSERT_TRUE((*writer)->Write(version).ok());
-      const std::string digest = (*writer)->Commit(std::nullopt)->digest;
       ASSERT_TRUE(registry_->RegisterVersion({.model = "mlp", .version = version, .framework = "onnx",
-                                              .artifact_digest = digest},
+                                              .artifact_digest = stores_.Upload(version)},
                                              "test")
                       .ok());
     }
     controller_ = std::move(*DeploymentController::Create(
-        {.store = store_.get(),
-         .registry = registry_.get(),
+        {.store = &stores_.store(),
+         .registry = registry_,
          .runtime = &runtime_,
          .node = {.name = "box", .cpu_milli = 4000, .memory_bytes = 8ll << 30},
          .resync = absl::Milliseconds(20),
@@ -164,9 +155,8 @@ class DeploymentControllerTest : public ::testing::Test {
   }
 
   FakeRuntime runtime_;
-  std::unique_ptr<store::SqliteStore> store_;
-  std::unique_ptr<store::BlobStore> blobs_;
-  std::unique_ptr<registry::Registry> registry_;
+  testing::InMemoryRegistry stores_{"meridian-controller"};
+  registry::Registry* registry_ = &stores_.registry();
   std::unique_ptr<DeploymentController> controller_;
 };
 

@@ -1,12 +1,12 @@
 #include "registry/registry.h"
 
-#include <filesystem>
 
 #include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store/sqlite/sqlite_store.h"
 #include "testing/fake_clock.h"
+#include "testing/in_memory_registry.h"
 
 namespace meridian::registry {
 namespace {
@@ -17,21 +17,9 @@ using store::VersionStatus;
 
 class RegistryTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    const std::string root = ::testing::TempDir() + "/meridian-registry-" +
-                             ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(root);
-    metadata_ = std::move(*store::SqliteStore::Open({.path = ":memory:"}));
-    blobs_ = std::move(*store::BlobStore::Open({.root = root}));
-    registry_ = std::move(*Registry::Create({metadata_.get(), blobs_.get(), &clock_}));
-    ASSERT_TRUE(registry_->CreateModel({.name = "clf"}, "alice").ok());
-  }
+  void SetUp() override { ASSERT_TRUE(registry_->CreateModel({.name = "clf"}, "alice").ok()); }
 
-  std::string Upload(const std::string& content) {
-    auto writer = blobs_->NewWriter();
-    EXPECT_TRUE((*writer)->Write(content).ok());
-    return (*writer)->Commit(std::nullopt)->digest;
-  }
+  std::string Upload(const std::string& content) { return stores_.Upload(content); }
 
   absl::StatusOr<store::VersionRecord> Register(const std::string& version, const std::string& content = "w") {
     return registry_->RegisterVersion({.model = "clf", .version = version, .framework = "onnx",
@@ -48,9 +36,10 @@ class RegistryTest : public ::testing::Test {
   }
 
   testing::FakeClock clock_;
-  std::unique_ptr<store::SqliteStore> metadata_;
-  std::unique_ptr<store::BlobStore> blobs_;
-  std::unique_ptr<Registry> registry_;
+  testing::InMemoryRegistry stores_{"meridian-registry", {.clock = &clock_}};
+  Registry* registry_ = &stores_.registry();
+  store::SqliteStore* metadata_ = &stores_.store();
+  store::BlobStore* blobs_ = &stores_.blobs();
 };
 
 TEST_F(RegistryTest, ValidatesModelFields) {
@@ -121,8 +110,8 @@ TEST_F(RegistryTest, RegistrationChecksItsInputsAndLeavesNothingOnError) {
 TEST_F(RegistryTest, TheMetadataCheckRefusesRegistrationsAndEditsAndChangesNothing) {
   // A stand-in for the platform's serving-settings check: refuses metadata with "bad" in it.
   auto checked = std::move(*Registry::Create(
-      {.metadata = metadata_.get(),
-       .blobs = blobs_.get(),
+      {.metadata = metadata_,
+       .blobs = blobs_,
        .clock = &clock_,
        .check_metadata = [](absl::string_view json) {
          return absl::StrContains(json, "bad") ? absl::InvalidArgumentError("metadata batching: bad") : absl::OkStatus();
