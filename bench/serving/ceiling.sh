@@ -3,8 +3,9 @@
 # between two servers that answer the same request with a canned response and no inference
 # (bench/http/lean_asio_server.cc: plain Asio, Beast's parser fed by hand, the transport's own
 # cost; bench/http/bare_beast_server.cc: Beast's composed read/write on a timed tcp_stream) and
-# Meridian serving the TorchScript MLP with batching and the ONNX MLP without. The in-process batch-1 loop (backend_bench) runs in the same go. Prints one
-# JSON line per run; docs/benchmarks.md quotes the medians.
+# Meridian serving the TorchScript MLP with batching and the ONNX MLP without. The in-process
+# batch-1 loop (backend_bench) runs in the same go. Prints one JSON line per run;
+# docs/benchmarks.md quotes the medians.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_PER_RUN=${1:-4}

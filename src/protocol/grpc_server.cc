@@ -71,7 +71,7 @@ class InferenceGrpcService final : public inference::GRPCInferenceService::Callb
     service->FindOrLoad(request->name(), request->version(),
                         [service, reactor, request, response](absl::StatusOr<std::shared_ptr<serving::ServedModel>> served) {
                           if (!served.ok()) return reactor->Finish(ToGrpc(served.status()));
-                          FillModelMetadata(service->repository(), request->name(), **served, response);
+                          FillModelMetadata(*service, request->name(), **served, response);
                           reactor->Finish(grpc::Status::OK);
                         });
     return reactor;
@@ -157,13 +157,10 @@ class InferenceGrpcService final : public inference::GRPCInferenceService::Callb
     return std::string(p);
   }
 
-  static void FillModelMetadata(serving::ModelRepository& repository, const std::string& name,
+  static void FillModelMetadata(const serving::InferenceService& service, const std::string& name,
                                 const serving::ServedModel& served, inference::ModelMetadataResponse* response) {
     response->set_name(name);
-    for (const serving::ModelVersionStatus& status : repository.Status(name)) {
-      if (status.state == serving::ModelState::kReady) response->add_versions(status.version);
-    }
-    if (response->versions_size() == 0) response->add_versions(served.version());  // a deployment
+    for (std::string& version : service.MetadataVersions(name, served)) response->add_versions(std::move(version));
     response->set_platform(PlatformName(served.framework()));
     auto fill = [](const serving::TensorSpec& spec, inference::ModelMetadataResponse::TensorMetadata* out) {
       out->set_name(spec.name);

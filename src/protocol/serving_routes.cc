@@ -135,11 +135,11 @@ class ServingRoutes {
     service->FindOrLoad(name, request.PathParam("version"),
                         [service, name, shared_responder](absl::StatusOr<std::shared_ptr<serving::ServedModel>> served) {
                           if (!served.ok()) return shared_responder->Send(ErrorResponse(served.status()));
-                          shared_responder->Send(ModelMetadataResponse(service->repository(), name, **served));
+                          shared_responder->Send(ModelMetadataResponse(*service, name, **served));
                         });
   }
 
-  static HttpResponse ModelMetadataResponse(serving::ModelRepository& repository, const std::string& name,
+  static HttpResponse ModelMetadataResponse(const serving::InferenceService& service, const std::string& name,
                                             const serving::ServedModel& served) {
     rapidjson::StringBuffer buffer;
     JsonWriter writer(buffer);
@@ -148,13 +148,7 @@ class ServingRoutes {
     writer.String(name.c_str());
     writer.Key("versions");
     writer.StartArray();
-    bool listed = false;
-    for (const serving::ModelVersionStatus& status : repository.Status(name)) {
-      if (status.state != serving::ModelState::kReady) continue;
-      writer.String(status.version.c_str());
-      listed = true;
-    }
-    if (!listed) writer.String(served.version().c_str());  // a deployment: the version it serves
+    for (const std::string& version : service.MetadataVersions(name, served)) writer.String(version.c_str());
     writer.EndArray();
     writer.Key("platform");
     writer.String(PlatformName(served.framework()).c_str());

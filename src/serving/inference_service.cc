@@ -40,6 +40,16 @@ void InferenceService::FindOrLoad(absl::string_view model, absl::string_view ver
               });
 }
 
+std::vector<std::string> InferenceService::MetadataVersions(absl::string_view model,
+                                                           const ServedModel& served) const {
+  std::vector<std::string> versions;
+  for (const ModelVersionStatus& status : repository_->Status(model)) {
+    if (status.state == ModelState::kReady) versions.push_back(status.version);
+  }
+  if (versions.empty()) versions.push_back(served.version());
+  return versions;
+}
+
 bool InferenceService::ShouldWaitForLoad(const absl::Status& found, absl::string_view model,
                                          absl::string_view version) {
   if (options_.loader == nullptr) return false;

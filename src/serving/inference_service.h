@@ -56,6 +56,9 @@ class InferenceService {
   // load on first request, as Infer does. `found` runs once, on the calling thread or the loader's.
   using FoundCallback = std::function<void(absl::StatusOr<std::shared_ptr<ServedModel>>)>;
   void FindOrLoad(absl::string_view model, absl::string_view version, FoundCallback found);
+  // The versions model metadata lists for `model`, which reached `served`: its ready versions,
+  // or, for a deployment's name, the version the deployment serves.
+  std::vector<std::string> MetadataVersions(absl::string_view model, const ServedModel& served) const;
 
  private:
   // What to do once a model's load ends (with its status).
