@@ -404,6 +404,28 @@ TEST_F(ServingEndToEndTest, ARegisteredModelLoadsOnItsFirstRequest) {
   EXPECT_EQ(unknown.status, 404) << unknown.body;
 }
 
+// A 404 is remembered briefly (a client repeating a wrong name must not cost a registry query per
+// request), but not past a push: the model answers the request right after it.
+TEST_F(ServingEndToEndTest, AModelPushedRightAfterA404AnswersAtOnce) {
+  StartServer("serving_push_after_404");
+  auto fixture = testing::LoadFixture("classifier-xgboost-json");
+  ASSERT_TRUE(fixture.ok());
+  const std::string body = absl::StrCat(R"({"inputs":)", fixture->inputs_json, "}");
+  for (int i = 0; i < 3; ++i) {
+    auto missing = Post("/v2/models/late/infer", body);
+    EXPECT_EQ(missing.status, 404) << missing.body;
+    EXPECT_THAT(missing.body, HasSubstr("late"));
+  }
+  EXPECT_EQ(Post("/v2/models/late/versions/production/infer", body).status, 404);
+  ASSERT_TRUE(testing::Push(*client_, *fixture, "late", "1.0.0").ok());
+  auto answered = Post("/v2/models/late/infer", body);
+  EXPECT_EQ(answered.status, 200) << answered.body;
+  ASSERT_EQ(client_->Send(http::HttpMethod::kPut, "/api/v1/models/late/aliases/production", R"({"version":"1.0.0"})",
+                          kJson)->status, 200);
+  answered = Post("/v2/models/late/versions/production/infer", body);
+  EXPECT_EQ(answered.status, 200) << answered.body;
+}
+
 // Metadata and KServe V1 requests need the version's signature: like inference, they load a
 // registered version that is not loaded.
 TEST_F(ServingEndToEndTest, ARegisteredModelLoadsForItsMetadataAndForInstances) {
@@ -459,11 +481,18 @@ TEST_F(ServingEndToEndTest, ARequestForAnAliasReachesTheVersionItNamesNow) {
   EXPECT_THAT(answered.body, HasSubstr(R"("model_version":"1.0.0")"));
   EXPECT_THAT(Post("/v2/models/clf/versions/latest/infer", body).body, HasSubstr(R"("model_version":"1.1.0")"));
 
+  // A move through this server's registry reaches the very next request (the registry tells the
+  // serving side; other servers on the same store follow within a second).
   ASSERT_EQ(put_alias("1.1.0"), 200);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // what the alias named is remembered 1 s
   answered = Post("/v2/models/clf/versions/production/infer", body);
   ASSERT_EQ(answered.status, 200) << answered.body;
   EXPECT_THAT(answered.body, HasSubstr(R"("model_version":"1.1.0")"));
+  // So does a rollback, and a deleted alias.
+  auto rolled_back = Post("/api/v1/models/clf/aliases/production/rollback", "{}");
+  ASSERT_EQ(rolled_back.status, 200) << rolled_back.body;
+  EXPECT_THAT(Post("/v2/models/clf/versions/production/infer", body).body, HasSubstr(R"("model_version":"1.0.0")"));
+  ASSERT_EQ(client_->Send(http::HttpMethod::kDelete, "/api/v1/models/clf/aliases/production", "", {})->status, 204);
+  EXPECT_EQ(Post("/v2/models/clf/versions/production/infer", body).status, 404);
 
   // Versions are loaded under their own names only; references that name nothing leave no trace.
   EXPECT_EQ(Post("/v2/models/clf/versions/1.0/infer", body).status, 400);

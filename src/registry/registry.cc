@@ -84,7 +84,12 @@ absl::StatusOr<store::ModelRecord> Registry::UpdateModel(absl::string_view name,
 
 absl::Status Registry::DeleteModel(absl::string_view name) {
   RETURN_IF_ERROR(ValidateModelName(name));
-  return options_.metadata->DeleteModel(name);
+  return Changed(name, options_.metadata->DeleteModel(name));
+}
+
+absl::Status Registry::Changed(absl::string_view model, absl::Status written) const {
+  if (written.ok() && options_.on_references_changed) options_.on_references_changed(model);
+  return written;
 }
 
 absl::Status Registry::CheckMetadata(absl::string_view metadata_json) const {
@@ -139,7 +144,7 @@ absl::StatusOr<VersionRecord> Registry::RegisterVersion(const RegisterVersionReq
                          .tags = request.tags, .lineage = request.lineage,
                          .created_by = std::string(actor), .created_at = Now(options_.clock),
                          .status = VersionStatus::kReady};
-    absl::Status created = options_.metadata->CreateVersion(record);
+    absl::Status created = Changed(request.model, options_.metadata->CreateVersion(record));
     if (created.ok()) return record;
     if (!absl::IsAlreadyExists(created) || explicit_version || attempt >= 3) return created;
   }
@@ -228,7 +233,7 @@ absl::StatusOr<VersionRecord> Registry::UpdateVersion(absl::string_view model, a
     }
     record.status = *request.status;
   }
-  RETURN_IF_ERROR(options_.metadata->UpdateVersion(record));
+  RETURN_IF_ERROR(Changed(model, options_.metadata->UpdateVersion(record)));
   return record;
 }
 
@@ -244,7 +249,7 @@ absl::Status Registry::ReleaseVersion(absl::string_view model, absl::string_view
 absl::Status Registry::DeleteVersion(absl::string_view model, absl::string_view version) {
   RETURN_IF_ERROR(ValidateModelName(model));
   ASSIGN_OR_RETURN(VersionRecord record, options_.metadata->GetVersion(model, version));
-  RETURN_IF_ERROR(options_.metadata->DeleteVersion(model, version));
+  RETURN_IF_ERROR(Changed(model, options_.metadata->DeleteVersion(model, version)));
   ASSIGN_OR_RETURN(int64_t uses, options_.metadata->CountArtifactUses(record.artifact_digest));
   if (uses == 0) {
     absl::Status deleted = options_.blobs->Delete(record.artifact_digest);
@@ -280,7 +285,7 @@ absl::StatusOr<store::AliasRecord> Registry::SetAlias(absl::string_view model, a
   }
   store::AliasRecord record{std::string(model), std::string(alias), target.version, std::string(actor),
                             Now(options_.clock)};
-  RETURN_IF_ERROR(options_.metadata->SetAlias(record, reason));
+  RETURN_IF_ERROR(Changed(model, options_.metadata->SetAlias(record, reason)));
   return record;
 }
 
@@ -300,7 +305,7 @@ absl::Status Registry::DeleteAlias(absl::string_view model, absl::string_view al
                                    absl::string_view reason) {
   RETURN_IF_ERROR(ValidateModelName(model));
   RETURN_IF_ERROR(ValidateAliasName(alias));
-  return options_.metadata->DeleteAlias(model, alias, actor, reason, Now(options_.clock));
+  return Changed(model, options_.metadata->DeleteAlias(model, alias, actor, reason, Now(options_.clock)));
 }
 
 absl::StatusOr<std::vector<store::AliasEvent>> Registry::AliasHistory(absl::string_view model,

@@ -27,6 +27,10 @@ struct RegistryOptions {
   // metadata replaced: the platform passes the serving settings' check, so that a version that
   // could never load is refused at push. Its error is the caller's 400. Null checks nothing more.
   std::function<absl::Status(absl::string_view metadata_json)> check_metadata;
+  // Told after a write that may change what a model's references name (a version registered,
+  // updated or deleted; an alias set, moved, rolled back or deleted; the model deleted), so that
+  // what a server remembers about them is dropped at once. Null: nobody is told.
+  std::function<void(absl::string_view model)> on_references_changed;
 };
 
 struct CreateModelRequest {
@@ -125,6 +129,8 @@ class Registry {
   explicit Registry(const RegistryOptions& options) : options_(options) {}
   absl::StatusOr<store::VersionRecord> Latest(absl::string_view model);
   absl::Status CheckMetadata(absl::string_view metadata_json) const;
+  // Passes `written` through, telling on_references_changed about the model when it is OK.
+  absl::Status Changed(absl::string_view model, absl::Status written) const;
   RegistryOptions options_;
 };
 

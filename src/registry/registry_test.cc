@@ -207,6 +207,55 @@ TEST_F(RegistryTest, ArchivedVersionsAreNotLatestNorAliasTargets) {
   EXPECT_EQ(registry_->GetVersion("clf", "1.0.0")->metadata_json, R"({"accuracy":0.97})");
 }
 
+// Servers forget what a model's references named when they are told; they must be told of every
+// write that changes one, and of nothing else.
+TEST(RegistryChangeTest, EveryWriteThatMovesAReferenceIsAnnounced) {
+  std::vector<std::string> told;
+  testing::InMemoryRegistry stores("meridian-registry-changes",
+                                   {.on_references_changed = [&](absl::string_view model) {
+                                     told.emplace_back(model);
+                                   }});
+  Registry& registry = stores.registry();
+  ASSERT_TRUE(registry.CreateModel({.name = "clf"}, "alice").ok());
+  auto reg = [&](const std::string& version) {
+    return registry.RegisterVersion({.model = "clf", .version = version, .framework = "onnx",
+                                     .artifact_digest = stores.Upload(version)},
+                                    "alice");
+  };
+  auto told_since = [&, seen = size_t{0}]() mutable {
+    const size_t count = told.size() - seen;
+    seen = told.size();
+    return count;
+  };
+  told_since();
+  ASSERT_TRUE(reg("1.0.0").ok());
+  EXPECT_EQ(told_since(), 1u);
+  ASSERT_TRUE(reg("1.1.0").ok());
+  ASSERT_TRUE(registry.SetAlias("clf", "production", "1.0.0", "bob", "").ok());
+  ASSERT_TRUE(registry.SetAlias("clf", "production", "1.1.0", "bob", "").ok());
+  ASSERT_TRUE(registry.Rollback("clf", "production", "bob", "").ok());
+  EXPECT_EQ(told_since(), 4u);
+  ASSERT_TRUE(registry.UpdateVersion("clf", "1.1.0", {.status = store::VersionStatus::kArchived}).ok());
+  EXPECT_EQ(told_since(), 1u);
+  ASSERT_TRUE(registry.DeleteAlias("clf", "production", "bob", "").ok());
+  ASSERT_TRUE(registry.DeleteVersion("clf", "1.1.0").ok());
+  ASSERT_TRUE(registry.DeleteVersion("clf", "1.0.0").ok());
+  absl::Status deleted = registry.DeleteModel("clf");
+  ASSERT_TRUE(deleted.ok()) << deleted;
+  EXPECT_EQ(told_since(), 4u);
+  EXPECT_THAT(told, ::testing::Each("clf"));
+
+  // Reads and refused writes change nothing and announce nothing.
+  ASSERT_TRUE(registry.CreateModel({.name = "other"}, "alice").ok());
+  (void)registry.GetVersion("other", "latest");
+  (void)registry.ListVersions("other", VersionOrder::kAscending);
+  EXPECT_FALSE(registry.SetAlias("other", "production", "9.9.9", "bob", "").ok());
+  EXPECT_FALSE(registry.RegisterVersion({.model = "other", .version = "1.0", .framework = "onnx",
+                                         .artifact_digest = stores.Upload("x")}, "alice").ok());
+  EXPECT_FALSE(registry.DeleteVersion("other", "1.0.0").ok());
+  EXPECT_EQ(told_since(), 0u);
+}
+
 TEST_F(RegistryTest, UnknownReferencesAreClear) {
   EXPECT_EQ(registry_->GetVersion("clf", "latest").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(registry_->GetVersion("clf", "canary").status().code(), absl::StatusCode::kNotFound);

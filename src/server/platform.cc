@@ -147,6 +147,11 @@ class Platform::Parts {
                                     .blobs = blobs.get(),
                                     .check_metadata = [batching_defaults](absl::string_view metadata_json) {
                                       return serving::CheckVersionMetadata(metadata_json, batching_defaults);
+                                    },
+                                    // Aliases and "latest" in requests follow a change at once
+                                    // (other servers on the same store within the time to live).
+                                    .on_references_changed = [this](absl::string_view model) {
+                                      if (models) models->ForgetReferences(model);
                                     }}));
     // Artifacts uploaded but never registered (a client that gave up, a crash between the two
     // requests) go after a day.
@@ -169,6 +174,7 @@ class Platform::Parts {
     }
     inference_metrics = std::make_unique<metrics::InferenceMetrics>(*metrics_registry);
     RETURN_IF_ERROR(CreateResponseCache());
+    control_pool = std::make_unique<ThreadPool>(ThreadPoolOptions{.threads = 2, .max_queue = 256});
     models = std::make_unique<serving::ModelRepository>(serving::ModelRepositoryOptions{
         .source = model_source.get(),
         .backends = &backends,
@@ -178,10 +184,10 @@ class Platform::Parts {
         .cpu_limit = AvailableCpus(),
         .memory_budget_bytes = MemoryBudget(),
         .metrics = inference_metrics.get(),
+        .lookups = control_pool.get(),
         .on_unloaded = [this](const std::string& model, const std::string& version) {
           if (response_cache) response_cache->Invalidate(model, version);
         }});
-    control_pool = std::make_unique<ThreadPool>(ThreadPoolOptions{.threads = 2, .max_queue = 256});
     deployment_metrics = std::make_unique<metrics::DeploymentMetrics>(*metrics_registry);
     inference = std::make_unique<serving::InferenceService>(serving::InferenceServiceOptions{
         .repository = models.get(),

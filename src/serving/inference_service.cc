@@ -13,6 +13,17 @@ std::string FailureReason(const absl::Status& status) {
 
 absl::StatusOr<std::shared_ptr<ServedModel>> InferenceService::Find(absl::string_view model,
                                                                     absl::string_view version) const {
+  return Find(model, version, ModelRepository::Lookup::kMayAsk);
+}
+
+ModelRepository::Lookup InferenceService::LookupOnCaller() const {
+  // When models load on first request, what an unfamiliar alias names is found out by the load,
+  // on the loader's thread, never by a registry query on the calling (I/O) thread.
+  return options_.loader != nullptr ? ModelRepository::Lookup::kRememberedOnly : ModelRepository::Lookup::kMayAsk;
+}
+
+absl::StatusOr<std::shared_ptr<ServedModel>> InferenceService::Find(absl::string_view model, absl::string_view version,
+                                                                    ModelRepository::Lookup lookup) const {
   if (options_.router != nullptr) {
     InferenceRequest probe;
     probe.model = std::string(model);
@@ -22,7 +33,7 @@ absl::StatusOr<std::shared_ptr<ServedModel>> InferenceService::Find(absl::string
       return (*routed)->served;
     }
   }
-  return repository_->Find(model, version);
+  return repository_->Find(model, version, lookup);
 }
 
 void InferenceService::Infer(InferenceRequest request, Callback done) {
@@ -30,13 +41,13 @@ void InferenceService::Infer(InferenceRequest request, Callback done) {
 }
 
 void InferenceService::FindOrLoad(absl::string_view model, absl::string_view version, FoundCallback found) {
-  absl::StatusOr<std::shared_ptr<ServedModel>> served = Find(model, version);
+  absl::StatusOr<std::shared_ptr<ServedModel>> served = Find(model, version, LookupOnCaller());
   if (served.ok() || !ShouldWaitForLoad(served.status(), model, version)) return found(std::move(served));
   WaitForLoad(std::string(model), std::string(version),
               [this, model = std::string(model), version = std::string(version),
                found = std::move(found)](const absl::Status& loaded) {
                 if (!loaded.ok()) return found(loaded);
-                found(Find(model, version));
+                found(Find(model, version, LookupOnCaller()));
               });
 }
 
@@ -53,7 +64,9 @@ std::vector<std::string> InferenceService::MetadataVersions(absl::string_view mo
 bool InferenceService::ShouldWaitForLoad(const absl::Status& found, absl::string_view model,
                                          absl::string_view version) {
   if (options_.loader == nullptr) return false;
-  if (absl::IsNotFound(found)) return true;
+  // Not when the source said lately that there is no such thing: a client repeating a wrong
+  // name gets its 404 at once instead of a registry query each time.
+  if (absl::IsNotFound(found)) return !repository_->RememberedAbsent(model, version);
   // Not ready: loading because of an earlier request, then wait with that one.
   if (!absl::IsUnavailable(found)) return false;
   absl::MutexLock lock(&waiting_mutex_);
@@ -62,30 +75,39 @@ bool InferenceService::ShouldWaitForLoad(const absl::Status& found, absl::string
 
 void InferenceService::WaitForLoad(const std::string& model, const std::string& version, Resume resume) {
   const std::string key = absl::StrCat(model, "\n", version);
+  // Names the server has never seen are looked up on the same loader as real loads: a client
+  // sending many made-up names gets a bounded share of it, not the whole queue.
+  const bool unfamiliar = !repository_->Knows(model);
   size_t already_waiting = 0;
-  bool refused = false;
+  std::optional<absl::Status> refusal;
   {
     absl::MutexLock lock(&waiting_mutex_);
     std::vector<Resume>& list = waiting_[key];
     already_waiting = list.size();
-    refused = already_waiting >= options_.max_waiting_per_model;
-    if (!refused) {
+    if (already_waiting >= options_.max_waiting_per_model) {
+      refusal = absl::UnavailableError(absl::StrCat("model '", model, "' is loading and ", already_waiting,
+                                                    " requests already wait for it; retry later"));
+    } else if (already_waiting == 0 && unfamiliar && unfamiliar_lookups_ >= options_.max_unfamiliar_lookups) {
+      refusal = absl::UnavailableError(absl::StrCat(
+          "model '", model, "' is not loaded and ", unfamiliar_lookups_,
+          " lookups of models this server does not know are already in progress; retry later"));
+    }
+    if (!refusal.has_value()) {
       list.push_back(std::move(resume));
       if (already_waiting > 0) return;  // the load in progress answers this one too
+      if (unfamiliar) ++unfamiliar_lookups_;
     } else if (list.empty()) {
       waiting_.erase(key);
     }
   }
-  if (refused) {
-    return resume(absl::UnavailableError(absl::StrCat("model '", model, "' is loading and ", already_waiting,
-                                                      " requests already wait for it; retry later")));
-  }
-  auto finish = [this, key](const absl::Status& loaded) {
+  if (refusal.has_value()) return resume(*refusal);
+  auto finish = [this, key, unfamiliar](const absl::Status& loaded) {
     std::vector<Resume> list;
     {
       absl::MutexLock lock(&waiting_mutex_);
       list = std::move(waiting_[key]);
       waiting_.erase(key);
+      if (unfamiliar) --unfamiliar_lookups_;
     }
     for (Resume& waiting : list) waiting(loaded);
   };
@@ -106,7 +128,8 @@ void InferenceService::Infer(InferenceRequest request, Callback done, absl::Time
       return;
     }
   }
-  absl::StatusOr<std::shared_ptr<ServedModel>> found = repository_->Find(request.model, request.version);
+  absl::StatusOr<std::shared_ptr<ServedModel>> found =
+      repository_->Find(request.model, request.version, LookupOnCaller());
   if (!found.ok() && may_load && ShouldWaitForLoad(found.status(), request.model, request.version)) {
     const std::string model = request.model;
     const std::string version = request.version;

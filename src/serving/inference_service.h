@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -28,6 +29,9 @@ struct InferenceServiceOptions {
   // Loads models on their first request when set (the request waits; others keep flowing).
   ThreadPool* loader = nullptr;                // not owned
   size_t max_waiting_per_model = 1024;         // beyond: 503
+  // Loads at once of models the server neither holds nor knows exist (a lookup each); beyond:
+  // 503, so that made-up names cannot take the whole loader.
+  size_t max_unfamiliar_lookups = 32;
   // Answers for versions whose metadata enables the response cache; null: no cache.
   ResponseCache* cache = nullptr;              // not owned
   // Requests whose model is a deployment go where it says; null: no deployments.
@@ -61,6 +65,10 @@ class InferenceService {
   std::vector<std::string> MetadataVersions(absl::string_view model, const ServedModel& served) const;
 
  private:
+  absl::StatusOr<std::shared_ptr<ServedModel>> Find(absl::string_view model, absl::string_view version,
+                                                    ModelRepository::Lookup lookup) const;
+  // How requests look versions up on the thread that received them.
+  ModelRepository::Lookup LookupOnCaller() const;
   // What to do once a model's load ends (with its status).
   using Resume = std::function<void(const absl::Status& loaded)>;
   void Infer(InferenceRequest request, Callback done, absl::Time arrival, bool may_load);
@@ -80,6 +88,7 @@ class InferenceService {
   InferenceServiceOptions options_;
   absl::Mutex waiting_mutex_;
   std::map<std::string, std::vector<Resume>> waiting_ ABSL_GUARDED_BY(waiting_mutex_);  // "model\nversion"
+  size_t unfamiliar_lookups_ ABSL_GUARDED_BY(waiting_mutex_) = 0;
 };
 
 // The failure reason label for a status ("invalid_argument", "queue_full", ...).

@@ -45,7 +45,7 @@ ServedModel::ServedModel(ModelArtifact artifact, std::unique_ptr<LoadedModel> mo
 
 ModelRepository::ModelRepository(const ModelRepositoryOptions& options)
     : options_(options),
-      resolver_(options.source, options.alias_time_to_live),
+      resolver_({.source = options.source, .time_to_live = options.alias_time_to_live, .refresher = options.lookups}),
       compute_slots_(options.cpu_limit > 0 ? std::make_shared<ComputeSlots>(std::max(
                                                  1, options.cpu_limit / std::max(1, options.intra_op_threads)))
                                            : nullptr) {}
@@ -113,7 +113,18 @@ absl::Status ModelRepository::Load(absl::string_view model_name, const LoadOptio
   absl::StatusOr<std::vector<std::string>> available = options_.source->Versions(model);
   if (!available.ok()) return available.status();
   if (available->empty()) return absl::NotFoundError(absl::StrCat("model '", model, "' has no servable version"));
-  absl::StatusOr<std::vector<std::string>> wanted = options.policy.value_or(VersionPolicy{}).Select(*available);
+  VersionPolicy policy = options.policy.value_or(VersionPolicy{});
+  if (policy.kind == VersionPolicy::Kind::kSpecific) {
+    // An alias or "latest" among the versions loads the version it names now.
+    std::vector<std::string> concrete;
+    for (const std::string& ref : policy.specific) {
+      absl::StatusOr<std::string> version = SemVer::Parse(ref).ok() ? ref : resolver_.Resolve(model, ref);
+      if (!version.ok()) return version.status();
+      if (std::find(concrete.begin(), concrete.end(), *version) == concrete.end()) concrete.push_back(*version);
+    }
+    policy.specific = std::move(concrete);
+  }
+  absl::StatusOr<std::vector<std::string>> wanted = policy.Select(*available);
   if (!wanted.ok()) return wanted.status();
 
   absl::Status first_error;
@@ -231,19 +242,12 @@ absl::Status ModelRepository::MakeRoom(uint64_t incoming, const std::string& kee
 absl::Status ModelRepository::EnsureLoaded(absl::string_view model_name, absl::string_view version_name) {
   absl::MutexLock serialize(&load_mutex_);
   const std::string model(model_name);
-  std::string version(version_name);
-  if (version.empty()) {
-    absl::StatusOr<std::vector<std::string>> available = options_.source->Versions(model);
-    if (!available.ok()) return available.status();
-    if (available->empty()) return absl::NotFoundError(absl::StrCat("model '", model, "' has no servable version"));
-    version = available->back();
-  } else {
-    // Loaded versions are keyed by the concrete version, never by an alias that may move.
-    absl::StatusOr<std::string> concrete = options_.source->Resolve(model, version);
-    if (!concrete.ok()) return concrete.status();
-    version = *concrete;
-  }
-  return LoadOne(model, version);
+  const std::string version(version_name);
+  // Loaded versions are keyed by the concrete version, never by an alias that may move; the
+  // answer is remembered, for the requests that wait on this load and those after them.
+  absl::StatusOr<std::string> concrete = resolver_.Resolve(model, version);
+  if (!concrete.ok()) return concrete.status();
+  return LoadOne(model, *concrete);
 }
 
 uint64_t ModelRepository::memory_in_use() const {
@@ -277,14 +281,35 @@ absl::Status ModelRepository::Unload(absl::string_view model_name) {
   return absl::OkStatus();  // `removed` releases the models once in-flight requests let go
 }
 
-absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::Find(absl::string_view model,
-                                                                    absl::string_view version) const {
+absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::Find(absl::string_view model, absl::string_view version,
+                                                                    Lookup lookup) const {
   absl::StatusOr<std::shared_ptr<ServedModel>> found = FindLoaded(model, version);
-  if (found.ok() || !absl::IsNotFound(found.status()) || version.empty() || SemVer::Parse(version).ok()) return found;
+  if (found.ok() || !absl::IsNotFound(found.status())) return found;
+  std::optional<absl::StatusOr<std::string>> named = resolver_.Remembered(model, version);
+  if (version.empty() || SemVer::Parse(version).ok()) {
+    // Not loaded; the source's own answer when it said there is no such thing.
+    return named.has_value() && !named->ok() ? absl::StatusOr<std::shared_ptr<ServedModel>>(named->status()) : found;
+  }
   // An alias or "latest": the version it names now.
-  absl::StatusOr<std::string> concrete = resolver_.Resolve(model, version);
-  if (!concrete.ok()) return concrete.status();
-  return FindLoaded(model, *concrete);
+  if (!named.has_value()) {
+    if (lookup == Lookup::kRememberedOnly) return found;
+    named = resolver_.Resolve(model, version);
+  }
+  if (!named->ok()) return named->status();
+  return FindLoaded(model, **named);
+}
+
+bool ModelRepository::RememberedAbsent(absl::string_view model, absl::string_view version) const {
+  std::optional<absl::StatusOr<std::string>> named = resolver_.Remembered(model, version);
+  return named.has_value() && !named->ok();
+}
+
+bool ModelRepository::Knows(absl::string_view model) const {
+  {
+    absl::ReaderMutexLock lock(&mutex_);
+    if (models_.contains(std::string(model))) return true;
+  }
+  return resolver_.KnowsModel(model);
 }
 
 absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::FindLoaded(absl::string_view model,

@@ -102,6 +102,10 @@ struct ModelRepositoryOptions {
   metrics::InferenceMetrics* metrics = nullptr;  // not owned; may be null
   // How long a request's alias keeps naming the version it named (see VersionResolver).
   absl::Duration alias_time_to_live = absl::Seconds(1);
+  // Where remembered answers about references are asked again once expired, while they keep
+  // serving (see VersionResolver); null: by the requesting thread. Not owned; it must finish its
+  // tasks before the repository goes.
+  ThreadPool* lookups = nullptr;
   // Told when a version leaves (unload, retired by a policy, evicted), e.g. to drop its cache.
   std::function<void(const std::string& model, const std::string& version)> on_unloaded;
 };
@@ -128,10 +132,23 @@ class ModelRepository {
   // The process-wide execution slots (null without a CPU limit).
   const ComputeSlots* compute_slots() const { return compute_slots_.get(); }
 
+  // Whether Find may ask the model source what an alias names (a registry query, blocking) when
+  // nothing is remembered about it. Callers on an I/O thread that load on first request pass
+  // kRememberedOnly and let the load (EnsureLoaded, on a worker) find out.
+  enum class Lookup { kMayAsk, kRememberedOnly };
   // The ready version (newest ready when `version` is empty; the one it names now when `version`
-  // is an alias or "latest"). kNotFound for a model or version this server does not hold;
-  // kUnavailable (503) when it exists but is not ready.
-  absl::StatusOr<std::shared_ptr<ServedModel>> Find(absl::string_view model, absl::string_view version) const;
+  // is an alias or "latest"). kNotFound for a model or version this server does not hold (the
+  // source's own answer when it is remembered to name nothing); kUnavailable (503) when it
+  // exists but is not ready.
+  absl::StatusOr<std::shared_ptr<ServedModel>> Find(absl::string_view model, absl::string_view version,
+                                                    Lookup lookup = Lookup::kMayAsk) const;
+  // True when the source was asked lately and said `version` ("" for the newest) of `model`
+  // names nothing: loading it on first request would only ask again.
+  bool RememberedAbsent(absl::string_view model, absl::string_view version) const;
+  // True when this server holds a version of the model or remembers that it exists.
+  bool Knows(absl::string_view model) const;
+  // Forgets what the model's references named: its versions or aliases changed in the registry.
+  void ForgetReferences(absl::string_view model) { resolver_.Forget(model); }
 
   // The versions this server holds (loading, ready or unavailable).
   std::vector<ModelVersionStatus> Index() const;

@@ -1,5 +1,8 @@
 #include "serving/model_repository.h"
 
+#include <atomic>
+#include <thread>
+
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -44,11 +47,16 @@ class FakeModelSource final : public ModelSource {
                          .path = ref == "2.0.0" && broken_v2 ? "broken" : "ok"};
   }
   absl::StatusOr<std::vector<std::string>> Versions(absl::string_view model) override {
-    if (model != "doubler") return absl::NotFoundError("model 'nope' does not exist");
+    ++versions_asked;
+    if (model != "doubler") {
+      if (absl::Notification* wait = hold_unknown.load(); wait != nullptr) wait->WaitForNotification();
+      return absl::NotFoundError(absl::StrCat("model '", model, "' does not exist"));
+    }
     return std::vector<std::string>{"1.0.0", "1.1.0", "2.0.0"};
   }
   absl::StatusOr<std::string> Resolve(absl::string_view model, absl::string_view ref) override {
     ++resolved;
+    resolved_on = std::this_thread::get_id();
     if (model != "doubler") return absl::NotFoundError("no such model");
     if (ref == "production") return production;
     if (ref == "latest") return std::string("2.0.0");
@@ -57,7 +65,11 @@ class FakeModelSource final : public ModelSource {
   }
   absl::StatusOr<std::vector<std::string>> Models() override { return std::vector<std::string>{"doubler"}; }
   std::string production = "1.0.0";
-  int resolved = 0;
+  std::atomic<int> resolved{0};
+  std::atomic<int> versions_asked{0};
+  std::atomic<std::thread::id> resolved_on;
+  // Questions about models other than "doubler" wait for it when set.
+  std::atomic<absl::Notification*> hold_unknown{nullptr};
   bool broken_v2 = false;
 };
 
@@ -136,6 +148,18 @@ TEST(ModelRepositoryAliasTest, AnAliasLoadsAndFindsTheVersionItNamesAndFollowsIt
 TEST_F(ModelRepositoryTest, VersionPoliciesSelectAndRetire) {
   ASSERT_TRUE(repository_->Load("doubler", {.policy = *ParseVersionPolicy(R"({"all":{}})")}).ok());
   EXPECT_EQ(repository_->Index().size(), 3u);
+  // Specific versions may be named by alias; each version is loaded once, under its own name.
+  ASSERT_TRUE(repository_->Load("doubler", {.policy = *ParseVersionPolicy(
+                                                R"({"specific":{"versions":["production","1.0.0","latest"]}})")})
+                  .ok());
+  auto index = repository_->Index();
+  ASSERT_EQ(index.size(), 2u);
+  EXPECT_EQ(index[0].version, "1.0.0");
+  EXPECT_EQ(index[1].version, "2.0.0");
+  EXPECT_EQ(repository_->Load("doubler", {.policy = *ParseVersionPolicy(R"({"specific":{"versions":["staging"]}})")})
+                .code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(repository_->Index().size(), 2u) << "a refused policy changes nothing";
   ASSERT_TRUE(repository_->Load("doubler", {.policy = *ParseVersionPolicy(R"({"latest":{"num_versions":2}})")}).ok());
   EXPECT_EQ(repository_->Index().size(), 2u);
   EXPECT_FALSE(repository_->Find("doubler", "1.0.0").ok());
@@ -199,6 +223,114 @@ TEST_F(ModelRepositoryTest, InferenceServiceValidatesExecutesAndRecords) {
     }
   }
   EXPECT_TRUE(counted);
+}
+
+// Lazy loading through the InferenceService: the lookups that find out what a request names run
+// on the loader, never on the thread that received the request, and are not repeated needlessly.
+class LazyLoadingTest : public ::testing::Test {
+ protected:
+  LazyLoadingTest() {
+    backends_.Register(std::make_unique<FakeBackend>());
+    repository_ = std::make_unique<ModelRepository>(ModelRepositoryOptions{
+        .source = &source_, .backends = &backends_, .alias_time_to_live = absl::Hours(1), .lookups = &*loader_});
+    service_ = std::make_unique<InferenceService>(InferenceServiceOptions{
+        .repository = repository_.get(), .metrics = &metrics_, .loader = &*loader_, .max_unfamiliar_lookups = 2});
+  }
+  ~LazyLoadingTest() override { loader_.reset(); }  // finishes its tasks while the service is alive
+
+  // Sends a request and returns once it is answered, with the answer.
+  absl::StatusOr<InferenceResponse> Infer(const std::string& model, const std::string& version) {
+    absl::Notification done;
+    absl::StatusOr<InferenceResponse> response;
+    service_->Infer(Request(model, version), [&](absl::StatusOr<InferenceResponse> r) {
+      response = std::move(r);
+      done.Notify();
+    });
+    done.WaitForNotification();
+    return response;
+  }
+  static InferenceRequest Request(const std::string& model, const std::string& version) {
+    InferenceRequest request{.model = model, .version = version};
+    request.inputs.push_back(Tensor::Owned("x", DataType::kFp32, {1}, std::string(4, '\0')));
+    return request;
+  }
+
+  FakeModelSource source_;
+  BackendRegistry backends_;
+  prometheus::Registry registry_;
+  metrics::InferenceMetrics metrics_{registry_};
+  std::unique_ptr<ModelRepository> repository_;
+  std::unique_ptr<InferenceService> service_;
+  // Declared last: destroyed first (by the destructor above), finishing its tasks.
+  std::optional<ThreadPool> loader_{ThreadPoolOptions{.threads = 1, .max_queue = 64}};
+};
+
+TEST_F(LazyLoadingTest, AClientRepeatingAModelNameThatDoesNotExistCostsOneLookup) {
+  for (int i = 0; i < 20; ++i) {
+    absl::StatusOr<InferenceResponse> response = Infer("nope", "");
+    ASSERT_EQ(response.status().code(), absl::StatusCode::kNotFound);
+    EXPECT_EQ(response.status().message(), "model 'nope' does not exist") << "the registry's own answer";
+  }
+  EXPECT_EQ(source_.versions_asked.load(), 1);
+  // Answered on the request's own thread, without a trip through the loader.
+  std::thread::id answered_on;
+  absl::Notification answered;
+  service_->Infer(Request("nope", ""), [&](absl::StatusOr<InferenceResponse>) {
+    answered_on = std::this_thread::get_id();
+    answered.Notify();
+  });
+  answered.WaitForNotification();
+  EXPECT_EQ(answered_on, std::this_thread::get_id());
+  // The same for a version that does not exist.
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(Infer("doubler", "9.9.9").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(source_.resolved.load(), 1);
+}
+
+TEST_F(LazyLoadingTest, AnAliasIsLookedUpByTheLoaderNeverByTheRequestsThread) {
+  absl::StatusOr<InferenceResponse> response = Infer("doubler", "production");
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->version, "1.0.0");
+  EXPECT_EQ(source_.resolved.load(), 1);
+  EXPECT_NE(source_.resolved_on.load(), std::this_thread::get_id());
+  // Remembered from then on: no more questions, and the version is found on this thread.
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(Infer("doubler", "production")->version, "1.0.0");
+  EXPECT_EQ(source_.resolved.load(), 1);
+  // The registry says the alias moved: the next request follows it.
+  source_.production = "1.1.0";
+  repository_->ForgetReferences("doubler");
+  EXPECT_EQ(Infer("doubler", "production")->version, "1.1.0");
+}
+
+TEST_F(LazyLoadingTest, MadeUpModelNamesGetABoundedShareOfTheLoader) {
+  ASSERT_TRUE(Infer("doubler", "").ok());  // a model the server knows
+  ASSERT_TRUE(repository_->Unload("doubler").ok());
+  absl::Notification release;
+  source_.hold_unknown = &release;
+  std::atomic<int> answered{0};
+  std::vector<absl::Status> made_up(3);
+  for (int i = 0; i < 3; ++i) {
+    service_->Infer(Request(absl::StrCat("made-up-", i), ""), [&, i](absl::StatusOr<InferenceResponse> r) {
+      made_up[i] = r.status();
+      ++answered;
+    });
+  }
+  // Two lookups wait on the source; the third is refused at once.
+  EXPECT_EQ(answered.load(), 1);
+  EXPECT_EQ(made_up[2].code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(made_up[2].message()), ::testing::HasSubstr("lookups of models this server does not know"));
+  // A model the server knows still gets its load queued.
+  absl::Notification known_done;
+  absl::StatusOr<InferenceResponse> known;
+  service_->Infer(Request("doubler", ""), [&](absl::StatusOr<InferenceResponse> r) {
+    known = std::move(r);
+    known_done.Notify();
+  });
+  release.Notify();
+  known_done.WaitForNotification();
+  EXPECT_TRUE(known.ok()) << known.status();
+  for (int i = 0; i < 500 && answered.load() < 3; ++i) absl::SleepFor(absl::Milliseconds(2));
+  EXPECT_EQ(made_up[0].code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(made_up[1].code(), absl::StatusCode::kNotFound);
 }
 
 }  // namespace
