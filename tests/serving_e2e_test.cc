@@ -265,6 +265,28 @@ TEST_F(ServingEndToEndTest, BadRequestsGetClearErrors) {
   EXPECT_EQ(client_->Get("/v2/models/mlp-onnx/ready")->status, 200);
 }
 
+// A TorchScript file does not say its inputs and outputs: a version pushed without them in its
+// metadata could never load, so the push is refused, saying what to add.
+TEST_F(ServingEndToEndTest, ATorchScriptVersionWithoutItsSignatureIsRefusedAtPush) {
+  StartServer("serving_torchscript_signature");
+  auto fixture = testing::LoadFixture("mlp-torchscript");
+  ASSERT_TRUE(fixture.ok());
+  testing::ModelFixture undeclared = *fixture;
+  undeclared.metadata_json = R"({"owner":"research"})";
+  absl::Status pushed = testing::Push(*client_, undeclared, "mlp", "1.0.0");
+  EXPECT_THAT(std::string(pushed.message()), HasSubstr("register: 400"));
+  EXPECT_THAT(std::string(pushed.message()), HasSubstr("declare them in the version metadata"));
+  EXPECT_EQ(client_->Get("/api/v1/models/mlp/versions/1.0.0")->status, 404) << "nothing registered";
+  ASSERT_TRUE(testing::Push(*client_, *fixture, "mlp", "1.0.0").ok());
+  // Nor can its metadata be replaced by one without them.
+  auto edit = client_->Send(http::HttpMethod::kPatch, "/api/v1/models/mlp/versions/1.0.0", R"({"metadata":{}})", kJson);
+  EXPECT_EQ(edit->status, 400) << edit->body;
+  EXPECT_THAT(edit->body, HasSubstr("declare them in the version metadata"));
+  edit = client_->Send(http::HttpMethod::kPatch, "/api/v1/models/mlp/versions/1.0.0",
+                       absl::StrCat(R"({"metadata":)", fixture->metadata_json, "}"), kJson);
+  EXPECT_EQ(edit->status, 200) << edit->body;
+}
+
 TEST_F(ServingEndToEndTest, CorruptModelFilesFailAloneWithAClearError) {
   StartServer("serving_corrupt_models");
   PushFixture("classifier-xgboost-json");
@@ -299,6 +321,41 @@ TEST_F(ServingEndToEndTest, CorruptModelFilesFailAloneWithAClearError) {
   auto fixture = testing::LoadFixture("classifier-xgboost-json");
   auto ok = Post("/v2/models/classifier-xgboost-json/infer", absl::StrCat(R"({"inputs":)", fixture->inputs_json, "}"));
   EXPECT_EQ(ok.status, 200) << ok.body;
+}
+
+// Loading on first request: a version that cannot load answers why, is not loaded again by every
+// request, and does not keep the model's next version from being served.
+TEST_F(ServingEndToEndTest, AVersionThatCannotLoadDoesNotHideTheNextOne) {
+  StartServer("serving_broken_then_fixed");
+  const std::string garbage_path = dir_ + "/garbage.bin";
+  {
+    std::ofstream out(garbage_path, std::ios::binary);
+    for (int i = 0; i < 4096; ++i) out.put(static_cast<char>((i * 7919) & 0xff));
+  }
+  auto fixture = testing::LoadFixture("classifier-xgboost-json");
+  ASSERT_TRUE(fixture.ok());
+  testing::ModelFixture corrupt = *fixture;
+  corrupt.artifact_path = garbage_path;
+  ASSERT_TRUE(testing::Push(*client_, corrupt, "clf", "1.0.0").ok());
+  const std::string body = absl::StrCat(R"({"inputs":)", fixture->inputs_json, "}");
+  for (int i = 0; i < 3; ++i) {
+    auto broken = Post("/v2/models/clf/infer", body);
+    EXPECT_EQ(broken.status, 503) << broken.body;  // the server's problem, not the request's
+    EXPECT_THAT(broken.body, HasSubstr("XGBoost")) << "says why";
+  }
+  EXPECT_THAT(server_->child().Stderr(), HasSubstr("model version failed to load"));
+  const std::string log = server_->child().Stderr();
+  size_t failures = 0;
+  for (size_t at = log.find("model version failed to load"); at != std::string::npos;
+       at = log.find("model version failed to load", at + 1)) {
+    ++failures;
+  }
+  EXPECT_EQ(failures, 1u) << "loaded once, not once per request";
+
+  ASSERT_TRUE(testing::Push(*client_, *fixture, "clf", "1.0.1").ok());
+  auto answered = Post("/v2/models/clf/infer", body);
+  EXPECT_EQ(answered.status, 200) << answered.body;
+  EXPECT_THAT(answered.body, HasSubstr(R"("model_version":"1.0.1")"));
 }
 
 TEST_F(ServingEndToEndTest, ConcurrentRequestsAreBatchedAndAnswerIndividually) {

@@ -92,9 +92,9 @@ absl::Status Registry::Changed(absl::string_view model, absl::Status written) co
   return written;
 }
 
-absl::Status Registry::CheckMetadata(absl::string_view metadata_json) const {
+absl::Status Registry::CheckMetadata(absl::string_view framework, absl::string_view metadata_json) const {
   RETURN_IF_ERROR(ValidateMetadataJson(metadata_json));
-  return options_.check_metadata ? options_.check_metadata(metadata_json) : absl::OkStatus();
+  return options_.check_metadata ? options_.check_metadata(framework, metadata_json) : absl::OkStatus();
 }
 
 absl::StatusOr<VersionRecord> Registry::RegisterVersion(const RegisterVersionRequest& request,
@@ -102,7 +102,7 @@ absl::StatusOr<VersionRecord> Registry::RegisterVersion(const RegisterVersionReq
   RETURN_IF_ERROR(ValidateModelName(request.model));
   RETURN_IF_ERROR(ValidateFramework(request.framework));
   RETURN_IF_ERROR(ValidateTags(request.tags));
-  RETURN_IF_ERROR(CheckMetadata(request.metadata_json));
+  RETURN_IF_ERROR(CheckMetadata(request.framework, request.metadata_json));
   RETURN_IF_ERROR(store::ValidateDigest(request.artifact_digest));
   if (!request.lineage.parent_version.empty()) {
     RETURN_IF_ERROR(SemVer::Parse(request.lineage.parent_version).status());
@@ -216,7 +216,7 @@ absl::StatusOr<VersionRecord> Registry::UpdateVersion(absl::string_view model, a
   RETURN_IF_ERROR(ValidateModelName(model));
   ASSIGN_OR_RETURN(VersionRecord record, options_.metadata->GetVersion(model, version));
   if (request.metadata_json) {
-    RETURN_IF_ERROR(CheckMetadata(*request.metadata_json));
+    RETURN_IF_ERROR(CheckMetadata(record.framework, *request.metadata_json));
     record.metadata_json = *request.metadata_json;
   }
   if (request.tags) {

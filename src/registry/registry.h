@@ -23,10 +23,11 @@ struct RegistryOptions {
   store::MetadataStore* metadata = nullptr;  // not owned
   store::BlobStore* blobs = nullptr;         // not owned
   Clock* clock = Clock::Real();
-  // Checks a version's metadata beyond being a JSON object, when the version is registered or its
-  // metadata replaced: the platform passes the serving settings' check, so that a version that
-  // could never load is refused at push. Its error is the caller's 400. Null checks nothing more.
-  std::function<absl::Status(absl::string_view metadata_json)> check_metadata;
+  // Checks a version's metadata (with its framework) beyond being a JSON object, when the version
+  // is registered or its metadata replaced: the platform passes the serving settings' check, so
+  // that a version that could never load is refused at push. Its error is the caller's 400. Null
+  // checks nothing more.
+  std::function<absl::Status(absl::string_view framework, absl::string_view metadata_json)> check_metadata;
   // Told after a write that may change what a model's references name (a version registered,
   // updated or deleted; an alias set, moved, rolled back or deleted; the model deleted), so that
   // what a server remembers about them is dropped at once. Null: nobody is told.
@@ -128,7 +129,7 @@ class Registry {
  private:
   explicit Registry(const RegistryOptions& options) : options_(options) {}
   absl::StatusOr<store::VersionRecord> Latest(absl::string_view model);
-  absl::Status CheckMetadata(absl::string_view metadata_json) const;
+  absl::Status CheckMetadata(absl::string_view framework, absl::string_view metadata_json) const;
   // Passes `written` through, telling on_references_changed about the model when it is OK.
   absl::Status Changed(absl::string_view model, absl::Status written) const;
   RegistryOptions options_;

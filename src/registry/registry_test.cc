@@ -113,7 +113,7 @@ TEST_F(RegistryTest, TheMetadataCheckRefusesRegistrationsAndEditsAndChangesNothi
       {.metadata = metadata_,
        .blobs = blobs_,
        .clock = &clock_,
-       .check_metadata = [](absl::string_view json) {
+       .check_metadata = [](absl::string_view, absl::string_view json) {
          return absl::StrContains(json, "bad") ? absl::InvalidArgumentError("metadata batching: bad") : absl::OkStatus();
        }}));
   auto refused = checked->RegisterVersion(

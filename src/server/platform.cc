@@ -145,8 +145,11 @@ class Platform::Parts {
     ASSIGN_OR_RETURN(registry, registry::Registry::Create(
                                    {.metadata = metadata.get(),
                                     .blobs = blobs.get(),
-                                    .check_metadata = [batching_defaults](absl::string_view metadata_json) {
-                                      return serving::CheckVersionMetadata(metadata_json, batching_defaults);
+                                    .check_metadata = [this, batching_defaults](absl::string_view framework,
+                                                                                absl::string_view metadata_json) {
+                                      absl::StatusOr<serving::Backend*> backend = backends.Find(framework);
+                                      return serving::CheckVersionMetadata(metadata_json, batching_defaults,
+                                                                           backend.ok() ? *backend : nullptr);
                                     },
                                     // Aliases and "latest" in requests follow a change at once
                                     // (other servers on the same store within the time to live).

@@ -47,6 +47,9 @@ class Backend {
   // it here), so that what a Load adds to the resident set is the model's alone. Called before
   // every Load; cheap once ready.
   virtual absl::Status Prepare() { return absl::OkStatus(); }
+  // True when the model file does not say its inputs and outputs, so the version metadata must
+  // (checked when a version is pushed: see CheckVersionMetadata).
+  virtual bool requires_declared_signature() const { return false; }
   // Fails with kInvalidArgument naming the problem (e.g. the unsupported operator) when the
   // file cannot be served.
   virtual absl::StatusOr<std::unique_ptr<LoadedModel>> Load(const ModelLoadOptions& options) = 0;

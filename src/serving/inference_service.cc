@@ -67,10 +67,14 @@ bool InferenceService::ShouldWaitForLoad(const absl::Status& found, absl::string
   // Not when the source said lately that there is no such thing: a client repeating a wrong
   // name gets its 404 at once instead of a registry query each time.
   if (absl::IsNotFound(found)) return !repository_->RememberedAbsent(model, version);
-  // Not ready: loading because of an earlier request, then wait with that one.
+  // Not ready: loading because of an earlier request (then wait with that one), or a load could
+  // make it ready (a version not loaded yet where others failed, a failure that may have passed).
   if (!absl::IsUnavailable(found)) return false;
-  absl::MutexLock lock(&waiting_mutex_);
-  return waiting_.contains(absl::StrCat(model, "\n", version));
+  {
+    absl::MutexLock lock(&waiting_mutex_);
+    if (waiting_.contains(absl::StrCat(model, "\n", version))) return true;
+  }
+  return repository_->LoadWouldHelp(model, version);
 }
 
 void InferenceService::WaitForLoad(const std::string& model, const std::string& version, Resume resume) {

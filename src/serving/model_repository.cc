@@ -1,6 +1,7 @@
 #include "serving/model_repository.h"
 
 #include <algorithm>
+#include <map>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
@@ -129,7 +130,7 @@ absl::Status ModelRepository::Load(absl::string_view model_name, const LoadOptio
 
   absl::Status first_error;
   for (const std::string& version : *wanted) {
-    absl::Status loaded = LoadOne(model, version);
+    absl::Status loaded = LoadOne(model, version, /*retry_failed=*/true);
     if (!loaded.ok() && first_error.ok()) first_error = loaded;
   }
   // Versions the policy no longer selects go; requests holding them finish first (shared_ptr).
@@ -151,12 +152,17 @@ absl::Status ModelRepository::Load(absl::string_view model_name, const LoadOptio
   return first_error;
 }
 
-absl::Status ModelRepository::LoadOne(const std::string& model, const std::string& version) {
+absl::Status ModelRepository::LoadOne(const std::string& model, const std::string& version, bool retry_failed) {
   {
     absl::MutexLock lock(&mutex_);
     auto& versions = models_[model];
     auto it = versions.find(version);
     if (it != versions.end() && it->second.state == ModelState::kReady) return absl::OkStatus();  // serving
+    if (it != versions.end() && it->second.state == ModelState::kUnavailable && !retry_failed &&
+        !RetryDue(it->second)) {
+      return absl::Status(it->second.failure, absl::StrCat("model '", model, "' version ", version, ": ",
+                                                           it->second.reason));
+    }
     versions[version] = Entry{.state = ModelState::kLoading};
   }
   absl::StatusOr<ModelArtifact> artifact = options_.source->Fetch(model, version);
@@ -172,8 +178,12 @@ absl::Status ModelRepository::LoadOne(const std::string& model, const std::strin
   }
   absl::StatusOr<std::shared_ptr<ServedModel>> served =
       artifact.ok() ? LoadVersion(*artifact) : absl::StatusOr<std::shared_ptr<ServedModel>>(artifact.status());
+  uint64_t needed_bytes = 0;
   if (served.ok()) {
-    if (absl::Status room = MakeRoom((*served)->memory_bytes(), model, version); !room.ok()) served = room;
+    if (absl::Status room = MakeRoom((*served)->memory_bytes(), model, version); !room.ok()) {
+      needed_bytes = (*served)->memory_bytes();
+      served = room;
+    }
   }
   if (served.ok()) {
     const uint64_t bytes = (*served)->memory_bytes();
@@ -183,7 +193,9 @@ absl::Status ModelRepository::LoadOne(const std::string& model, const std::strin
     return absl::OkStatus();
   }
   const std::string reason(served.status().message());
-  SetEntry(model, version, Entry{.state = ModelState::kUnavailable, .reason = reason});
+  SetEntry(model, version, Entry{.state = ModelState::kUnavailable, .reason = reason,
+                                 .failure = served.status().code(), .failed_at = absl::Now(),
+                                 .needed_bytes = needed_bytes});
   log::Warn("model version failed to load", {{"model", model}, {"version", version}, {"error", reason}});
   return absl::Status(served.status().code(), absl::StrCat("model '", model, "' version ", version, ": ", reason));
 }
@@ -247,7 +259,60 @@ absl::Status ModelRepository::EnsureLoaded(absl::string_view model_name, absl::s
   // answer is remembered, for the requests that wait on this load and those after them.
   absl::StatusOr<std::string> concrete = resolver_.Resolve(model, version);
   if (!concrete.ok()) return concrete.status();
-  return LoadOne(model, *concrete);
+  absl::Status loaded = LoadOne(model, *concrete, /*retry_failed=*/false);
+  // The request was fine; the version is what cannot be served (now, or until it is fixed).
+  if (!loaded.ok() && !absl::IsNotFound(loaded)) return absl::UnavailableError(loaded.message());
+  return loaded;
+}
+
+bool ModelRepository::RetryDue(const Entry& entry) const {
+  switch (entry.failure) {
+    case absl::StatusCode::kResourceExhausted: {
+      if (entry.needed_bytes == 0) return absl::Now() - entry.failed_at >= absl::Seconds(1);
+      // Room can be made when the versions no request holds would free enough.
+      uint64_t held = 0;
+      for (const auto& [model, versions] : models_) {
+        for (const auto& [version, other] : versions) {
+          if (other.state != ModelState::kReady || !other.served) continue;
+          const bool idle = other.served.use_count() == 1 && !other.served->batcher().busy();
+          if (!idle) held += other.served->memory_bytes();
+        }
+      }
+      return held + entry.needed_bytes <= options_.memory_budget_bytes;
+    }
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kAborted:
+      return absl::Now() - entry.failed_at >= absl::Seconds(1);
+    default:
+      return false;
+  }
+}
+
+bool ModelRepository::LoadWouldHelp(absl::string_view model, absl::string_view version) const {
+  std::string concrete(version);
+  if (version.empty() || !SemVer::Parse(version).ok()) {
+    std::optional<absl::StatusOr<std::string>> named = resolver_.Remembered(model, version);
+    if (!named.has_value()) return true;  // the load finds out
+    if (!named->ok()) return false;
+    concrete = **named;
+  }
+  absl::ReaderMutexLock lock(&mutex_);
+  auto it = models_.find(std::string(model));
+  if (it == models_.end()) return true;
+  auto v = it->second.find(concrete);
+  if (v == it->second.end()) return true;
+  return v->second.state == ModelState::kUnavailable && RetryDue(v->second);
+}
+
+void ModelRepository::ForgetReferences(absl::string_view model) {
+  resolver_.Forget(model);
+  // A fixed version (its metadata replaced) is tried again by its next request.
+  absl::MutexLock lock(&mutex_);
+  auto it = models_.find(std::string(model));
+  if (it == models_.end()) return;
+  std::erase_if(it->second, [](const auto& version) { return version.second.state == ModelState::kUnavailable; });
+  if (it->second.empty()) models_.erase(it);
 }
 
 uint64_t ModelRepository::memory_in_use() const {
@@ -284,7 +349,17 @@ absl::Status ModelRepository::Unload(absl::string_view model_name) {
 absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::Find(absl::string_view model, absl::string_view version,
                                                                     Lookup lookup) const {
   absl::StatusOr<std::shared_ptr<ServedModel>> found = FindLoaded(model, version);
-  if (found.ok() || !absl::IsNotFound(found.status())) return found;
+  if (found.ok()) return found;
+  if (version.empty() && absl::IsUnavailable(found.status())) {
+    // No version ready: say why the newest is not, when it failed.
+    std::optional<absl::StatusOr<std::string>> newest = resolver_.Remembered(model, version);
+    if (newest.has_value() && newest->ok()) {
+      absl::StatusOr<std::shared_ptr<ServedModel>> detail = FindLoaded(model, **newest);
+      if (absl::IsUnavailable(detail.status())) return detail;
+    }
+    return found;
+  }
+  if (!absl::IsNotFound(found.status())) return found;
   std::optional<absl::StatusOr<std::string>> named = resolver_.Remembered(model, version);
   if (version.empty() || SemVer::Parse(version).ok()) {
     // Not loaded; the source's own answer when it said there is no such thing.

@@ -117,9 +117,17 @@ class ModelRepository {
   // Loads the versions the policy selects and unloads the model's other versions. Fails when a
   // selected version cannot be served; the others stay as they are.
   absl::Status Load(absl::string_view model, const LoadOptions& options);
-  // Loads one version (the latest when `version` is empty) without touching the model's other
-  // versions; OK at once when it is already ready. For loading on first request.
+  // Loads one version (the newest servable when `version` is empty) without touching the model's
+  // other versions; OK at once when it is already ready. For loading on first request: a version
+  // that failed to load is not tried again by every request (see LoadWouldHelp), and its failure
+  // is the server's, so it comes back as kUnavailable with the reason.
   absl::Status EnsureLoaded(absl::string_view model, absl::string_view version);
+  // Whether EnsureLoaded could make `version` ("" for the newest) of `model` ready where Find
+  // found it unavailable: the version it names has no entry yet, or failed for a reason that may
+  // pass (no room in the memory budget, the store unreachable) over a second ago. Not for a
+  // version whose file or metadata cannot be served: that waits for the registry to change the
+  // model (ForgetReferences) or an explicit Load.
+  bool LoadWouldHelp(absl::string_view model, absl::string_view version) const;
   // Loads a private copy of a version for a deployment replica: validated, warmed up, with its own
   // queue and instances, sharing the compute slots, but not in this repository's index (the
   // caller owns it; it unloads when the last reference goes). `version` is canonical SemVer.
@@ -147,8 +155,9 @@ class ModelRepository {
   bool RememberedAbsent(absl::string_view model, absl::string_view version) const;
   // True when this server holds a version of the model or remembers that it exists.
   bool Knows(absl::string_view model) const;
-  // Forgets what the model's references named: its versions or aliases changed in the registry.
-  void ForgetReferences(absl::string_view model) { resolver_.Forget(model); }
+  // Forgets what the model's references named, and the versions that failed to load: its
+  // versions, their metadata or its aliases changed in the registry.
+  void ForgetReferences(absl::string_view model);
 
   // The versions this server holds (loading, ready or unavailable).
   std::vector<ModelVersionStatus> Index() const;
@@ -167,12 +176,20 @@ class ModelRepository {
     ModelState state = ModelState::kLoading;
     std::string reason;
     std::shared_ptr<ServedModel> served;
+    absl::StatusCode failure = absl::StatusCode::kOk;  // why an UNAVAILABLE version failed
+    absl::Time failed_at;
+    uint64_t needed_bytes = 0;  // what it measured, when the memory budget had no room for it
   };
   absl::StatusOr<std::shared_ptr<ServedModel>> LoadVersion(const ModelArtifact& artifact,
                                                            const ReplicaOverrides& overrides = {});
   // Loads `version` of `model` into its entry (LOADING, then READY or UNAVAILABLE), making room
   // within the memory budget. Caller holds load_mutex_.
-  absl::Status LoadOne(const std::string& model, const std::string& version);
+  // Without `retry_failed`, a version that failed is tried again only when LoadWouldHelp says.
+  absl::Status LoadOne(const std::string& model, const std::string& version, bool retry_failed);
+  // Whether a version that failed with `entry` may be tried again on first request now: when the
+  // memory budget was full, once idle versions hold enough to make room; when something else
+  // that may pass failed (the store unreachable), a second later; otherwise not.
+  bool RetryDue(const Entry& entry) const ABSL_SHARED_LOCKS_REQUIRED(mutex_);
   // Evicts idle versions, least recently used first, until `incoming` more bytes fit. Fails
   // with kResourceExhausted naming what holds the memory when they cannot.
   absl::Status MakeRoom(uint64_t incoming, const std::string& keep_model, const std::string& keep_version);

@@ -34,9 +34,11 @@ class FakeBackend final : public Backend {
   std::string name() const override { return "fake"; }
   std::string framework_version() const override { return "0"; }
   absl::StatusOr<std::unique_ptr<LoadedModel>> Load(const ModelLoadOptions& options) override {
+    ++loads;
     if (options.artifact_path == "broken") return absl::InvalidArgumentError("operator Frobnicate is not supported");
     return std::unique_ptr<LoadedModel>(std::make_unique<FakeDoublingModel>());
   }
+  std::atomic<int> loads{0};
 };
 
 class FakeModelSource final : public ModelSource {
@@ -52,18 +54,19 @@ class FakeModelSource final : public ModelSource {
       if (absl::Notification* wait = hold_unknown.load(); wait != nullptr) wait->WaitForNotification();
       return absl::NotFoundError(absl::StrCat("model '", model, "' does not exist"));
     }
-    return std::vector<std::string>{"1.0.0", "1.1.0", "2.0.0"};
+    return versions;
   }
   absl::StatusOr<std::string> Resolve(absl::string_view model, absl::string_view ref) override {
     ++resolved;
     resolved_on = std::this_thread::get_id();
     if (model != "doubler") return absl::NotFoundError("no such model");
     if (ref == "production") return production;
-    if (ref == "latest") return std::string("2.0.0");
-    if (ref == "1.0.0" || ref == "1.1.0" || ref == "2.0.0") return std::string(ref);
+    if (ref == "latest") return versions.back();
+    if (std::find(versions.begin(), versions.end(), ref) != versions.end()) return std::string(ref);
     return absl::NotFoundError(absl::StrCat("no version or alias ", ref));
   }
   absl::StatusOr<std::vector<std::string>> Models() override { return std::vector<std::string>{"doubler"}; }
+  std::vector<std::string> versions = {"1.0.0", "1.1.0", "2.0.0"};
   std::string production = "1.0.0";
   std::atomic<int> resolved{0};
   std::atomic<int> versions_asked{0};
@@ -230,7 +233,9 @@ TEST_F(ModelRepositoryTest, InferenceServiceValidatesExecutesAndRecords) {
 class LazyLoadingTest : public ::testing::Test {
  protected:
   LazyLoadingTest() {
-    backends_.Register(std::make_unique<FakeBackend>());
+    auto backend = std::make_unique<FakeBackend>();
+    backend_ = backend.get();
+    backends_.Register(std::move(backend));
     repository_ = std::make_unique<ModelRepository>(ModelRepositoryOptions{
         .source = &source_, .backends = &backends_, .alias_time_to_live = absl::Hours(1), .lookups = &*loader_});
     service_ = std::make_unique<InferenceService>(InferenceServiceOptions{
@@ -257,6 +262,7 @@ class LazyLoadingTest : public ::testing::Test {
 
   FakeModelSource source_;
   BackendRegistry backends_;
+  FakeBackend* backend_ = nullptr;
   prometheus::Registry registry_;
   metrics::InferenceMetrics metrics_{registry_};
   std::unique_ptr<ModelRepository> repository_;
@@ -299,6 +305,70 @@ TEST_F(LazyLoadingTest, AnAliasIsLookedUpByTheLoaderNeverByTheRequestsThread) {
   source_.production = "1.1.0";
   repository_->ForgetReferences("doubler");
   EXPECT_EQ(Infer("doubler", "production")->version, "1.1.0");
+}
+
+TEST_F(LazyLoadingTest, AVersionThatFailedIsNotLoadedByEveryRequestAndANewerOneIs) {
+  source_.broken_v2 = true;
+  for (int i = 0; i < 5; ++i) {
+    absl::StatusOr<InferenceResponse> response = Infer("doubler", "");
+    ASSERT_EQ(response.status().code(), absl::StatusCode::kUnavailable) << response.status();
+    EXPECT_THAT(std::string(response.status().message()), ::testing::HasSubstr("Frobnicate"));
+  }
+  EXPECT_EQ(backend_->loads.load(), 1) << "one failed load, not one per request";
+  EXPECT_EQ(Infer("doubler", "2.0.0").status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(backend_->loads.load(), 1);
+
+  // A newer version is pushed (the registry announces it): unversioned requests load and reach it.
+  source_.versions.push_back("2.1.0");
+  repository_->ForgetReferences("doubler");
+  absl::StatusOr<InferenceResponse> response = Infer("doubler", "");
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->version, "2.1.0");
+
+  // The broken version's metadata is fixed: its next request tries it again.
+  source_.broken_v2 = false;
+  repository_->ForgetReferences("doubler");
+  response = Infer("doubler", "2.0.0");
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->version, "2.0.0");
+}
+
+// The same when the newer version is pushed through another server on the same store (no
+// announcement): requests reach it once what the newest is has been asked again.
+TEST(LazyLoadingAcrossServersTest, ANewerVersionPushedElsewhereIsLoadedWhereTheNewestFailed) {
+  FakeModelSource source;
+  source.broken_v2 = true;
+  BackendRegistry backends;
+  backends.Register(std::make_unique<FakeBackend>());
+  prometheus::Registry registry;
+  metrics::InferenceMetrics metrics(registry);
+  std::optional<ThreadPool> loader(ThreadPoolOptions{.threads = 1});
+  ModelRepository repository({.source = &source, .backends = &backends,
+                              .alias_time_to_live = absl::Milliseconds(50), .lookups = &*loader});
+  InferenceService service({.repository = &repository, .metrics = &metrics, .loader = &*loader});
+  auto infer = [&] {
+    absl::Notification done;
+    absl::StatusOr<InferenceResponse> response;
+    InferenceRequest request{.model = "doubler"};
+    request.inputs.push_back(Tensor::Owned("x", DataType::kFp32, {1}, std::string(4, '\0')));
+    service.Infer(std::move(request), [&](absl::StatusOr<InferenceResponse> r) {
+      response = std::move(r);
+      done.Notify();
+    });
+    done.WaitForNotification();
+    return response;
+  };
+  EXPECT_EQ(infer().status().code(), absl::StatusCode::kUnavailable);
+  source.versions.push_back("2.1.0");
+  absl::StatusOr<InferenceResponse> response;
+  for (int i = 0; i < 200; ++i) {
+    response = infer();
+    if (response.ok()) break;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->version, "2.1.0");
+  loader.reset();
 }
 
 TEST_F(LazyLoadingTest, MadeUpModelNamesGetABoundedShareOfTheLoader) {
@@ -391,7 +461,8 @@ class ResidencyTest : public ::testing::Test {
   ResidencyTest() {
     backends_.Register(std::make_unique<FakeMemoryHungryBackend>(32));
     repository_ = std::make_unique<ModelRepository>(ModelRepositoryOptions{
-        .source = &source_, .backends = &backends_, .memory_budget_bytes = 80ull << 20});
+        .source = &source_, .backends = &backends_, .memory_budget_bytes = 80ull << 20,
+        .alias_time_to_live = absl::Hours(1)});
   }
   FakeManyModelsSource source_;
   BackendRegistry backends_;
@@ -441,11 +512,16 @@ TEST_F(ResidencyTest, AVersionInUseIsNeverEvicted) {
   auto held_b = repository_->Find("b", "");
   ASSERT_TRUE(held_a.ok() && held_b.ok());
   absl::Status status = repository_->EnsureLoaded("c", "");
-  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted) << status;
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;  // 503: the server is full
   EXPECT_NE(status.message().find("memory budget"), std::string::npos);
   EXPECT_TRUE(repository_->Find("a", "").ok());
   EXPECT_TRUE(repository_->Find("b", "").ok());
+  // Requests for "c" do not load it again while nothing could make room...
+  EXPECT_FALSE(repository_->LoadWouldHelp("c", ""));
+  EXPECT_EQ(repository_->EnsureLoaded("c", "").code(), absl::StatusCode::kUnavailable);
   held_b = absl::NotFoundError("released");
+  // ...and do once something could.
+  EXPECT_TRUE(repository_->LoadWouldHelp("c", ""));
   EXPECT_TRUE(repository_->EnsureLoaded("c", "").ok());  // now "b" is idle and goes
   EXPECT_TRUE(repository_->Find("a", "").ok());
 }

@@ -7,10 +7,13 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "serving/backend.h"
 #include "serving/batching_config.h"
 
 namespace meridian::serving {
 
-absl::Status CheckVersionMetadata(absl::string_view metadata_json, const BatchingConfig& batching_defaults);
+// `backend` (may be null) is the version's framework: some need the signature declared.
+absl::Status CheckVersionMetadata(absl::string_view metadata_json, const BatchingConfig& batching_defaults,
+                                  const Backend* backend = nullptr);
 
 }  // namespace meridian::serving

@@ -37,6 +37,33 @@ TEST(VersionMetadataCheckTest, RefusesEachUnloadableSettingNamingIt) {
   EXPECT_THAT(ErrorOf(R"({"responseCache":{"enabled":"yes"}})"), HasSubstr("responseCache"));
 }
 
+class FakeSignaturelessBackend final : public Backend {
+ public:
+  explicit FakeSignaturelessBackend(bool requires_signature) : requires_signature_(requires_signature) {}
+  std::string name() const override { return "fake"; }
+  std::string framework_version() const override { return "0"; }
+  bool requires_declared_signature() const override { return requires_signature_; }
+  absl::StatusOr<std::unique_ptr<LoadedModel>> Load(const ModelLoadOptions&) override {
+    return absl::UnimplementedError("not used");
+  }
+
+ private:
+  bool requires_signature_;
+};
+
+TEST(VersionMetadataCheckTest, AFrameworkWhoseFilesDoNotSayTheirSignatureNeedsItDeclared) {
+  FakeSignaturelessBackend needs(true);
+  absl::Status refused = CheckVersionMetadata(R"({"owner":"x"})", {}, &needs);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.message(), HasSubstr("declare them in the version metadata"));
+  EXPECT_TRUE(CheckVersionMetadata(R"({"inputs":[{"name":"x","datatype":"FP32","shape":[-1,4]}],
+                                       "outputs":[{"name":"y","datatype":"FP32","shape":[-1,2]}]})",
+                                   {}, &needs)
+                  .ok());
+  FakeSignaturelessBackend reads_its_file(false);
+  EXPECT_TRUE(CheckVersionMetadata("{}", {}, &reads_its_file).ok());
+}
+
 TEST(VersionMetadataCheckTest, BatchingIsCheckedOverTheServersDefaults) {
   // A preferred size within the server's maxBatchSize is fine; beyond it is not.
   EXPECT_TRUE(CheckVersionMetadata(R"({"batching":{"preferredBatchSizes":[16]}})", {.max_batch_size = 32}).ok());

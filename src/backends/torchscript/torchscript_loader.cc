@@ -37,6 +37,8 @@ class LazyTorchScriptBackend final : public serving::Backend {
   std::string name() const override { return "torchscript"; }
   std::string framework_version() const override { return MERIDIAN_TORCH_VERSION; }
 
+  bool requires_declared_signature() const override { return true; }
+
   absl::Status Prepare() override {
     std::call_once(opened_, [this] { Open(); });
     return backend_ ? absl::OkStatus() : open_error_;
