@@ -12,6 +12,14 @@ namespace {
 
 using serving::Parameters;
 
+// A switch the answer's encoding depends on: a value that is not a boolean (a "yes", a 1) would
+// silently be taken as false.
+absl::Status RequireBool(const Parameters& parameters, absl::string_view key, absl::string_view where) {
+  auto it = parameters.find(std::string(key));
+  if (it == parameters.end() || std::holds_alternative<bool>(it->second)) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(where, " parameter '", key, "' must be true or false"));
+}
+
 absl::StatusOr<Parameters> ReadParameters(const rapidjson::Value& object, absl::string_view where) {
   if (!object.IsObject()) return absl::InvalidArgumentError(absl::StrCat(where, " 'parameters' must be an object"));
   Parameters parameters;
@@ -67,6 +75,9 @@ absl::StatusOr<serving::InferenceRequest> DecodeInferRequest(std::shared_ptr<con
   }
   if (auto params = doc.FindMember("parameters"); params != doc.MemberEnd()) {
     auto parsed = ReadParameters(params->value, "request");
+    if (parsed.ok()) {
+      if (absl::Status flag = RequireBool(*parsed, "binary_data_output", "request"); !flag.ok()) return flag;
+    }
     if (!parsed.ok()) return parsed.status();
     request.parameters = std::move(*parsed);
   }
@@ -159,6 +170,7 @@ absl::StatusOr<serving::InferenceRequest> DecodeInferRequest(std::shared_ptr<con
       if (auto params = output.FindMember("parameters"); params != output.MemberEnd()) {
         auto parsed = ReadParameters(params->value, where);
         if (!parsed.ok()) return parsed.status();
+        if (absl::Status flag = RequireBool(*parsed, "binary_data", where); !flag.ok()) return flag;
         requested.parameters = std::move(*parsed);
       }
       request.outputs.push_back(std::move(requested));

@@ -100,6 +100,15 @@ TEST(OipJsonCodecTest, BadRequestsSayWhatToFix) {
   EXPECT_NE(ErrorOf(R"({"inputs":[{"name":"x","datatype":"FP32","shape":[1],"parameters":{"binary_data_size":4}}]})")
                 .find("Inference-Header-Content-Length"),
             std::string::npos);
+  // Switches of the answer's encoding are booleans; anything else would silently mean false.
+  EXPECT_NE(ErrorOf(R"({"inputs":[{"name":"x","datatype":"FP32","shape":[1],"data":[1]}],
+                        "parameters":{"binary_data_output":"yes"}})")
+                .find("request parameter 'binary_data_output' must be true or false"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf(R"({"inputs":[{"name":"x","datatype":"FP32","shape":[1],"data":[1]}],
+                        "outputs":[{"name":"y","parameters":{"binary_data":1}}]})")
+                .find("outputs[0] parameter 'binary_data' must be true or false"),
+            std::string::npos);
 }
 
 TEST(OipJsonCodecTest, BinaryTensorsAreViewsIntoTheBody) {
