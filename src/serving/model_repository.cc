@@ -160,8 +160,9 @@ absl::Status ModelRepository::LoadOne(const std::string& model, const std::strin
     if (it != versions.end() && it->second.state == ModelState::kReady) return absl::OkStatus();  // serving
     if (it != versions.end() && it->second.state == ModelState::kUnavailable && !retry_failed &&
         !RetryDue(it->second)) {
-      return absl::Status(it->second.failure, absl::StrCat("model '", model, "' version ", version, ": ",
-                                                           it->second.reason));
+      return absl::Status(it->second.failure == absl::StatusCode::kOk ? absl::StatusCode::kUnavailable
+                                                                      : it->second.failure,
+                          absl::StrCat("model '", model, "' version ", version, ": ", it->second.reason));
     }
     versions[version] = Entry{.state = ModelState::kLoading};
   }
@@ -218,9 +219,7 @@ absl::Status ModelRepository::MakeRoom(uint64_t incoming, const std::string& kee
           ServedModel& served = *it->second.served;
           used += served.memory_bytes();
           if (model == keep_model && it->first == keep_version) continue;
-          // In use: a request holds it (the repository's is the only other reference) or waits.
-          const bool idle = it->second.served.use_count() == 1 && !served.batcher().busy();
-          if (idle && served.last_used_ns() < oldest) {
+          if (!InUse(it->second.served) && served.last_used_ns() < oldest) {
             oldest = served.last_used_ns();
             victim = it;
             victim_model = model;
@@ -265,6 +264,11 @@ absl::Status ModelRepository::EnsureLoaded(absl::string_view model_name, absl::s
   return loaded;
 }
 
+bool ModelRepository::InUse(const std::shared_ptr<ServedModel>& served) {
+  // A request holds it (the repository's is the only other reference) or waits in its queue.
+  return served.use_count() > 1 || served->batcher().busy();
+}
+
 bool ModelRepository::RetryDue(const Entry& entry) const {
   switch (entry.failure) {
     case absl::StatusCode::kResourceExhausted: {
@@ -274,8 +278,7 @@ bool ModelRepository::RetryDue(const Entry& entry) const {
       for (const auto& [model, versions] : models_) {
         for (const auto& [version, other] : versions) {
           if (other.state != ModelState::kReady || !other.served) continue;
-          const bool idle = other.served.use_count() == 1 && !other.served->batcher().busy();
-          if (!idle) held += other.served->memory_bytes();
+          if (InUse(other.served)) held += other.served->memory_bytes();
         }
       }
       return held + entry.needed_bytes <= options_.memory_budget_bytes;

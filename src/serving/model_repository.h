@@ -186,6 +186,8 @@ class ModelRepository {
   // within the memory budget. Caller holds load_mutex_.
   // Without `retry_failed`, a version that failed is tried again only when LoadWouldHelp says.
   absl::Status LoadOne(const std::string& model, const std::string& version, bool retry_failed);
+  // Whether requests hold a loaded version or wait for it (it must not be evicted).
+  static bool InUse(const std::shared_ptr<ServedModel>& served);
   // Whether a version that failed with `entry` may be tried again on first request now: when the
   // memory budget was full, once idle versions hold enough to make room; when something else
   // that may pass failed (the store unreachable), a second later; otherwise not.
