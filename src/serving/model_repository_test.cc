@@ -3,6 +3,7 @@
 #include <atomic>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -346,6 +347,7 @@ TEST(LazyLoadingAcrossServersTest, ANewerVersionPushedElsewhereIsLoadedWhereTheN
   ModelRepository repository({.source = &source, .backends = &backends,
                               .alias_time_to_live = absl::Milliseconds(50), .lookups = &*loader});
   InferenceService service({.repository = &repository, .metrics = &metrics, .loader = &*loader});
+  absl::Cleanup stop_loader = [&] { loader.reset(); };  // before the service and repository go
   auto infer = [&] {
     absl::Notification done;
     absl::StatusOr<InferenceResponse> response;
@@ -368,7 +370,6 @@ TEST(LazyLoadingAcrossServersTest, ANewerVersionPushedElsewhereIsLoadedWhereTheN
   }
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->version, "2.1.0");
-  loader.reset();
 }
 
 TEST_F(LazyLoadingTest, MadeUpModelNamesGetABoundedShareOfTheLoader) {

@@ -1,6 +1,7 @@
 #include "serving/version_resolver.h"
 
 #include <atomic>
+#include <optional>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
@@ -56,6 +57,20 @@ class ScriptedSource final : public ModelSource {
   absl::Status failure ABSL_GUARDED_BY(mu);
 };
 
+// A resolver whose expired answers are asked again on a thread of its own, which finishes its
+// work before the resolver goes.
+class RefreshingResolver {
+ public:
+  RefreshingResolver(ScriptedSource* source, absl::Duration time_to_live)
+      : resolver_({.source = source, .time_to_live = time_to_live, .refresher = &*refresher_}) {}
+  ~RefreshingResolver() { refresher_.reset(); }
+  VersionResolver* operator->() { return &resolver_; }
+
+ private:
+  std::optional<ThreadPool> refresher_{ThreadPoolOptions{.threads = 1}};
+  VersionResolver resolver_;
+};
+
 TEST(VersionResolverTest, RemembersAnswersForTheirTimeToLive) {
   ScriptedSource source;
   source.Set("m", "production", "1.0.0");
@@ -83,58 +98,55 @@ TEST(VersionResolverTest, TheEmptyReferenceNamesTheNewestServableVersion) {
 
 TEST(VersionResolverTest, NamesThatNameNothingAreRememberedButNeverServedPastTheirTimeToLive) {
   ScriptedSource source;
-  ThreadPool refresher({.threads = 1});
-  VersionResolver resolver({.source = &source, .time_to_live = absl::Milliseconds(100), .refresher = &refresher});
-  for (int i = 0; i < 10; ++i) EXPECT_EQ(resolver.Resolve("typo", "").status().code(), absl::StatusCode::kNotFound);
+  RefreshingResolver resolver(&source, absl::Milliseconds(100));
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(resolver->Resolve("typo", "").status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(source.asked.load(), 1) << "a repeated wrong name costs one question";
-  auto remembered = resolver.Remembered("typo", "");
+  auto remembered = resolver->Remembered("typo", "");
   ASSERT_TRUE(remembered.has_value());
   EXPECT_EQ(remembered->status().code(), absl::StatusCode::kNotFound);
-  EXPECT_FALSE(resolver.KnowsModel("typo"));
+  EXPECT_FALSE(resolver->KnowsModel("typo"));
 
   absl::SleepFor(absl::Milliseconds(150));
-  EXPECT_FALSE(resolver.Remembered("typo", "").has_value()) << "a model pushed since must be found";
+  EXPECT_FALSE(resolver->Remembered("typo", "").has_value()) << "a model pushed since must be found";
 }
 
 TEST(VersionResolverTest, WithARefresherAnExpiredVersionKeepsServingWhileItIsAskedAgain) {
   ScriptedSource source;
   source.Set("m", "production", "1.0.0");
-  ThreadPool refresher({.threads = 1});
-  VersionResolver resolver({.source = &source, .time_to_live = absl::Milliseconds(50), .refresher = &refresher});
-  ASSERT_EQ(resolver.Resolve("m", "production").value(), "1.0.0");
-  EXPECT_TRUE(resolver.KnowsModel("m"));
+  RefreshingResolver resolver(&source, absl::Milliseconds(50));
+  ASSERT_EQ(resolver->Resolve("m", "production").value(), "1.0.0");
+  EXPECT_TRUE(resolver->KnowsModel("m"));
   source.Set("m", "production", "2.0.0");
   absl::SleepFor(absl::Milliseconds(80));
   absl::Notification hold;
   source.hold = &hold;
   // Expired: the old answer at once, one question in the background however many ask.
-  for (int i = 0; i < 20; ++i) EXPECT_EQ(resolver.Remembered("m", "production")->value(), "1.0.0");
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(resolver->Remembered("m", "production")->value(), "1.0.0");
   source.holding.WaitForNotification();
   hold.Notify();
-  for (int i = 0; i < 200 && resolver.Remembered("m", "production")->value() != "2.0.0"; ++i) {
+  for (int i = 0; i < 200 && resolver->Remembered("m", "production")->value() != "2.0.0"; ++i) {
     absl::SleepFor(absl::Milliseconds(5));
   }
-  EXPECT_EQ(resolver.Remembered("m", "production")->value(), "2.0.0");
+  EXPECT_EQ(resolver->Remembered("m", "production")->value(), "2.0.0");
   EXPECT_EQ(source.asked.load(), 2);
 }
 
 TEST(VersionResolverTest, AStoreThatCannotAnswerIsNotRememberedAndTheLastAnswerKeepsServing) {
   ScriptedSource source;
   source.Set("m", "production", "1.0.0");
-  ThreadPool refresher({.threads = 1});
-  VersionResolver resolver({.source = &source, .time_to_live = absl::Milliseconds(50), .refresher = &refresher});
-  ASSERT_EQ(resolver.Resolve("m", "production").value(), "1.0.0");
+  RefreshingResolver resolver(&source, absl::Milliseconds(50));
+  ASSERT_EQ(resolver->Resolve("m", "production").value(), "1.0.0");
   source.Fail(absl::UnavailableError("the metadata store is unreachable"));
-  EXPECT_EQ(resolver.Resolve("other", "production").status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_FALSE(resolver.Remembered("other", "production").has_value());
+  EXPECT_EQ(resolver->Resolve("other", "production").status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(resolver->Remembered("other", "production").has_value());
 
   absl::SleepFor(absl::Milliseconds(80));
   const int before = source.asked.load();
-  EXPECT_EQ(resolver.Remembered("m", "production")->value(), "1.0.0");
+  EXPECT_EQ(resolver->Remembered("m", "production")->value(), "1.0.0");
   for (int i = 0; i < 200 && source.asked.load() == before; ++i) absl::SleepFor(absl::Milliseconds(5));
   absl::SleepFor(absl::Milliseconds(20));
   // The failed refresh left the answer in place, and the next use asks again.
-  EXPECT_EQ(resolver.Remembered("m", "production")->value(), "1.0.0");
+  EXPECT_EQ(resolver->Remembered("m", "production")->value(), "1.0.0");
   for (int i = 0; i < 200 && source.asked.load() < before + 2; ++i) absl::SleepFor(absl::Milliseconds(5));
   EXPECT_GE(source.asked.load(), before + 2);
 }
