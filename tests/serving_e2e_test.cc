@@ -356,6 +356,27 @@ TEST_F(ServingEndToEndTest, AVersionThatCannotLoadDoesNotHideTheNextOne) {
   auto answered = Post("/v2/models/clf/infer", body);
   EXPECT_EQ(answered.status, 200) << answered.body;
   EXPECT_THAT(answered.body, HasSubstr(R"("model_version":"1.0.1")"));
+
+  // Requests without a version move to a version pushed later, which loads while 1.0.1 answers;
+  // a later version that cannot load leaves them where they are.
+  ASSERT_TRUE(testing::Push(*client_, *fixture, "clf", "1.0.2").ok());
+  bool moved = false;
+  for (int i = 0; i < 200 && !moved; ++i) {
+    answered = Post("/v2/models/clf/infer", body);
+    ASSERT_EQ(answered.status, 200) << answered.body;
+    moved = answered.body.find(R"("model_version":"1.0.2")") != std::string::npos;
+    if (!moved) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(moved);
+  ASSERT_TRUE(testing::Push(*client_, corrupt, "clf", "1.0.3").ok());
+  for (int i = 0; i < 20; ++i) {
+    answered = Post("/v2/models/clf/infer", body);
+    ASSERT_EQ(answered.status, 200) << answered.body;
+    EXPECT_THAT(answered.body, HasSubstr(R"("model_version":"1.0.2")"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_THAT(Post("/v2/repository/index", "").body,
+              HasSubstr(R"({"name":"clf","version":"1.0.3","state":"UNAVAILABLE","reason":)"));
 }
 
 TEST_F(ServingEndToEndTest, ConcurrentRequestsAreBatchedAndAnswerIndividually) {

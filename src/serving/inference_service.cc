@@ -121,6 +121,16 @@ void InferenceService::WaitForLoad(const std::string& model, const std::string& 
   if (!queued) finish(absl::UnavailableError("too many model loads queued; retry later"));
 }
 
+void InferenceService::LoadNewestInBackground(const std::string& model, const std::string& serving) {
+  std::optional<std::string> newest = repository_->NewerVersionToLoad(model, serving);
+  if (!newest.has_value()) return;
+  {
+    absl::MutexLock lock(&waiting_mutex_);
+    if (waiting_.contains(absl::StrCat(model, "\n", *newest))) return;  // already loading
+  }
+  WaitForLoad(model, *newest, [](const absl::Status&) {});
+}
+
 void InferenceService::Infer(InferenceRequest request, Callback done, absl::Time arrival, bool may_load) {
   if (options_.router != nullptr) {
     if (std::optional<absl::StatusOr<RouteChoice>> routed = options_.router->Route(request)) {
@@ -155,6 +165,7 @@ void InferenceService::Infer(InferenceRequest request, Callback done, absl::Time
     done(found.status());
     return;
   }
+  if (request.version.empty() && options_.loader != nullptr) LoadNewestInBackground(request.model, (*found)->version());
   Dispatch(*found, std::move(request), std::move(done), arrival);
 }
 

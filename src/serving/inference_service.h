@@ -82,6 +82,10 @@ class InferenceService {
   // Runs `resume` when the model's load ends, starting the load if nothing waits for it yet;
   // `resume` runs at once with the refusal when too many already wait.
   void WaitForLoad(const std::string& model, const std::string& version, Resume resume);
+  // Requests without a version follow the model's newest version: when `serving` answered one
+  // and is not the newest, the newest is loaded on the loader while `serving` keeps answering
+  // (and keeps answering if the newest cannot load).
+  void LoadNewestInBackground(const std::string& model, const std::string& serving);
 
   ModelRepository* repository_;
   metrics::InferenceMetrics* metrics_;

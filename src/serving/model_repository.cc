@@ -308,6 +308,14 @@ bool ModelRepository::LoadWouldHelp(absl::string_view model, absl::string_view v
   return v->second.state == ModelState::kUnavailable && RetryDue(v->second);
 }
 
+std::optional<std::string> ModelRepository::NewerVersionToLoad(absl::string_view model,
+                                                               absl::string_view serving) const {
+  std::optional<absl::StatusOr<std::string>> newest = resolver_.Remembered(model, "");
+  if (!newest.has_value()) return std::string();
+  if (!newest->ok() || **newest == serving || !LoadWouldHelp(model, **newest)) return std::nullopt;
+  return **newest;
+}
+
 void ModelRepository::ForgetReferences(absl::string_view model) {
   resolver_.Forget(model);
   // A fixed version (its metadata replaced) is tried again by its next request.
@@ -351,6 +359,15 @@ absl::Status ModelRepository::Unload(absl::string_view model_name) {
 
 absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::Find(absl::string_view model, absl::string_view version,
                                                                     Lookup lookup) const {
+  if (version.empty() && lookup == Lookup::kRememberedOnly) {
+    // The newest version of the source when it is loaded; else the newest loaded (below) while
+    // the newest loads (NewerVersionToLoad).
+    std::optional<absl::StatusOr<std::string>> newest = resolver_.Remembered(model, version);
+    if (newest.has_value() && newest->ok()) {
+      absl::StatusOr<std::shared_ptr<ServedModel>> found = FindLoaded(model, **newest);
+      if (found.ok()) return found;
+    }
+  }
   absl::StatusOr<std::shared_ptr<ServedModel>> found = FindLoaded(model, version);
   if (found.ok()) return found;
   if (version.empty() && absl::IsUnavailable(found.status())) {

@@ -128,6 +128,11 @@ class ModelRepository {
   // version whose file or metadata cannot be served: that waits for the registry to change the
   // model (ForgetReferences) or an explicit Load.
   bool LoadWouldHelp(absl::string_view model, absl::string_view version) const;
+  // For a request without a version that `serving` answered: the version to load so that such
+  // requests reach the model's newest version ("" when what the newest is must be asked first),
+  // or nullopt when `serving` is the newest or loading the newest would not help (it is loading,
+  // or failed). Never asks the source on this thread.
+  std::optional<std::string> NewerVersionToLoad(absl::string_view model, absl::string_view serving) const;
   // Loads a private copy of a version for a deployment replica: validated, warmed up, with its own
   // queue and instances, sharing the compute slots, but not in this repository's index (the
   // caller owns it; it unloads when the last reference goes). `version` is canonical SemVer.
@@ -144,8 +149,10 @@ class ModelRepository {
   // nothing is remembered about it. Callers on an I/O thread that load on first request pass
   // kRememberedOnly and let the load (EnsureLoaded, on a worker) find out.
   enum class Lookup { kMayAsk, kRememberedOnly };
-  // The ready version (newest ready when `version` is empty; the one it names now when `version`
-  // is an alias or "latest"). kNotFound for a model or version this server does not hold (the
+  // The ready version: the one `version` names now when it is an alias or "latest"; without a
+  // version, with kMayAsk the newest ready version, with kRememberedOnly (loading on first
+  // request) the newest version of the source when it is ready, else the newest ready one (see
+  // NewerVersionToLoad). kNotFound for a model or version this server does not hold (the
   // source's own answer when it is remembered to name nothing); kUnavailable (503) when it
   // exists but is not ready.
   absl::StatusOr<std::shared_ptr<ServedModel>> Find(absl::string_view model, absl::string_view version,

@@ -47,7 +47,7 @@ class FakeModelSource final : public ModelSource {
   absl::StatusOr<ModelArtifact> Fetch(absl::string_view model, absl::string_view ref) override {
     if (model != "doubler") return absl::NotFoundError("no such model");
     return ModelArtifact{.model = "doubler", .version = std::string(ref), .framework = "fake",
-                         .path = ref == "2.0.0" && broken_v2 ? "broken" : "ok"};
+                         .path = (ref == "2.0.0" && broken_v2) || ref == broken_version ? "broken" : "ok"};
   }
   absl::StatusOr<std::vector<std::string>> Versions(absl::string_view model) override {
     ++versions_asked;
@@ -75,6 +75,7 @@ class FakeModelSource final : public ModelSource {
   // Questions about models other than "doubler" wait for it when set.
   std::atomic<absl::Notification*> hold_unknown{nullptr};
   bool broken_v2 = false;
+  std::string broken_version;  // another version whose file does not load
 };
 
 class ModelRepositoryTest : public ::testing::Test {
@@ -332,6 +333,49 @@ TEST_F(LazyLoadingTest, AVersionThatFailedIsNotLoadedByEveryRequestAndANewerOneI
   response = Infer("doubler", "2.0.0");
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->version, "2.0.0");
+}
+
+// Requests without a version follow the newest release: a pushed version is loaded in the
+// background while the loaded one keeps answering, and keeps answering if the new one fails.
+TEST_F(LazyLoadingTest, RequestsWithoutAVersionMoveToANewVersionWithoutWaitingForIt) {
+  ASSERT_EQ(Infer("doubler", "")->version, "2.0.0");
+  auto wait_for_version = [&](const std::string& wanted) {
+    std::string answered;
+    for (int i = 0; i < 400 && answered != wanted; ++i) {
+      absl::StatusOr<InferenceResponse> response = Infer("doubler", "");
+      EXPECT_TRUE(response.ok()) << response.status() << " (no request fails meanwhile)";
+      if (!response.ok()) return std::string();
+      answered = response->version;
+      if (answered != wanted) absl::SleepFor(absl::Milliseconds(5));
+    }
+    return answered;
+  };
+
+  source_.versions.push_back("2.1.0");
+  repository_->ForgetReferences("doubler");  // the registry announces the push
+  EXPECT_EQ(Infer("doubler", "")->version, "2.0.0") << "answered at once by the loaded version";
+  EXPECT_EQ(wait_for_version("2.1.0"), "2.1.0");
+
+  // A new version that cannot load: the loaded one keeps answering, and it is tried once.
+  const int loads = backend_->loads.load();
+  source_.broken_version = "2.2.0";
+  source_.versions.push_back("2.2.0");
+  repository_->ForgetReferences("doubler");
+  for (int i = 0; i < 50; ++i) {
+    absl::StatusOr<InferenceResponse> response = Infer("doubler", "");
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->version, "2.1.0");
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  EXPECT_EQ(backend_->loads.load(), loads + 1);
+
+  // A pre-release is not where requests without a version go.
+  source_.broken_version.clear();
+  source_.versions = {"1.0.0", "1.1.0", "2.0.0", "2.1.0", "3.0.0-rc.1"};
+  repository_->ForgetReferences("doubler");
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(Infer("doubler", "")->version, "2.1.0");
+  EXPECT_EQ(Infer("doubler", "3.0.0-rc.1")->version, "3.0.0-rc.1") << "when asked for, it is served";
+  EXPECT_EQ(Infer("doubler", "")->version, "2.1.0");
 }
 
 // The same when the newer version is pushed through another server on the same store (no

@@ -1,6 +1,7 @@
 #include "serving/version_resolver.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/semver.h"
 
 namespace meridian::serving {
 namespace {
@@ -14,9 +15,14 @@ bool IsAnswer(const absl::StatusOr<std::string>& version) {
 
 absl::StatusOr<std::string> VersionResolver::Ask(absl::string_view model, absl::string_view ref) {
   if (!ref.empty()) return options_.source->Resolve(model, ref);
-  absl::StatusOr<std::vector<std::string>> versions = options_.source->Versions(model);
+  absl::StatusOr<std::vector<std::string>> versions = options_.source->Versions(model);  // oldest first
   if (!versions.ok()) return versions.status();
   if (versions->empty()) return absl::NotFoundError(absl::StrCat("model '", model, "' has no servable version"));
+  // The newest release, as "latest" names it; a model with pre-releases only, the newest of them.
+  for (auto it = versions->rbegin(); it != versions->rend(); ++it) {
+    absl::StatusOr<SemVer> version = SemVer::Parse(*it);
+    if (version.ok() && !version->is_prerelease()) return *it;
+  }
   return versions->back();
 }
 

@@ -1,8 +1,8 @@
 #pragma once
 
 // Which concrete version a reference names, asked of the model source and remembered briefly: an
-// alias or "latest", a version (which names itself, if registered), or "" (the newest servable
-// version). A request that names an alias must not cost a registry query each time, an alias
+// alias or "latest", a version (which names itself, if registered), or "" (what "latest" names:
+// the newest release; for a model with pre-releases only, the newest of them). A request that names an alias must not cost a registry query each time, an alias
 // that moves must reach requests soon (within the time to live, at once when the registry says
 // so through Forget), and a client repeating a model name that does not exist must not cost a
 // query per request. Loaded versions are keyed by their concrete version only, so a moved alias

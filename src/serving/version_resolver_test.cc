@@ -19,7 +19,12 @@ class ScriptedSource final : public ModelSource {
   absl::StatusOr<ModelArtifact> Fetch(absl::string_view, absl::string_view) override {
     return absl::UnimplementedError("not used");
   }
+  // {"0.1.0", what "latest" names}, or what SetVersions said.
   absl::StatusOr<std::vector<std::string>> Versions(absl::string_view model) override {
+    {
+      absl::MutexLock lock(&mu);
+      if (auto it = versions.find(model); it != versions.end()) return it->second;
+    }
     absl::StatusOr<std::string> newest = Resolve(model, "latest");
     if (!newest.ok()) return newest.status();
     return std::vector<std::string>{"0.1.0", *newest};
@@ -42,6 +47,10 @@ class ScriptedSource final : public ModelSource {
     absl::MutexLock lock(&mu);
     names[absl::StrCat(model, "\n", ref)] = std::string(version);
   }
+  void SetVersions(absl::string_view model, std::vector<std::string> oldest_first) {
+    absl::MutexLock lock(&mu);
+    versions[model] = std::move(oldest_first);
+  }
   void Fail(absl::Status status) {
     absl::MutexLock lock(&mu);
     failure = std::move(status);
@@ -54,6 +63,7 @@ class ScriptedSource final : public ModelSource {
  private:
   absl::Mutex mu;
   absl::flat_hash_map<std::string, std::string> names ABSL_GUARDED_BY(mu);
+  absl::flat_hash_map<std::string, std::vector<std::string>> versions ABSL_GUARDED_BY(mu);
   absl::Status failure ABSL_GUARDED_BY(mu);
 };
 
@@ -88,12 +98,18 @@ TEST(VersionResolverTest, RemembersAnswersForTheirTimeToLive) {
   EXPECT_EQ(source.asked.load(), 2);
 }
 
-TEST(VersionResolverTest, TheEmptyReferenceNamesTheNewestServableVersion) {
+TEST(VersionResolverTest, TheEmptyReferenceNamesTheNewestRelease) {
   ScriptedSource source;
   source.Set("m", "latest", "3.1.0");
   VersionResolver resolver({.source = &source});
   EXPECT_EQ(resolver.Resolve("m", "").value(), "3.1.0");
   EXPECT_EQ(resolver.Resolve("unknown", "").status().code(), absl::StatusCode::kNotFound);
+  // Not a pre-release pushed after the newest release, as "latest" would not; but one when the
+  // model has nothing else.
+  source.SetVersions("rc", {"1.0.0", "1.1.0", "2.0.0-rc.1"});
+  EXPECT_EQ(resolver.Resolve("rc", "").value(), "1.1.0");
+  source.SetVersions("early", {"0.1.0-alpha", "0.1.0-beta"});
+  EXPECT_EQ(resolver.Resolve("early", "").value(), "0.1.0-beta");
 }
 
 TEST(VersionResolverTest, NamesThatNameNothingAreRememberedButNeverServedPastTheirTimeToLive) {
