@@ -117,7 +117,7 @@ class ModelRepository {
   // Loads the versions the policy selects and unloads the model's other versions. Fails when a
   // selected version cannot be served; the others stay as they are.
   absl::Status Load(absl::string_view model, const LoadOptions& options);
-  // Loads one version (the newest servable when `version` is empty) without touching the model's
+  // Loads one version (the newest release when `version` is empty) without touching the model's
   // other versions; OK at once when it is already ready. For loading on first request: a version
   // that failed to load is not tried again by every request (see LoadWouldHelp), and its failure
   // is the server's, so it comes back as kUnavailable with the reason.
