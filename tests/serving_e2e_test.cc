@@ -195,7 +195,6 @@ TEST_F(ServingEndToEndTest, MetadataIndexAndUnload) {
   EXPECT_EQ(index.body, R"([{"name":"two-in-two-out-onnx","version":"1.0.0","state":"READY"}])");
 
   ASSERT_EQ(Post("/v2/repository/models/two-in-two-out-onnx/unload", "").status, 200);
-  EXPECT_EQ(client_->Get("/v2/models/two-in-two-out-onnx/ready")->status, 404);
   // The index lists the registry's models that are not loaded too; {"ready": true} leaves them out.
   EXPECT_EQ(Post("/v2/repository/index", "").body,
             R"([{"name":"two-in-two-out-onnx","state":"UNAVAILABLE","reason":"not loaded"}])");
@@ -460,7 +459,7 @@ TEST_F(ServingEndToEndTest, ARegisteredModelLoadsOnItsFirstRequest) {
   StartServer("serving_lazy_load");
   const ModelFixture fixture = PushFixture("classifier-xgboost-json");
   ASSERT_EQ(Post("/v2/repository/models/classifier-xgboost-json/unload", "").status, 200);
-  EXPECT_EQ(client_->Get("/v2/models/classifier-xgboost-json/ready")->status, 404);
+  EXPECT_THAT(Post("/v2/repository/index", "").body, HasSubstr(R"("state":"UNAVAILABLE","reason":"not loaded")"));
   // Several requests arrive while it loads: one load, every request answered.
   std::vector<std::thread> clients;
   std::atomic<int> ok{0};
@@ -526,6 +525,17 @@ TEST_F(ServingEndToEndTest, ARegisteredModelLoadsForItsMetadataAndForInstances) 
   ASSERT_EQ(Post(unload, "").status, 200);
   auto v1 = Post("/v1/models/classifier-xgboost-json:predict", absl::StrCat(R"({"instances":[)", row, "]}"));
   EXPECT_EQ(v1.status, 200) << v1.body;
+
+  // Readiness too: clients ask it before their first request.
+  ASSERT_EQ(Post(unload, "").status, 200);
+  auto ready = client_->Get("/v2/models/classifier-xgboost-json/ready");
+  EXPECT_EQ(ready->status, 200) << ready->body;
+  ASSERT_EQ(Post(unload, "").status, 200);
+  auto v1_status = client_->Get("/v1/models/classifier-xgboost-json");
+  EXPECT_EQ(v1_status->status, 200);
+  EXPECT_EQ(v1_status->body, R"({"name":"classifier-xgboost-json","ready":true})");
+  EXPECT_EQ(client_->Get("/v2/models/never-registered/ready")->status, 404);
+  EXPECT_EQ(client_->Get("/v1/models/never-registered")->status, 404);
 
   // Names nobody registered are still plain 404s, saying what is missing.
   auto unknown = client_->Get("/v2/models/never-registered");

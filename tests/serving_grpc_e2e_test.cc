@@ -167,6 +167,23 @@ TEST_F(GrpcEndToEndTest, HealthMetadataAndErrors) {
                 ::testing::ElementsAre(-1, 784));
   }
   {
+    // So does asking whether it is ready (clients ask before their first request).
+    ASSERT_EQ(client_->Send(http::HttpMethod::kPost, "/v2/repository/models/mlp-onnx/unload", "", {})->status, 200);
+    grpc::ClientContext context;
+    inference::ModelReadyRequest request;
+    request.set_name("mlp-onnx");
+    inference::ModelReadyResponse ready;
+    ASSERT_TRUE(stub_->ModelReady(&context, request, &ready).ok());
+    EXPECT_TRUE(ready.ready());
+  }
+  {
+    grpc::ClientContext context;
+    inference::ModelReadyRequest request;
+    request.set_name("nope");
+    inference::ModelReadyResponse ready;
+    EXPECT_EQ(stub_->ModelReady(&context, request, &ready).error_code(), grpc::StatusCode::NOT_FOUND);
+  }
+  {
     grpc::ClientContext context;
     inference::ModelMetadataRequest request;
     request.set_name("nope");

@@ -36,15 +36,22 @@ class InferenceGrpcService final : public inference::GRPCInferenceService::Callb
     return Done(context, grpc::Status::OK);
   }
 
+  // As over REST, a registered version that is not loaded yet is loaded first (when models load
+  // on first request); the reactor finishes from the loader's thread then.
   grpc::ServerUnaryReactor* ModelReady(grpc::CallbackServerContext* context, const inference::ModelReadyRequest* request,
                                        inference::ModelReadyResponse* response) override {
     if (auto denied = Admit(context, "models", "get", "ModelReady")) return Done(context, *denied);
-    auto served = options_.service->Find(request->name(), request->version());
-    if (!served.ok() && served.status().code() != absl::StatusCode::kUnavailable) {
-      return Done(context, ToGrpc(served.status()));
-    }
-    response->set_ready(served.ok());
-    return Done(context, grpc::Status::OK);
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    // `response` stays valid until Finish.
+    options_.service->FindOrLoad(request->name(), request->version(),
+                                 [reactor, response](absl::StatusOr<std::shared_ptr<serving::ServedModel>> served) {
+                                   if (!served.ok() && served.status().code() != absl::StatusCode::kUnavailable) {
+                                     return reactor->Finish(ToGrpc(served.status()));
+                                   }
+                                   response->set_ready(served.ok());
+                                   reactor->Finish(grpc::Status::OK);
+                                 });
+    return reactor;
   }
 
   grpc::ServerUnaryReactor* ServerMetadata(grpc::CallbackServerContext* context,

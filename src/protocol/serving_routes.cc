@@ -72,9 +72,9 @@ class ServingRoutes {
         {HttpMethod::kGet, "/v2/models/{name}", "models", "get", 0, {}, async(&ServingRoutes::ModelMetadata)},
         {HttpMethod::kGet, "/v2/models/{name}/versions/{version}", "models", "get", 0, {},
          async(&ServingRoutes::ModelMetadata)},
-        {HttpMethod::kGet, "/v2/models/{name}/ready", "models", "get", 0, {}, sync(&ServingRoutes::ModelReady)},
+        {HttpMethod::kGet, "/v2/models/{name}/ready", "models", "get", 0, {}, async(&ServingRoutes::ModelReady)},
         {HttpMethod::kGet, "/v2/models/{name}/versions/{version}/ready", "models", "get", 0, {},
-         sync(&ServingRoutes::ModelReady)},
+         async(&ServingRoutes::ModelReady)},
         {HttpMethod::kPost, "/v2/models/{name}/infer", "predictions", "predict", options_.max_request_bytes, {},
          async(&ServingRoutes::Infer)},
         {HttpMethod::kPost, "/v2/models/{name}/versions/{version}/infer", "predictions", "predict",
@@ -84,7 +84,7 @@ class ServingRoutes {
          async(&ServingRoutes::Load)},
         {HttpMethod::kPost, "/v2/repository/models/{name}/unload", "models", "update", 1 << 16, {},
          async(&ServingRoutes::Unload)},
-        {HttpMethod::kGet, "/v1/models/{name}", "models", "get", 0, {}, sync(&ServingRoutes::V1Status)},
+        {HttpMethod::kGet, "/v1/models/{name}", "models", "get", 0, {}, async(&ServingRoutes::V1Status)},
         {HttpMethod::kPost, "/v1/models/{name}", "predictions", "predict", options_.max_request_bytes, {},
          async(&ServingRoutes::V1Predict)},
         {HttpMethod::kPost, "/predict", "predictions", "predict", options_.max_request_bytes, {},
@@ -160,16 +160,22 @@ class ServingRoutes {
     return HttpResponse::Json(200, Finish(buffer));
   }
 
-  HttpResponse ModelReady(const HttpRequest& request) {
-    absl::StatusOr<std::shared_ptr<serving::ServedModel>> served =
-        options_.service->Find(request.PathParam("name"), request.PathParam("version"));
-    if (served.ok()) return HttpResponse::Json(200, R"({"ready":true})");
-    if (served.status().code() == absl::StatusCode::kUnavailable) {
-      HttpResponse response = HttpResponse::Json(503, R"({"ready":false})");
-      response.headers.emplace_back("Retry-After", "1");
-      return response;
-    }
-    return ErrorResponse(served.status());
+  // Like metadata, readiness loads a registered version that is not loaded yet (when models load
+  // on first request): clients ask it before their first request (Triton's examples do), and a
+  // model that loads on demand is ready to them once it has loaded.
+  void ModelReady(HttpRequest request, http::Responder responder) {
+    auto shared_responder = std::make_shared<http::Responder>(std::move(responder));
+    options_.service->FindOrLoad(
+        request.PathParam("name"), request.PathParam("version"),
+        [shared_responder](absl::StatusOr<std::shared_ptr<serving::ServedModel>> served) {
+          if (served.ok()) return shared_responder->Send(HttpResponse::Json(200, R"({"ready":true})"));
+          if (served.status().code() == absl::StatusCode::kUnavailable) {
+            HttpResponse response = HttpResponse::Json(503, R"({"ready":false})");
+            response.headers.emplace_back("Retry-After", "1");
+            return shared_responder->Send(std::move(response));
+          }
+          shared_responder->Send(ErrorResponse(served.status()));
+        });
   }
 
   void Infer(HttpRequest request, http::Responder responder) {
@@ -295,18 +301,24 @@ class ServingRoutes {
     RunControl(std::move(responder), [repo, name] { return repo->Unload(name); });
   }
 
-  HttpResponse V1Status(const HttpRequest& request) {
-    absl::StatusOr<std::shared_ptr<serving::ServedModel>> served = options_.service->Find(request.PathParam("name"), "");
-    if (!served.ok() && served.status().code() != absl::StatusCode::kUnavailable) return ErrorResponse(served.status());
-    rapidjson::StringBuffer buffer;
-    JsonWriter writer(buffer);
-    writer.StartObject();
-    writer.Key("name");
-    writer.String(std::string(request.PathParam("name")).c_str());
-    writer.Key("ready");
-    writer.Bool(served.ok());
-    writer.EndObject();
-    return HttpResponse::Json(200, Finish(buffer));
+  // Loads the model first as ModelReady does.
+  void V1Status(HttpRequest request, http::Responder responder) {
+    auto shared_responder = std::make_shared<http::Responder>(std::move(responder));
+    const std::string name(request.PathParam("name"));
+    options_.service->FindOrLoad(name, "", [shared_responder, name](absl::StatusOr<std::shared_ptr<serving::ServedModel>> served) {
+      if (!served.ok() && served.status().code() != absl::StatusCode::kUnavailable) {
+        return shared_responder->Send(ErrorResponse(served.status()));
+      }
+      rapidjson::StringBuffer buffer;
+      JsonWriter writer(buffer);
+      writer.StartObject();
+      writer.Key("name");
+      writer.String(name.c_str());
+      writer.Key("ready");
+      writer.Bool(served.ok());
+      writer.EndObject();
+      shared_responder->Send(HttpResponse::Json(200, Finish(buffer)));
+    });
   }
 
   void V1Predict(HttpRequest request, http::Responder responder) {
