@@ -67,6 +67,18 @@ class GrpcEndToEndTest : public ::testing::Test {
     return request;
   }
 
+  // ModelReady's status, and in `ready` its answer.
+  grpc::Status ModelReady(const std::string& name, const std::string& version, bool* ready) {
+    grpc::ClientContext context;
+    inference::ModelReadyRequest request;
+    request.set_name(name);
+    request.set_version(version);
+    inference::ModelReadyResponse response;
+    grpc::Status status = stub_->ModelReady(&context, request, &response);
+    *ready = response.ready();
+    return status;
+  }
+
   std::unique_ptr<testing::TestServer> server_;
   std::unique_ptr<http::HttpClient> client_;
   std::unique_ptr<inference::GRPCInferenceService::Stub> stub_;
@@ -143,15 +155,9 @@ TEST_F(GrpcEndToEndTest, HealthMetadataAndErrors) {
     EXPECT_THAT(std::vector<std::string>(metadata.extensions().begin(), metadata.extensions().end()),
                 ::testing::Contains("binary_tensor_data"));
   }
-  {
-    grpc::ClientContext context;
-    inference::ModelReadyRequest request;
-    request.set_name("mlp-onnx");
-    request.set_version("1.0.0");
-    inference::ModelReadyResponse ready;
-    ASSERT_TRUE(stub_->ModelReady(&context, request, &ready).ok());
-    EXPECT_TRUE(ready.ready());
-  }
+  bool ready = false;
+  ASSERT_TRUE(ModelReady("mlp-onnx", "1.0.0", &ready).ok());
+  EXPECT_TRUE(ready);
   {
     // Not loaded but registered: asking for its metadata loads it, as a request would.
     ASSERT_EQ(client_->Send(http::HttpMethod::kPost, "/v2/repository/models/mlp-onnx/unload", "", {})->status, 200);
@@ -166,23 +172,12 @@ TEST_F(GrpcEndToEndTest, HealthMetadataAndErrors) {
     EXPECT_THAT(std::vector<int64_t>(metadata.inputs(0).shape().begin(), metadata.inputs(0).shape().end()),
                 ::testing::ElementsAre(-1, 784));
   }
-  {
-    // So does asking whether it is ready (clients ask before their first request).
-    ASSERT_EQ(client_->Send(http::HttpMethod::kPost, "/v2/repository/models/mlp-onnx/unload", "", {})->status, 200);
-    grpc::ClientContext context;
-    inference::ModelReadyRequest request;
-    request.set_name("mlp-onnx");
-    inference::ModelReadyResponse ready;
-    ASSERT_TRUE(stub_->ModelReady(&context, request, &ready).ok());
-    EXPECT_TRUE(ready.ready());
-  }
-  {
-    grpc::ClientContext context;
-    inference::ModelReadyRequest request;
-    request.set_name("nope");
-    inference::ModelReadyResponse ready;
-    EXPECT_EQ(stub_->ModelReady(&context, request, &ready).error_code(), grpc::StatusCode::NOT_FOUND);
-  }
+  // So does asking whether it is ready (clients ask before their first request).
+  ASSERT_EQ(client_->Send(http::HttpMethod::kPost, "/v2/repository/models/mlp-onnx/unload", "", {})->status, 200);
+  ready = false;
+  ASSERT_TRUE(ModelReady("mlp-onnx", "", &ready).ok());
+  EXPECT_TRUE(ready);
+  EXPECT_EQ(ModelReady("nope", "", &ready).error_code(), grpc::StatusCode::NOT_FOUND);
   {
     grpc::ClientContext context;
     inference::ModelMetadataRequest request;
