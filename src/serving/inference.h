@@ -28,7 +28,7 @@ struct RequestedOutput {
 struct InferenceRequest {
   std::string id;
   std::string model;
-  std::string version;  // empty: the newest ready version
+  std::string version;  // empty: the newest version (see ModelRepository::Find)
   std::vector<Tensor> inputs;
   // Empty: every output of the model.
   std::vector<RequestedOutput> outputs;
