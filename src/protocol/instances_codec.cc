@@ -56,22 +56,25 @@ absl::StatusOr<std::vector<serving::Tensor>> DecodeInstances(const rapidjson::Va
     tensors.push_back(std::move(*tensor));
     return tensors;
   }
+  // Each instance names the model's inputs, and nothing else.
+  for (rapidjson::SizeType i = 0; i < instances.Size(); ++i) {
+    const rapidjson::Value& instance = instances[i];
+    if (!instance.IsObject()) {
+      return absl::InvalidArgumentError(absl::StrCat("this model takes ", signature.inputs.size(),
+                                                     " inputs: each instance must be an object naming them"));
+    }
+    for (const auto& member : instance.GetObject()) {
+      if (signature.FindInput(member.name.GetString()) != nullptr) continue;
+      std::string takes;
+      for (const serving::TensorSpec& input : signature.inputs) absl::StrAppend(&takes, takes.empty() ? "" : ", ", input.name);
+      return absl::InvalidArgumentError(absl::StrCat("instances[", i, "] has '", member.name.GetString(),
+                                                     "', which the model does not take (it takes ", takes, ")"));
+    }
+  }
   for (const serving::TensorSpec& spec : signature.inputs) {
     std::vector<const rapidjson::Value*> rows;
     for (rapidjson::SizeType i = 0; i < instances.Size(); ++i) {
       const rapidjson::Value& instance = instances[i];
-      if (!instance.IsObject()) {
-        return absl::InvalidArgumentError(absl::StrCat("this model takes ", signature.inputs.size(),
-                                                       " inputs: each instance must be an object naming them"));
-      }
-      for (const auto& member : instance.GetObject()) {
-        if (signature.FindInput(member.name.GetString()) == nullptr) {
-          std::string takes;
-          for (const serving::TensorSpec& input : signature.inputs) absl::StrAppend(&takes, takes.empty() ? "" : ", ", input.name);
-          return absl::InvalidArgumentError(absl::StrCat("instances[", i, "] has '", member.name.GetString(),
-                                                         "', which the model does not take (it takes ", takes, ")"));
-        }
-      }
       auto value = instance.FindMember(spec.name.c_str());
       if (value == instance.MemberEnd()) {
         return absl::InvalidArgumentError(absl::StrCat("instances[", i, "] lacks input '", spec.name, "'"));
