@@ -350,6 +350,11 @@ TEST_F(ServingEndToEndTest, AVersionThatCannotLoadDoesNotHideTheNextOne) {
     ++failures;
   }
   EXPECT_EQ(failures, 1u) << "loaded once, not once per request";
+  auto ready = client_->Get("/v2/models/clf/ready");
+  EXPECT_EQ(ready->status, 503);
+  EXPECT_EQ(ready->body, R"({"ready":false})");
+  auto v1_status = client_->Get("/v1/models/clf");
+  EXPECT_EQ(v1_status->body, R"({"name":"clf","ready":false})");
 
   ASSERT_TRUE(testing::Push(*client_, *fixture, "clf", "1.0.1").ok());
   auto answered = Post("/v2/models/clf/infer", body);

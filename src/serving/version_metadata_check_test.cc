@@ -43,8 +43,10 @@ class FakeSignaturelessBackend final : public Backend {
   std::string name() const override { return "fake"; }
   std::string framework_version() const override { return "0"; }
   bool requires_declared_signature() const override { return requires_signature_; }
+  // Checking metadata at push must never load the file (it may be large, or hostile).
   absl::StatusOr<std::unique_ptr<LoadedModel>> Load(const ModelLoadOptions&) override {
-    return absl::UnimplementedError("not used");
+    ADD_FAILURE() << "the metadata check loaded the model";
+    return absl::InternalError("the metadata check must not load the model");
   }
 
  private:

@@ -16,8 +16,10 @@ namespace {
 // counts the questions. A question can be held until `release` is notified.
 class ScriptedSource final : public ModelSource {
  public:
+  // Naming a version must never read an artifact.
   absl::StatusOr<ModelArtifact> Fetch(absl::string_view, absl::string_view) override {
-    return absl::UnimplementedError("not used");
+    ADD_FAILURE() << "the resolver fetched an artifact";
+    return absl::InternalError("the resolver must not fetch artifacts");
   }
   // {"0.1.0", what "latest" names}, or what SetVersions said.
   absl::StatusOr<std::vector<std::string>> Versions(absl::string_view model) override {
