@@ -608,6 +608,21 @@ void ExpectCacheServesRepeats(http::HttpClient& client, const ModelFixture& fixt
   const std::string labels = absl::StrCat(R"({model=")", model, R"(",result=")");
   EXPECT_EQ(MetricValue(metrics, absl::StrCat("response_cache_requests_total", labels, R"(miss",version="1.0.0"})")), 1);
   EXPECT_EQ(MetricValue(metrics, absl::StrCat("response_cache_requests_total", labels, R"(hit",version="1.0.0"})")), 2);
+  // Answers from the cache are answers: successes, timed from arrival; only the miss executed.
+  const std::string series = absl::StrCat(R"({model=")", model, R"(",version="1.0.0"})");
+  EXPECT_EQ(MetricValue(metrics, absl::StrCat("inference_requests_total{model=\"", model,
+                                              R"(",outcome="success",version="1.0.0"})")),
+            3);
+  EXPECT_EQ(MetricValue(metrics, absl::StrCat("inference_duration_seconds_count", series)), 3);
+  EXPECT_EQ(MetricValue(metrics, absl::StrCat("inference_exec_count_total", series)), 1);
+
+  // A repeat whose priority or timeout is invalid is refused as it would be without the cache
+  // (neither is part of the key).
+  for (const char* parameters : {R"({"priority":99})", R"({"timeout":"soon"})"}) {
+    const std::string bad = absl::StrCat(R"({"inputs":)", fixture.inputs_json, R"(,"parameters":)", parameters, "}");
+    auto response = client.Send(http::HttpMethod::kPost, absl::StrCat("/v2/models/", model, "/infer"), bad, kJson);
+    EXPECT_EQ(response->status, 400) << parameters << ": " << response->body;
+  }
 }
 
 TEST_F(ServingEndToEndTest, TheLocalResponseCacheAnswersRepeats) {

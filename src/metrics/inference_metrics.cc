@@ -119,10 +119,15 @@ void InferenceMetrics::RecordColdStart(absl::string_view model, absl::Duration a
       .Observe(absl::ToDoubleSeconds(arrival_to_answer));
 }
 
-void InferenceMetrics::RecordCacheLookup(absl::string_view model, absl::string_view version, bool hit) {
-  cache_lookups_
-      .Add({{"model", std::string(model)}, {"version", std::string(version)}, {"result", hit ? "hit" : "miss"}})
-      .Increment();
+void InferenceMetrics::RecordCacheHit(absl::string_view model, absl::string_view version, absl::Duration total) {
+  cache_lookups_.Add({{"model", std::string(model)}, {"version", std::string(version)}, {"result", "hit"}}).Increment();
+  const Series series = SeriesFor(model, version);
+  series.success->Increment();
+  series.total->Observe(absl::ToDoubleSeconds(total));
+}
+
+void InferenceMetrics::RecordCacheMiss(absl::string_view model, absl::string_view version) {
+  cache_lookups_.Add({{"model", std::string(model)}, {"version", std::string(version)}, {"result", "miss"}}).Increment();
 }
 
 void InferenceMetrics::RecordCacheError(absl::string_view backend) {

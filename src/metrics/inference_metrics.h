@@ -55,7 +55,11 @@ class InferenceMetrics {
   void SetModelMemory(absl::string_view model, absl::string_view version, int64_t bytes);
   void RecordEviction(absl::string_view model);
   void RecordColdStart(absl::string_view model, absl::Duration arrival_to_answer);
-  void RecordCacheLookup(absl::string_view model, absl::string_view version, bool hit);
+  // A request answered from the response cache: a hit, and a success whose arrival-to-answer
+  // time counts in the request histogram (as any answered request's), with no queue or compute
+  // time and no inference (nothing was executed).
+  void RecordCacheHit(absl::string_view model, absl::string_view version, absl::Duration total);
+  void RecordCacheMiss(absl::string_view model, absl::string_view version);
   void RecordCacheError(absl::string_view backend);
   // Drops a version's memory and queue gauges once it is unloaded.
   void RemoveModel(absl::string_view model, absl::string_view version);

@@ -107,9 +107,10 @@ bool DynamicBatcher::busy() const {
   return queued_ + executing_ > 0;
 }
 
-absl::Status DynamicBatcher::Enqueue(InferenceRequest&& request, InferenceCallback&& done, absl::Time arrival) {
+absl::StatusOr<DynamicBatcher::Admission> DynamicBatcher::Admit(const InferenceRequest& request,
+                                                                 absl::Time arrival) const {
   const BatchingConfig& config = options_.config;
-  int priority = config.default_priority;
+  Admission admission{.priority = config.default_priority};
   if (request.parameters.contains("priority")) {
     std::optional<int64_t> p = IntParameter(request.parameters, "priority");
     if (!p || *p < 0 || *p > config.priority_levels) {
@@ -117,25 +118,38 @@ absl::Status DynamicBatcher::Enqueue(InferenceRequest&& request, InferenceCallba
                                                      config.priority_levels, " (0: the default, ",
                                                      config.default_priority, ")"));
     }
-    if (*p > 0) priority = static_cast<int>(*p);
+    if (*p > 0) admission.priority = static_cast<int>(*p);
   }
-  absl::Time deadline = absl::InfiniteFuture();
   if (request.parameters.contains("timeout")) {
     std::optional<int64_t> micros = IntParameter(request.parameters, "timeout");
     if (!micros || *micros < 0) {
       return absl::InvalidArgumentError("parameter 'timeout' must be a non-negative integer (microseconds)");
     }
-    if (*micros > 0) deadline = arrival + absl::Microseconds(*micros);
+    if (*micros > 0) admission.deadline = arrival + absl::Microseconds(*micros);
   } else if (config.default_timeout > absl::ZeroDuration()) {
-    deadline = arrival + config.default_timeout;
+    admission.deadline = arrival + config.default_timeout;
   }
-  Pending pending{.request = std::move(request), .arrival = arrival, .deadline = deadline};
+  admission.rows = Rows(request);
+  if (batchable_ && admission.rows > config.max_batch_size) {
+    return absl::InvalidArgumentError(absl::StrCat("the request has ", admission.rows,
+                                                   " rows; this model takes at most ", config.max_batch_size,
+                                                   " per request (maxBatchSize)"));
+  }
+  return admission;
+}
+
+absl::Status DynamicBatcher::Enqueue(InferenceRequest&& request, InferenceCallback&& done, absl::Time arrival) {
+  absl::StatusOr<Admission> admission = Admit(request, arrival);
+  if (!admission.ok()) return admission.status();
+  return Enqueue(std::move(request), *admission, std::move(done), arrival);
+}
+
+absl::Status DynamicBatcher::Enqueue(InferenceRequest&& request, const Admission& admission, InferenceCallback&& done,
+                                     absl::Time arrival) {
+  const BatchingConfig& config = options_.config;
+  Pending pending{.request = std::move(request), .arrival = arrival, .deadline = admission.deadline};
   for (const RequestedOutput& output : pending.request.outputs) pending.output_names.push_back(output.name);
-  pending.rows = Rows(pending.request);
-  if (batchable_ && pending.rows > config.max_batch_size) {
-    return absl::InvalidArgumentError(absl::StrCat("the request has ", pending.rows, " rows; this model takes at most ",
-                                                   config.max_batch_size, " per request (maxBatchSize)"));
-  }
+  pending.rows = admission.rows;
   if (batchable_) pending.batch_key = BatchKey(pending.request, pending.output_names);
   size_t depth = 0;
   {
@@ -147,8 +161,8 @@ absl::Status DynamicBatcher::Enqueue(InferenceRequest&& request, InferenceCallba
     }
     pending.done = std::move(done);
     pending.sequence = next_sequence_++;
-    queues_[static_cast<size_t>(priority - 1)].push_back(std::move(pending));
-    queued_rows_ += pending.rows;
+    queues_[static_cast<size_t>(admission.priority - 1)].push_back(std::move(pending));
+    queued_rows_ += admission.rows;
     depth = ++queued_;
   }
   if (options_.metrics) options_.metrics->SetQueueDepth(options_.model_name, options_.version, static_cast<int64_t>(depth));

@@ -52,9 +52,23 @@ class DynamicBatcher {
   DynamicBatcher(const DynamicBatcher&) = delete;
   DynamicBatcher& operator=(const DynamicBatcher&) = delete;
 
-  // Queues a validated request; `done` is taken only when it is queued. Fails at once (nothing
-  // queued, `done` left with the caller, uncalled) when the queue is full, the priority or
-  // timeout parameter is invalid, or the request has more rows than maxBatchSize.
+  // How a request would be queued, from its parameters and this version's settings. Checked
+  // before anything answers the request (the response cache included), so that a request is
+  // refused for the same reasons whoever would answer it.
+  struct Admission {
+    int priority = 1;
+    absl::Time deadline = absl::InfiniteFuture();  // InfiniteFuture: none
+    int64_t rows = 1;
+  };
+  // Fails (kInvalidArgument) when the priority or timeout parameter is invalid or the request
+  // has more rows than maxBatchSize.
+  absl::StatusOr<Admission> Admit(const InferenceRequest& request, absl::Time arrival) const;
+
+  // Queues a validated, admitted request; `done` is taken only when it is queued. Fails at once
+  // (nothing queued, `done` left with the caller, uncalled) when the queue is full.
+  absl::Status Enqueue(InferenceRequest&& request, const Admission& admission, InferenceCallback&& done,
+                       absl::Time arrival);
+  // Admit, then Enqueue.
   absl::Status Enqueue(InferenceRequest&& request, InferenceCallback&& done, absl::Time arrival);
 
   size_t queue_depth() const;

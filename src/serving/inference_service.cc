@@ -209,24 +209,33 @@ void InferenceService::Dispatch(const std::shared_ptr<ServedModel>& served, Infe
   }
   const std::string name = served->name();
   const std::string version = served->version();
+  // Admitted before the cache is asked: a request with an invalid priority or timeout is refused
+  // whether or not its answer is cached.
+  absl::StatusOr<DynamicBatcher::Admission> admission = served->batcher().Admit(request, arrival);
+  if (!admission.ok()) {
+    metrics_->RecordFailure(name, version, FailureReason(admission.status()), absl::Now() - arrival);
+    done(admission.status());
+    return;
+  }
   if (options_.cache != nullptr && served->cache_settings().enabled) {
     std::string key = ResponseCacheKey(request, version);
     if (std::optional<std::string> hit = options_.cache->Get(key)) {
       absl::StatusOr<std::vector<Tensor>> outputs = DeserializeOutputs(*hit);
       if (outputs.ok()) {
-        metrics_->RecordCacheLookup(name, version, /*hit=*/true);
+        metrics_->RecordCacheHit(name, version, absl::Now() - arrival);
         done(InferenceResponse{.model = name, .version = version, .id = request.id, .outputs = std::move(*outputs)});
         return;
       }
     }
-    metrics_->RecordCacheLookup(name, version, /*hit=*/false);
+    metrics_->RecordCacheMiss(name, version);
     done = [cache = options_.cache, key = std::move(key), ttl = served->cache_settings().ttl,
             inner = std::move(done)](absl::StatusOr<InferenceResponse> result) {
       if (result.ok()) cache->Put(key, SerializeOutputs(*result), ttl);
       inner(std::move(result));
     };
   }
-  if (absl::Status queued = served->batcher().Enqueue(std::move(request), std::move(done), arrival); !queued.ok()) {
+  if (absl::Status queued = served->batcher().Enqueue(std::move(request), *admission, std::move(done), arrival);
+      !queued.ok()) {
     metrics_->RecordFailure(name, version, FailureReason(queued), absl::Now() - arrival);
     done(queued);  // a refused request leaves its callback with us
   }
