@@ -91,6 +91,7 @@ absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::LoadVersion(const 
                                                     {"cpus", options_.cpu_limit}});
     batching->instances = capped;
   }
+  absl::MutexLock measuring(&measure_mutex_);
   // The framework's own libraries are not the model's memory.
   if (absl::Status ready = (*backend)->Prepare(); !ready.ok()) return ready;
   ReleaseFreedMemory();  // memory freed earlier would otherwise be reused unseen and hide this load's cost

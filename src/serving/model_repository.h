@@ -211,6 +211,10 @@ class ModelRepository {
   // model -> version -> entry; versions ordered by SemVer precedence.
   std::map<std::string, std::map<std::string, Entry>> models_ ABSL_GUARDED_BY(mutex_);
   absl::Mutex load_mutex_;  // one load or unload at a time, so policies do not interleave
+  // One measured load at a time, replicas' included (which do not take load_mutex_): a load's
+  // memory is the growth of the whole process's resident set across it, so two loads measured
+  // at once would each be charged the other's memory.
+  absl::Mutex measure_mutex_;
 };
 
 }  // namespace meridian::serving

@@ -456,11 +456,16 @@ namespace {
 
 // Holds `megabytes` of touched memory per loaded model, so that the measured RSS growth is real.
 // `library_megabytes` more are taken once, by the first Prepare (which Load calls when nobody did),
-// as a framework loaded on demand takes its libraries' memory.
+// as a framework loaded on demand takes its libraries' memory. A load takes `load_time` after
+// taking its memory.
 class FakeMemoryHungryBackend final : public Backend {
  public:
-  explicit FakeMemoryHungryBackend(size_t megabytes, size_t library_megabytes = 0, absl::Status prepared = {})
-      : bytes_(megabytes << 20), library_bytes_(library_megabytes << 20), prepared_(std::move(prepared)) {}
+  explicit FakeMemoryHungryBackend(size_t megabytes, size_t library_megabytes = 0, absl::Status prepared = {},
+                                   absl::Duration load_time = absl::ZeroDuration())
+      : bytes_(megabytes << 20),
+        library_bytes_(library_megabytes << 20),
+        prepared_(std::move(prepared)),
+        load_time_(load_time) {}
   std::string name() const override { return "hungry"; }
   std::string framework_version() const override { return "0"; }
   absl::Status Prepare() override {
@@ -471,6 +476,7 @@ class FakeMemoryHungryBackend final : public Backend {
     if (absl::Status ready = Prepare(); !ready.ok()) return ready;
     auto model = std::make_unique<Model>();
     model->ballast.assign(bytes_, 1);
+    absl::SleepFor(load_time_);
     return std::unique_ptr<LoadedModel>(std::move(model));
   }
 
@@ -486,6 +492,7 @@ class FakeMemoryHungryBackend final : public Backend {
   size_t bytes_;
   size_t library_bytes_;
   absl::Status prepared_;
+  absl::Duration load_time_;
   std::vector<char> library_;
 };
 
@@ -538,6 +545,27 @@ TEST(ResidencyMeasurementTest, AFrameworkLoadedWithTheFirstModelIsNotCountedAsTh
   ASSERT_TRUE(a.ok());
   EXPECT_GE((*a)->memory_bytes(), 7ull << 20);
   EXPECT_LE((*a)->memory_bytes(), 16ull << 20);  // not the 64 MiB the framework took
+}
+
+TEST(ResidencyMeasurementTest, ALoadIsNotChargedTheMemoryOfADeploymentReplicaLoadedMeanwhile) {
+  FakeManyModelsSource source;
+  BackendRegistry backends;
+  backends.Register(std::make_unique<FakeMemoryHungryBackend>(24, 0, absl::OkStatus(), absl::Milliseconds(300)));
+  ModelRepository repository(ModelRepositoryOptions{.source = &source, .backends = &backends});
+  absl::StatusOr<std::shared_ptr<ServedModel>> replica;
+  std::thread deployment([&] {
+    absl::SleepFor(absl::Milliseconds(100));  // while "a" is loading
+    replica = repository.LoadReplica("b", "1.0.0", {});
+  });
+  ASSERT_TRUE(repository.EnsureLoaded("a", "").ok());
+  deployment.join();
+  ASSERT_TRUE(replica.ok()) << replica.status();
+  const auto a = repository.Find("a", "");
+  ASSERT_TRUE(a.ok());
+  for (uint64_t measured : {(*a)->memory_bytes(), (*replica)->memory_bytes()}) {
+    EXPECT_GE(measured, 22ull << 20);
+    EXPECT_LE(measured, 36ull << 20);  // not both loads' 48 MiB
+  }
 }
 
 TEST(ResidencyMeasurementTest, AFrameworkThatCannotBeReadiedFailsTheLoadWithItsReason) {
