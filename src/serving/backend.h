@@ -43,9 +43,11 @@ class Backend {
   virtual std::string name() const = 0;
   // The framework's own version, for `meridian version` and server metadata.
   virtual std::string framework_version() const = 0;
-  // Makes the framework ready to load models (a backend whose library is loaded on demand loads
-  // it here), so that what a Load adds to the resident set is the model's alone. Called before
-  // every Load; cheap once ready.
+  // Makes the framework ready to load models, so that what a Load adds to the resident set is the
+  // model's alone: a backend whose library is loaded on demand loads it here, and each backend
+  // runs its framework once on a small built-in model, whose first-use memory (registries,
+  // readers, the first call of common operators) would otherwise be charged to the first model
+  // loaded. Called before every Load; cheap once ready.
   virtual absl::Status Prepare() { return absl::OkStatus(); }
   // True when the model file does not say its inputs and outputs, so the version metadata must
   // (checked when a version is pushed: see CheckVersionMetadata).

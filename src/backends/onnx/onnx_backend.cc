@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <iterator>
+#include <mutex>
 
 #include <opencv2/core.hpp>
 #include <opencv2/core/utils/logger.hpp>
@@ -9,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "backends/onnx/onnx_first_use_model.h"
 #include "backends/onnx/onnx_proto.h"
 
 namespace meridian::backends {
@@ -183,10 +185,23 @@ class OnnxBackend final : public serving::Backend {
   std::string name() const override { return "onnx"; }
   std::string framework_version() const override { return absl::StrCat("opencv-dnn ", CV_VERSION); }
 
+  // OpenCV DNN's first use, on a small model built in memory (onnx_first_use_model.h says why).
+  absl::Status Prepare() override {
+    std::call_once(used_once_, [this] { first_use_ = UseOnce(); });
+    return first_use_;
+  }
+
   absl::StatusOr<std::unique_ptr<serving::LoadedModel>> Load(const serving::ModelLoadOptions& options) override {
+    if (absl::Status ready = Prepare(); !ready.ok()) return ready;
     std::ifstream file(options.artifact_path, std::ios::binary);
     if (!file) return absl::NotFoundError(absl::StrCat("cannot read ", options.artifact_path));
     std::vector<uchar> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    return LoadBytes(bytes, options.intra_op_threads);
+  }
+
+ private:
+  static absl::StatusOr<std::unique_ptr<serving::LoadedModel>> LoadBytes(const std::vector<uchar>& bytes,
+                                                                        int intra_op_threads) {
     absl::StatusOr<onnx::OnnxModelInfo> info =
         onnx::ReadModelInfo(absl::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
     if (!info.ok()) return info.status();
@@ -197,7 +212,7 @@ class OnnxBackend final : public serving::Backend {
     }
     // OpenCV's parallel_for pool is process-wide and sized to the machine; like OpenBLAS's it
     // would fight the instance threads, so it follows the intra-op setting.
-    cv::setNumThreads(std::max(1, options.intra_op_threads));
+    cv::setNumThreads(std::max(1, intra_op_threads));
     try {
       cv::dnn::Net net = cv::dnn::readNetFromONNX(bytes);
       net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
@@ -207,6 +222,28 @@ class OnnxBackend final : public serving::Backend {
       return absl::InvalidArgumentError(ImportError(error));
     }
   }
+
+  static absl::Status UseOnce() {
+    const std::string model = onnx::FirstUseModel();
+    absl::StatusOr<std::unique_ptr<serving::LoadedModel>> loaded =
+        LoadBytes(std::vector<uchar>(model.begin(), model.end()), /*intra_op_threads=*/1);
+    if (!loaded.ok()) return FirstUseFailed(loaded.status());
+    std::vector<Tensor> inputs;
+    for (const serving::TensorSpec& spec : (*loaded)->signature().inputs) {
+      const int64_t count = serving::ElementCount(spec.shape).value_or(0);
+      inputs.push_back(Tensor::Owned(spec.name, DataType::kFp32, spec.shape,
+                                     std::string(static_cast<size_t>(count) * sizeof(float), '\0')));
+    }
+    absl::StatusOr<std::vector<Tensor>> outputs = (*loaded)->Execute(inputs, {});
+    return outputs.ok() ? absl::OkStatus() : FirstUseFailed(outputs.status());
+  }
+
+  static absl::Status FirstUseFailed(const absl::Status& status) {
+    return absl::InternalError(absl::StrCat("OpenCV DNN failed its first use (a built-in model): ", status.message()));
+  }
+
+  std::once_flag used_once_;
+  absl::Status first_use_;
 };
 
 }  // namespace

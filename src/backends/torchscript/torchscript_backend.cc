@@ -4,6 +4,9 @@
 
 #include <dlfcn.h>
 
+#include <mutex>
+#include <sstream>
+
 #include <ATen/Parallel.h>
 #include <torch/script.h>
 #include <torch/version.h>
@@ -140,6 +143,16 @@ class TorchScriptBackend final : public serving::Backend {
   std::string name() const override { return "torchscript"; }
   std::string framework_version() const override { return TORCH_VERSION; }
 
+  // libtorch's first use takes memory of its own (11 MB measured with the MLP fixture: the
+  // interpreter, the archive reader, each operator's first call), which would be charged to the
+  // first model loaded. A small module saved, loaded back and run the way a model is takes it
+  // here instead. Operators it does not call still cost their first model a little (a few
+  // hundred KB each, measured).
+  absl::Status Prepare() override {
+    std::call_once(used_once_, [this] { first_use_ = UseOnce(); });
+    return first_use_;
+  }
+
   absl::StatusOr<std::unique_ptr<serving::LoadedModel>> Load(const serving::ModelLoadOptions& options) override {
     if (!options.declared_signature) {
       return absl::InvalidArgumentError(
@@ -147,6 +160,7 @@ class TorchScriptBackend final : public serving::Backend {
           "{\"inputs\":[{\"name\":\"input__0\",\"datatype\":\"FP32\",\"shape\":[-1,784]}],"
           "\"outputs\":[{\"name\":\"output__0\",\"datatype\":\"FP32\",\"shape\":[-1,10]}]}");
     }
+    if (absl::Status ready = Prepare(); !ready.ok()) return ready;
     LimitBlasThreads(std::max(1, options.intra_op_threads));
     try {
       torch::jit::Module module = torch::jit::load(options.artifact_path, torch::kCPU);
@@ -159,6 +173,39 @@ class TorchScriptBackend final : public serving::Backend {
                                                      message.substr(0, message.find('\n'))));
     }
   }
+
+ private:
+  static absl::Status UseOnce() {
+    try {
+      // The operators most models use: dense and convolutional layers (as torch.jit.trace writes
+      // them), activations, a tuple out.
+      torch::jit::Module module("meridian_first_use");
+      module.register_parameter("weight", torch::ones({256, 256}), /*requires_grad=*/false);
+      module.register_parameter("bias", torch::zeros({256}), /*requires_grad=*/false);
+      module.register_parameter("kernel", torch::ones({8, 1, 3, 3}), /*requires_grad=*/false);
+      module.register_parameter("kernel_bias", torch::zeros({8}), /*requires_grad=*/false);
+      module.define(R"(def forward(self, x, image):
+  y = torch.softmax(torch.relu(torch.linear(x, self.weight, self.bias)), 1)
+  c = torch._convolution(image, self.kernel, self.kernel_bias, [2, 2], [0, 0], [1, 1], False, [0, 0], 1, False, False, True, True)
+  z = torch.flatten(torch.relu(c), 1)
+  return (torch.add(y, 1.0), torch.mul(y, y), z)
+)");
+      std::stringstream archive;
+      module.save(archive);
+      torch::jit::Module loaded = torch::jit::load(archive, torch::kCPU);
+      loaded.eval();
+      c10::InferenceMode inference_mode;
+      loaded.forward({torch::ones({32, 256}), torch::ones({1, 1, 28, 28})});
+      return absl::OkStatus();
+    } catch (const std::exception& error) {
+      std::string message = error.what();
+      return absl::InternalError(absl::StrCat("libtorch failed its first use (a built-in 4x4 module): ",
+                                              message.substr(0, message.find('\n'))));
+    }
+  }
+
+  std::once_flag used_once_;
+  absl::Status first_use_;
 };
 
 }  // namespace

@@ -41,7 +41,7 @@ class LazyTorchScriptBackend final : public serving::Backend {
 
   absl::Status Prepare() override {
     std::call_once(opened_, [this] { Open(); });
-    return backend_ ? absl::OkStatus() : open_error_;
+    return backend_ ? backend_->Prepare() : open_error_;
   }
 
   absl::StatusOr<std::unique_ptr<serving::LoadedModel>> Load(const serving::ModelLoadOptions& options) override {

@@ -4,8 +4,10 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <mutex>
 #include <sstream>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "xgboost/c_api.h"
 
@@ -42,6 +44,12 @@ class XgboostModel final : public serving::LoadedModel {
     std::ifstream file(options.artifact_path, std::ios::binary);
     if (!file) return absl::NotFoundError(absl::StrCat("cannot read ", options.artifact_path));
     std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    return FromBytes(bytes, options);
+  }
+
+  // `options.artifact_path` is not read.
+  static absl::StatusOr<std::unique_ptr<XgboostModel>> FromBytes(const std::string& bytes,
+                                                                 const serving::ModelLoadOptions& options) {
     if (bytes.empty() || bytes[0] != '{') {
       return absl::InvalidArgumentError(
           "not an XGBoost JSON or UBJSON model (save it with booster.save_model('model.json' or 'model.ubj'))");
@@ -146,11 +154,70 @@ class XgboostBackend final : public serving::Backend {
     XGBoostVersion(&major, &minor, &patch);
     return absl::StrCat(major, ".", minor, ".", patch);
   }
+  // XGBoost's first use takes memory of its own (1.2 MB measured: its parameter registries, the
+  // JSON reader, prediction buffers), which would be charged to the first model loaded. A model of
+  // one tree, trained on four rows, loaded back from JSON and run the way a model is takes it here
+  // instead.
+  absl::Status Prepare() override {
+    std::call_once(used_once_, [this] { first_use_ = UseOnce(); });
+    return first_use_;
+  }
+
   absl::StatusOr<std::unique_ptr<serving::LoadedModel>> Load(const serving::ModelLoadOptions& options) override {
+    if (absl::Status ready = Prepare(); !ready.ok()) return ready;
     auto model = XgboostModel::Load(options);
     if (!model.ok()) return model.status();
     return std::unique_ptr<serving::LoadedModel>(std::move(*model));
   }
+
+ private:
+  static absl::Status UseOnce() {
+    absl::StatusOr<std::string> json = TrainTinyModel();
+    if (!json.ok()) return FirstUseFailed(json.status());
+    auto model = XgboostModel::FromBytes(*json, serving::ModelLoadOptions{.intra_op_threads = 1});
+    if (!model.ok()) return FirstUseFailed(model.status());
+    const std::vector<float> rows(4 * 2, 0.5f);
+    auto outputs = (*model)->Execute(
+        {Tensor::Owned("input__0", DataType::kFp32, {4, 2},
+                       std::string(reinterpret_cast<const char*>(rows.data()), rows.size() * sizeof(float)))},
+        {});
+    return outputs.ok() ? absl::OkStatus() : FirstUseFailed(outputs.status());
+  }
+
+  // One boosting round of a two-class classifier on four rows of two features, saved as JSON.
+  static absl::StatusOr<std::string> TrainTinyModel() {
+    const float features[] = {0, 0, 0, 1, 1, 0, 1, 1};
+    const float labels[] = {0, 1, 1, 0};
+    DMatrixHandle data = nullptr;
+    if (XGDMatrixCreateFromMat(features, 4, 2, std::numeric_limits<float>::quiet_NaN(), &data) != 0) {
+      return XgbError("creating a matrix");
+    }
+    BoosterHandle booster = nullptr;
+    absl::Cleanup release = [&] {
+      if (booster != nullptr) XGBoosterFree(booster);
+      XGDMatrixFree(data);
+    };
+    if (XGDMatrixSetFloatInfo(data, "label", labels, 4) != 0) return XgbError("setting labels");
+    if (XGBoosterCreate(&data, 1, &booster) != 0) return XgbError("creating the booster");
+    if (XGBoosterSetParam(booster, "objective", "multi:softprob") != 0 ||
+        XGBoosterSetParam(booster, "num_class", "2") != 0 || XGBoosterSetParam(booster, "nthread", "1") != 0) {
+      return XgbError("setting parameters");
+    }
+    if (XGBoosterUpdateOneIter(booster, 0, data) != 0) return XgbError("training");
+    bst_ulong length = 0;
+    const char* json = nullptr;
+    if (XGBoosterSaveModelToBuffer(booster, R"({"format": "json"})", &length, &json) != 0) {
+      return XgbError("saving the model");
+    }
+    return std::string(json, length);
+  }
+
+  static absl::Status FirstUseFailed(const absl::Status& status) {
+    return absl::InternalError(absl::StrCat("XGBoost failed its first use (a built-in model): ", status.message()));
+  }
+
+  std::once_flag used_once_;
+  absl::Status first_use_;
 };
 
 }  // namespace
