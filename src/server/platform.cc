@@ -110,6 +110,9 @@ class Platform::Parts {
   std::unique_ptr<metrics::DeploymentMetrics> deployment_metrics;
   serving::TrafficRouter traffic_router;
   std::unique_ptr<serving::InferenceService> inference;
+  // The Redis response cache's lookups, stores and invalidations, off the I/O threads and the
+  // repository's lock. Destroyed after the control pool, whose unloads invalidate through it.
+  std::unique_ptr<ThreadPool> cache_pool;
   // Model loads and unloads: slow, so never on an I/O thread. Destroyed before the models.
   std::unique_ptr<ThreadPool> control_pool;
   std::unique_ptr<deploy::LocalRuntime> deployment_runtime;
@@ -189,7 +192,7 @@ class Platform::Parts {
         .metrics = inference_metrics.get(),
         .lookups = control_pool.get(),
         .on_unloaded = [this](const std::string& model, const std::string& version) {
-          if (response_cache) response_cache->Invalidate(model, version);
+          InvalidateCachedAnswers(model, version);
         }});
     deployment_metrics = std::make_unique<metrics::DeploymentMetrics>(*metrics_registry);
     inference = std::make_unique<serving::InferenceService>(serving::InferenceServiceOptions{
@@ -197,6 +200,7 @@ class Platform::Parts {
         .metrics = inference_metrics.get(),
         .loader = config.serving.lazy_load ? control_pool.get() : nullptr,
         .cache = response_cache.get(),
+        .cache_pool = cache_pool.get(),
         .router = &traffic_router,
         .deployment_metrics = deployment_metrics.get()});
     deployment_runtime = std::make_unique<deploy::LocalRuntime>(
@@ -342,10 +346,24 @@ class Platform::Parts {
       metrics::InferenceMetrics* metrics = inference_metrics.get();
       redis.on_error = [metrics] { metrics->RecordCacheError("redis"); };
       response_cache = std::make_unique<serving::RedisResponseCache>(redis);
+      cache_pool = std::make_unique<ThreadPool>(ThreadPoolOptions{.threads = 4, .max_queue = 1024});
     } else if (config.serving.cache_max_bytes > 0) {
       response_cache = std::make_unique<serving::LocalResponseCache>(config.serving.cache_max_bytes);
     }
     return absl::OkStatus();
+  }
+
+  // An unloaded version's cached answers go (they would expire anyway). Called under the model
+  // repository's lock, so a Redis cache's scan runs on its pool.
+  void InvalidateCachedAnswers(const std::string& model, const std::string& version) {
+    if (!response_cache) return;
+    if (!cache_pool) return response_cache->Invalidate(model, version);
+    const bool queued = cache_pool->TrySubmit(
+        [cache = response_cache.get(), model, version] { cache->Invalidate(model, version); });
+    if (!queued) {
+      log::Warn("the response cache is behind: an unloaded version's answers stay until they expire",
+                {{"model", model}, {"version", version}});
+    }
   }
 
   uint64_t MemoryBudget() const {

@@ -207,36 +207,75 @@ void InferenceService::Dispatch(const std::shared_ptr<ServedModel>& served, Infe
     done(valid);
     return;
   }
-  const std::string name = served->name();
-  const std::string version = served->version();
   // Admitted before the cache is asked: a request with an invalid priority or timeout is refused
   // whether or not its answer is cached.
   absl::StatusOr<DynamicBatcher::Admission> admission = served->batcher().Admit(request, arrival);
   if (!admission.ok()) {
-    metrics_->RecordFailure(name, version, FailureReason(admission.status()), absl::Now() - arrival);
+    metrics_->RecordFailure(served->name(), served->version(), FailureReason(admission.status()),
+                            absl::Now() - arrival);
     done(admission.status());
     return;
   }
-  if (options_.cache != nullptr && served->cache_settings().enabled) {
-    std::string key = ResponseCacheKey(request, version);
-    if (std::optional<std::string> hit = options_.cache->Get(key)) {
-      absl::StatusOr<std::vector<Tensor>> outputs = DeserializeOutputs(*hit);
-      if (outputs.ok()) {
-        metrics_->RecordCacheHit(name, version, absl::Now() - arrival);
-        done(InferenceResponse{.model = name, .version = version, .id = request.id, .outputs = std::move(*outputs)});
-        return;
+  if (options_.cache == nullptr || !served->cache_settings().enabled) {
+    Queue(served, std::move(request), std::move(done), arrival, *admission);
+    return;
+  }
+  if (options_.cache_pool == nullptr) {
+    AnswerFromCacheOrQueue(served, std::move(request), std::move(done), arrival, *admission);
+    return;
+  }
+  struct Pending {
+    std::shared_ptr<ServedModel> served;
+    InferenceRequest request;
+    Callback done;
+  };
+  auto pending = std::make_shared<Pending>(Pending{served, std::move(request), std::move(done)});
+  const bool asked = options_.cache_pool->TrySubmit([this, pending, arrival, admission = *admission] {
+    AnswerFromCacheOrQueue(pending->served, std::move(pending->request), std::move(pending->done), arrival,
+                           admission);
+  });
+  if (!asked) {  // the cache is behind: this request goes without it
+    metrics_->RecordCacheMiss(served->name(), served->version());
+    Queue(pending->served, std::move(pending->request), std::move(pending->done), arrival, *admission);
+  }
+}
+
+void InferenceService::AnswerFromCacheOrQueue(const std::shared_ptr<ServedModel>& served, InferenceRequest request,
+                                              Callback done, absl::Time arrival,
+                                              const DynamicBatcher::Admission& admission) {
+  const std::string& version = served->version();
+  std::string key = ResponseCacheKey(request, version);
+  if (std::optional<std::string> hit = options_.cache->Get(key)) {
+    absl::StatusOr<std::vector<Tensor>> outputs = DeserializeOutputs(*hit);
+    if (outputs.ok()) {
+      metrics_->RecordCacheHit(served->name(), version, absl::Now() - arrival);
+      done(InferenceResponse{.model = served->name(), .version = version, .id = request.id,
+                             .outputs = std::move(*outputs)});
+      return;
+    }
+  }
+  metrics_->RecordCacheMiss(served->name(), version);
+  done = [cache = options_.cache, pool = options_.cache_pool, key = std::move(key), ttl = served->cache_settings().ttl,
+          inner = std::move(done)](absl::StatusOr<InferenceResponse> result) {
+    if (result.ok()) {
+      std::string value = SerializeOutputs(*result);
+      if (pool == nullptr) {
+        cache->Put(key, std::move(value), ttl);
+      } else {
+        // Not stored when the cache is behind.
+        pool->TrySubmit([cache, key, value = std::move(value), ttl]() mutable { cache->Put(key, std::move(value), ttl); });
       }
     }
-    metrics_->RecordCacheMiss(name, version);
-    done = [cache = options_.cache, key = std::move(key), ttl = served->cache_settings().ttl,
-            inner = std::move(done)](absl::StatusOr<InferenceResponse> result) {
-      if (result.ok()) cache->Put(key, SerializeOutputs(*result), ttl);
-      inner(std::move(result));
-    };
-  }
-  if (absl::Status queued = served->batcher().Enqueue(std::move(request), *admission, std::move(done), arrival);
+    inner(std::move(result));
+  };
+  Queue(served, std::move(request), std::move(done), arrival, admission);
+}
+
+void InferenceService::Queue(const std::shared_ptr<ServedModel>& served, InferenceRequest request, Callback done,
+                             absl::Time arrival, const DynamicBatcher::Admission& admission) {
+  if (absl::Status queued = served->batcher().Enqueue(std::move(request), admission, std::move(done), arrival);
       !queued.ok()) {
-    metrics_->RecordFailure(name, version, FailureReason(queued), absl::Now() - arrival);
+    metrics_->RecordFailure(served->name(), served->version(), FailureReason(queued), absl::Now() - arrival);
     done(queued);  // a refused request leaves its callback with us
   }
 }

@@ -34,6 +34,11 @@ struct InferenceServiceOptions {
   size_t max_unfamiliar_lookups = 32;
   // Answers for versions whose metadata enables the response cache; null: no cache.
   ResponseCache* cache = nullptr;              // not owned
+  // For a cache across the network (Redis): its lookups and stores run here, so that no I/O
+  // thread waits for a round trip (or, with Redis slow, for its timeout); when every thread is
+  // busy and the queue full, requests go without the cache. Null: on the request's own thread
+  // (the in-process cache, a map lookup).
+  ThreadPool* cache_pool = nullptr;            // not owned
   // Requests whose model is a deployment go where it says; null: no deployments.
   const TrafficRouter* router = nullptr;                          // not owned
   metrics::DeploymentMetrics* deployment_metrics = nullptr;       // not owned; may be null
@@ -46,8 +51,9 @@ class InferenceService {
   InferenceService(ModelRepository* repository, metrics::InferenceMetrics* metrics)
       : InferenceService(InferenceServiceOptions{.repository = repository, .metrics = metrics}) {}
 
-  // `done` runs exactly once: on an instance thread after execution, or on the calling thread
-  // when the request is refused before queueing.
+  // `done` runs exactly once: on an instance thread after execution, on the calling thread
+  // when the request is refused before queueing or answered from the in-process cache, or on a
+  // cache_pool thread when answered from a remote cache.
   using Callback = InferenceCallback;
   void Infer(InferenceRequest request, Callback done);
 
@@ -77,6 +83,12 @@ class InferenceService {
   // Validates, consults the response cache, queues on the version's batcher.
   void Dispatch(const std::shared_ptr<ServedModel>& served, InferenceRequest request, Callback done,
                 absl::Time arrival);
+  // A validated, admitted request for a version with the response cache on: answered from the
+  // cache, or queued and its answer stored.
+  void AnswerFromCacheOrQueue(const std::shared_ptr<ServedModel>& served, InferenceRequest request, Callback done,
+                              absl::Time arrival, const DynamicBatcher::Admission& admission);
+  void Queue(const std::shared_ptr<ServedModel>& served, InferenceRequest request, Callback done, absl::Time arrival,
+             const DynamicBatcher::Admission& admission);
   // True when `found` says the version is not loaded but could be (or is being) loaded.
   bool ShouldWaitForLoad(const absl::Status& found, absl::string_view model, absl::string_view version);
   // Runs `resume` when the model's load ends, starting the load if nothing waits for it yet;

@@ -47,7 +47,8 @@ class FakeModelSource final : public ModelSource {
   absl::StatusOr<ModelArtifact> Fetch(absl::string_view model, absl::string_view ref) override {
     if (model != "doubler") return absl::NotFoundError("no such model");
     return ModelArtifact{.model = "doubler", .version = std::string(ref), .framework = "fake",
-                         .path = (ref == "2.0.0" && broken_v2) || ref == broken_version ? "broken" : "ok"};
+                         .path = (ref == "2.0.0" && broken_v2) || ref == broken_version ? "broken" : "ok",
+                         .metadata_json = metadata_json};
   }
   absl::StatusOr<std::vector<std::string>> Versions(absl::string_view model) override {
     ++versions_asked;
@@ -76,6 +77,7 @@ class FakeModelSource final : public ModelSource {
   std::atomic<absl::Notification*> hold_unknown{nullptr};
   bool broken_v2 = false;
   std::string broken_version;  // another version whose file does not load
+  std::string metadata_json;   // every version's
 };
 
 class ModelRepositoryTest : public ::testing::Test {
@@ -228,6 +230,54 @@ TEST_F(ModelRepositoryTest, InferenceServiceValidatesExecutesAndRecords) {
     }
   }
   EXPECT_TRUE(counted);
+}
+
+// A response cache across the network that is slow: each lookup waits until released.
+class FakeSlowRemoteCache final : public ResponseCache {
+ public:
+  std::string name() const override { return "slow"; }
+  std::optional<std::string> Get(const std::string&) override {
+    release.WaitForNotification();
+    return std::nullopt;
+  }
+  void Put(const std::string&, std::string, absl::Duration) override { ++stored; }
+  void Invalidate(absl::string_view, absl::string_view) override {}
+  absl::Notification release;
+  std::atomic<int> stored{0};
+};
+
+TEST_F(ModelRepositoryTest, ARemoteResponseCacheIsNeverWaitedForOnTheRequestsThread) {
+  source_.metadata_json = R"({"responseCache":{"enabled":true}})";
+  ASSERT_TRUE(repository_->Load("doubler", {}).ok());
+  prometheus::Registry registry;
+  metrics::InferenceMetrics metrics(registry);
+  FakeSlowRemoteCache cache;
+  auto cache_pool = std::make_unique<ThreadPool>(ThreadPoolOptions{.threads = 1});
+  InferenceService service(InferenceServiceOptions{
+      .repository = repository_.get(), .metrics = &metrics, .cache = &cache, .cache_pool = cache_pool.get()});
+
+  float values[1] = {1.5f};
+  InferenceRequest request{.model = "doubler"};
+  request.inputs.push_back(Tensor::Owned("x", DataType::kFp32, {1}, std::string(reinterpret_cast<char*>(values), 4)));
+  absl::Notification returned, answered;
+  absl::StatusOr<InferenceResponse> response;
+  std::thread io_thread([&] {
+    service.Infer(request, [&](absl::StatusOr<InferenceResponse> r) {
+      response = std::move(r);
+      answered.Notify();
+    });
+    returned.Notify();
+  });
+  // The caller went back to its other connections while the cache still holds the lookup.
+  EXPECT_TRUE(returned.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_FALSE(answered.HasBeenNotified());
+  cache.release.Notify();
+  io_thread.join();
+  answered.WaitForNotification();
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_FLOAT_EQ(response->outputs[0].At<float>(0), 3.0f);
+  cache_pool.reset();  // finishes the store, which is queued there too
+  EXPECT_EQ(cache.stored.load(), 1);
 }
 
 // Lazy loading through the InferenceService: the lookups that find out what a request names run
