@@ -108,7 +108,7 @@ bool DynamicBatcher::busy() const {
 }
 
 absl::StatusOr<DynamicBatcher::Admission> DynamicBatcher::Admit(const InferenceRequest& request,
-                                                                 absl::Time arrival) const {
+                                                                 absl::Time arrival) {
   const BatchingConfig& config = options_.config;
   Admission admission{.priority = config.default_priority};
   if (request.parameters.contains("priority")) {
@@ -135,7 +135,16 @@ absl::StatusOr<DynamicBatcher::Admission> DynamicBatcher::Admit(const InferenceR
                                                    " rows; this model takes at most ", config.max_batch_size,
                                                    " per request (maxBatchSize)"));
   }
+  if (config.preserve_ordering) admission.sequence = next_sequence_.fetch_add(1, std::memory_order_relaxed);
   return admission;
+}
+
+void DynamicBatcher::Answered(const Admission& admission, InferenceResponse response, InferenceCallback&& done) {
+  if (!options_.config.preserve_ordering) {
+    done(std::move(response));
+    return;
+  }
+  DeliverInOrder(admission.sequence, std::move(done), std::move(response));
 }
 
 absl::Status DynamicBatcher::Enqueue(InferenceRequest&& request, InferenceCallback&& done, absl::Time arrival) {
@@ -152,18 +161,27 @@ absl::Status DynamicBatcher::Enqueue(InferenceRequest&& request, const Admission
   pending.rows = admission.rows;
   if (batchable_) pending.batch_key = BatchKey(pending.request, pending.output_names);
   size_t depth = 0;
+  absl::Status refused;
   {
     absl::MutexLock lock(&mutex_);
-    if (stopping_) return absl::UnavailableError("the model version is being unloaded");
-    if (queued_ >= static_cast<size_t>(config.max_queue_size)) {
-      return absl::ResourceExhaustedError(absl::StrCat("model '", options_.model_name, "' version ", options_.version,
-                                                       " has ", queued_, " requests queued (maxQueueSize); retry later"));
+    if (stopping_) {
+      refused = absl::UnavailableError("the model version is being unloaded");
+    } else if (queued_ >= static_cast<size_t>(config.max_queue_size)) {
+      refused = absl::ResourceExhaustedError(absl::StrCat("model '", options_.model_name, "' version ",
+                                                          options_.version, " has ", queued_,
+                                                          " requests queued (maxQueueSize); retry later"));
+    } else {
+      pending.done = std::move(done);
+      pending.sequence = admission.sequence;
+      queues_[static_cast<size_t>(admission.priority - 1)].push_back(std::move(pending));
+      queued_rows_ += admission.rows;
+      depth = ++queued_;
     }
-    pending.done = std::move(done);
-    pending.sequence = next_sequence_++;
-    queues_[static_cast<size_t>(admission.priority - 1)].push_back(std::move(pending));
-    queued_rows_ += admission.rows;
-    depth = ++queued_;
+  }
+  if (!refused.ok()) {
+    // Its place in the order of answers is given up, so that later answers do not wait for it.
+    if (config.preserve_ordering) DeliverInOrder(admission.sequence, nullptr, refused);
+    return refused;
   }
   if (options_.metrics) options_.metrics->SetQueueDepth(options_.model_name, options_.version, static_cast<int64_t>(depth));
   return absl::OkStatus();
@@ -374,18 +392,22 @@ void DynamicBatcher::Deliver(Pending& pending, absl::StatusOr<InferenceResponse>
     pending.done(std::move(result));
     return;
   }
-  // Answer in arrival order: hold this answer until every earlier one has gone out.
+  DeliverInOrder(pending.sequence, std::move(pending.done), std::move(result));
+}
+
+void DynamicBatcher::DeliverInOrder(uint64_t sequence, InferenceCallback done, absl::StatusOr<InferenceResponse> result) {
+  // Hold this answer until every earlier one has gone out.
   std::vector<std::pair<InferenceCallback, absl::StatusOr<InferenceResponse>>> ready;
-  {
-    absl::MutexLock lock(&delivery_mutex_);
-    held_.emplace(pending.sequence, std::make_pair(std::move(pending.done), std::move(result)));
-    while (!held_.empty() && held_.begin()->first == next_delivery_) {
-      ready.push_back(std::move(held_.begin()->second));
-      held_.erase(held_.begin());
-      ++next_delivery_;
-    }
-    // Calling back under the lock keeps the order across instance threads.
-    for (auto& [done, answer] : ready) done(std::move(answer));
+  absl::MutexLock lock(&delivery_mutex_);
+  held_.emplace(sequence, std::make_pair(std::move(done), std::move(result)));
+  while (!held_.empty() && held_.begin()->first == next_delivery_) {
+    ready.push_back(std::move(held_.begin()->second));
+    held_.erase(held_.begin());
+    ++next_delivery_;
+  }
+  // Calling back under the lock keeps the order across threads. A place given up has no callback.
+  for (auto& [callback, answer] : ready) {
+    if (callback) callback(std::move(answer));
   }
 }
 

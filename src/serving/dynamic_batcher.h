@@ -59,17 +59,25 @@ class DynamicBatcher {
     int priority = 1;
     absl::Time deadline = absl::InfiniteFuture();  // InfiniteFuture: none
     int64_t rows = 1;
+    // With preserveOrdering, the request's place in the order of answers, taken on admission so
+    // that a request answered without queueing (from the response cache) keeps its place.
+    uint64_t sequence = 0;
   };
   // Fails (kInvalidArgument) when the priority or timeout parameter is invalid or the request
-  // has more rows than maxBatchSize.
-  absl::StatusOr<Admission> Admit(const InferenceRequest& request, absl::Time arrival) const;
+  // has more rows than maxBatchSize. An admitted request must then be either enqueued or
+  // answered through Answered.
+  absl::StatusOr<Admission> Admit(const InferenceRequest& request, absl::Time arrival);
 
   // Queues a validated, admitted request; `done` is taken only when it is queued. Fails at once
-  // (nothing queued, `done` left with the caller, uncalled) when the queue is full.
+  // (nothing queued, `done` left with the caller, uncalled) when the queue is full; the caller
+  // answers such a refusal at once, outside the order of answers.
   absl::Status Enqueue(InferenceRequest&& request, const Admission& admission, InferenceCallback&& done,
                        absl::Time arrival);
   // Admit, then Enqueue.
   absl::Status Enqueue(InferenceRequest&& request, InferenceCallback&& done, absl::Time arrival);
+  // An admitted request answered without running (from the response cache): `done` runs at
+  // once, or, with preserveOrdering, once every request admitted before it has been answered.
+  void Answered(const Admission& admission, InferenceResponse response, InferenceCallback&& done);
 
   size_t queue_depth() const;
   // Requests queued or executing (a replica's concurrency, for the autoscaler).
@@ -106,6 +114,9 @@ class DynamicBatcher {
   void Execute(std::vector<Pending> batch);
   void ExecuteOne(Pending& pending, absl::Time start);
   void Deliver(Pending& pending, absl::StatusOr<InferenceResponse> result);
+  // With preserveOrdering: runs `done` (none: a place given up) once every answer with an
+  // earlier sequence has gone out.
+  void DeliverInOrder(uint64_t sequence, InferenceCallback done, absl::StatusOr<InferenceResponse> result);
   bool Batchable() const;
 
   const DynamicBatcherOptions options_;
@@ -117,7 +128,7 @@ class DynamicBatcher {
   size_t executing_ ABSL_GUARDED_BY(mutex_) = 0;
   // Batches taken (or requests expired): an instance waiting for a batch to fill looks again.
   uint64_t takes_ ABSL_GUARDED_BY(mutex_) = 0;
-  uint64_t next_sequence_ ABSL_GUARDED_BY(mutex_) = 0;
+  std::atomic<uint64_t> next_sequence_{0};
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
 
   // preserveOrdering: answers held until every earlier request has been answered.

@@ -346,6 +346,42 @@ TEST(DynamicBatcherTest, PreserveOrderingAnswersInArrivalOrder) {
   for (size_t i = 0; i < answers.got.size(); ++i) EXPECT_EQ(answers.got[i].first, static_cast<int>(i));
 }
 
+// With preserveOrdering, an answer found without running (the response cache's) waits for the
+// requests admitted before it, and a request refused for a full queue holds up nobody.
+TEST(DynamicBatcherTest, PreserveOrderingKeepsCachedAnswersInPlaceAndSkipsRefusals) {
+  FakeRecordingModel model;
+  absl::Notification gate;
+  absl::BlockingCounter first_started(1);
+  model.gate_ = &gate;
+  model.entered_ = &first_started;
+  Answers answers;
+  {
+    DynamicBatcher batcher(
+        {.config = {.max_batch_size = 1, .max_queue_size = 1, .preserve_ordering = true, .instances = 1},
+         .model = &model});
+    ASSERT_TRUE(Enqueue(batcher, Request({0, 0}, {1, 2}), answers.For(0)).ok());  // held at the gate
+    first_started.Wait();
+    model.entered_ = nullptr;  // read again only after the gate opens
+    absl::StatusOr<DynamicBatcher::Admission> cached = batcher.Admit(Request({1, 1}, {1, 2}), absl::Now());
+    ASSERT_TRUE(cached.ok());
+    batcher.Answered(*cached, InferenceResponse{.id = "from the cache"}, answers.For(1));
+    ASSERT_TRUE(Enqueue(batcher, Request({2, 2}, {1, 2}), answers.For(2)).ok());  // fills the queue
+    EXPECT_EQ(Enqueue(batcher, Request({3, 3}, {1, 2}), answers.For(3)).code(), absl::StatusCode::kResourceExhausted);
+    {
+      absl::MutexLock lock(&answers.mutex);
+      EXPECT_TRUE(answers.got.empty()) << "the cached answer went out before the request admitted first";
+    }
+    gate.Notify();
+    answers.WaitFor(3);
+    ASSERT_TRUE(Enqueue(batcher, Request({4, 4}, {1, 2}), answers.For(4)).ok());
+    answers.WaitFor(4);  // not held for the refused request's place
+  }
+  absl::MutexLock lock(&answers.mutex);
+  std::vector<int> order;
+  for (const auto& [tag, answer] : answers.got) order.push_back(tag);
+  EXPECT_THAT(order, ElementsAre(0, 1, 2, 4));
+}
+
 TEST(DynamicBatcherTest, TooManyRowsForOneRequestIsRejected) {
   FakeRecordingModel model;
   DynamicBatcher batcher({.config = {.max_batch_size = 2}, .model = &model});

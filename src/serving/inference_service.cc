@@ -249,8 +249,10 @@ void InferenceService::AnswerFromCacheOrQueue(const std::shared_ptr<ServedModel>
     absl::StatusOr<std::vector<Tensor>> outputs = DeserializeOutputs(*hit);
     if (outputs.ok()) {
       metrics_->RecordCacheHit(served->name(), version, absl::Now() - arrival);
-      done(InferenceResponse{.model = served->name(), .version = version, .id = request.id,
-                             .outputs = std::move(*outputs)});
+      served->batcher().Answered(admission,
+                                 InferenceResponse{.model = served->name(), .version = version, .id = request.id,
+                                                   .outputs = std::move(*outputs)},
+                                 std::move(done));
       return;
     }
   }
