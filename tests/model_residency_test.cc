@@ -47,23 +47,30 @@ uint64_t SettledResidentBytes() {
   return ResidentMemoryBytes();
 }
 
-class ModelResidencyTest : public ::testing::TestWithParam<std::string> {};
+// Every backend, models from tests/fixtures/models. Resident memory is what these tests measure,
+// which is not meaningful under AddressSanitizer: it holds freed blocks in a quarantine, so the
+// resident set grows by design (the optimised build measures; LeakSanitizer checks for leaks).
+class RealBackendsTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  RealBackendsTest() { server::RegisterBackends(backends_); }
+  void SetUp() override {
+#ifdef __SANITIZE_ADDRESS__
+    GTEST_SKIP() << "resident memory is not meaningful under AddressSanitizer";
+#endif
+  }
+  serving::BackendRegistry backends_;
+  FixtureDirectorySource source_;
+  serving::ModelRepository repository_{{.source = &source_, .backends = &backends_}};
+};
+
+class ModelResidencyTest : public RealBackendsTest {};
 
 TEST_P(ModelResidencyTest, LoadUnload200TimesKeepsResidentMemoryFlat) {
-#ifdef __SANITIZE_ADDRESS__
-  // AddressSanitizer holds freed blocks in a quarantine, so resident memory grows by design; the
-  // optimised build measures this (and LeakSanitizer checks for leaks here).
-  GTEST_SKIP() << "resident memory is not meaningful under AddressSanitizer";
-#endif
-  serving::BackendRegistry backends;
-  server::RegisterBackends(backends);
-  FixtureDirectorySource source;
-  serving::ModelRepository repository({.source = &source, .backends = &backends});
   const std::string model = GetParam();
   auto cycle = [&] {
-    ASSERT_TRUE(repository.Load(model, {}).ok());
-    ASSERT_TRUE(repository.Find(model, "").ok());
-    ASSERT_TRUE(repository.Unload(model).ok());
+    ASSERT_TRUE(repository_.Load(model, {}).ok());
+    ASSERT_TRUE(repository_.Find(model, "").ok());
+    ASSERT_TRUE(repository_.Unload(model).ok());
   };
   for (int i = 0; i < 20; ++i) cycle();  // framework caches and thread pools settle first
   const uint64_t before = SettledResidentBytes();
@@ -74,25 +81,18 @@ TEST_P(ModelResidencyTest, LoadUnload200TimesKeepsResidentMemoryFlat) {
   EXPECT_LT(growth_mib, 8.0) << "resident memory grew by " << growth_mib << " MiB over 200 load/unload cycles";
 }
 
-class FirstModelResidencyTest : public ::testing::TestWithParam<std::string> {};
+class FirstModelResidencyTest : public RealBackendsTest {};
 
 // The framework's own first-use memory (libraries, registries, thread pools) is not the first
 // model's: with a tight budget it would refuse a model that fits.
 TEST_P(FirstModelResidencyTest, IsChargedWhatTheNextLoadOfItIs) {
-#ifdef __SANITIZE_ADDRESS__
-  GTEST_SKIP() << "resident memory is not meaningful under AddressSanitizer";
-#endif
-  serving::BackendRegistry backends;
-  server::RegisterBackends(backends);
-  FixtureDirectorySource source;
-  serving::ModelRepository repository({.source = &source, .backends = &backends});
   const std::string model = GetParam();
   auto measured = [&] {
-    EXPECT_TRUE(repository.Load(model, {}).ok());
-    auto served = repository.Find(model, "");
+    EXPECT_TRUE(repository_.Load(model, {}).ok());
+    auto served = repository_.Find(model, "");
     EXPECT_TRUE(served.ok());
     const uint64_t bytes = served.ok() ? (*served)->memory_bytes() : 0;
-    EXPECT_TRUE(repository.Unload(model).ok());
+    EXPECT_TRUE(repository_.Unload(model).ok());
     return bytes;
   };
   const uint64_t first = measured();
