@@ -2,7 +2,10 @@
 // two caches (two replicas), and Redis going away mid-run and coming back.
 
 #include <atomic>
+#include <string>
+#include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "serving/redis_response_cache.h"
 #include "testing/redis_server.h"
@@ -18,10 +21,22 @@ class RedisResponseCacheTest : public ::testing::Test {
     redis_ = std::move(*server);
   }
   store::RedisKeyValueOptions Options() {
-    return {.port = redis_->port(), .retry_after = absl::Milliseconds(200), .on_error = [this] { ++errors_; }};
+    return {.port = redis_->port(),
+            .retry_after = absl::Milliseconds(200),
+            .on_error = [this] { ++errors_; },
+            .on_availability = [this](bool available, const std::string& reason) {
+              absl::MutexLock lock(&mutex_);
+              changes_.push_back(available ? "back" : "down: " + reason);
+            }};
+  }
+  std::vector<std::string> Changes() {
+    absl::MutexLock lock(&mutex_);
+    return changes_;
   }
   std::unique_ptr<testing::RedisServer> redis_;
   std::atomic<int> errors_{0};
+  absl::Mutex mutex_;
+  std::vector<std::string> changes_ ABSL_GUARDED_BY(mutex_);
 };
 
 TEST_F(RedisResponseCacheTest, StoresExpiresAndIsSharedBetweenReplicas) {
@@ -62,12 +77,16 @@ TEST_F(RedisResponseCacheTest, RedisGoingAwayDegradesToMissesAndRecovers) {
   EXPECT_LT(absl::Now() - start, absl::Seconds(1));  // backs off instead of waiting on every call
   EXPECT_GE(errors_.load(), 1);
   EXPECT_FALSE(cache.available());
+  ASSERT_EQ(Changes().size(), 1u);  // announced once, however many operations failed
+  EXPECT_EQ(Changes()[0].rfind("down: ", 0), 0u) << Changes()[0];
   ASSERT_TRUE(redis_->Restart().ok());
   absl::SleepFor(absl::Milliseconds(250));  // past retry_after
   cache.Put("m/1/k3", "back", absl::Seconds(60));
   auto value = cache.Get("m/1/k3");
   ASSERT_TRUE(value.has_value());
   EXPECT_EQ(*value, "back");
+  EXPECT_EQ(Changes().back(), "back");
+  EXPECT_EQ(Changes().size(), 2u);
 }
 
 TEST(RedisUrlTest, ParsesAndRejects) {

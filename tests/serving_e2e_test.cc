@@ -668,12 +668,18 @@ TEST_F(ServingEndToEndTest, TheRedisResponseCacheDegradesWhenRedisGoesAway) {
   fixture->metadata_json = R"({"responseCache":{"enabled":true,"ttl":"60s"}})";
   ASSERT_TRUE(testing::PushAndLoad(*client_, *fixture, "cached").ok());
   ExpectCacheServesRepeats(*client_, *fixture, "cached");
+  EXPECT_THAT(client_->Get("/health")->body, HasSubstr(R"("responseCache":{"ready":true,"required":false})"));
 
   (*redis)->Stop();  // Redis goes away: answers keep coming, computed
   const std::string body = absl::StrCat(R"({"inputs":)", fixture->inputs_json, "}");
   for (int i = 0; i < 3; ++i) EXPECT_EQ(Post("/v2/models/cached/infer", body).status, 200);
   EXPECT_GE(MetricValue(client_->Get("/metrics")->body, R"(response_cache_errors_total{backend="redis"})"), 1);
   EXPECT_THAT(server_->child().Stderr(), HasSubstr("Redis is unavailable; going on without it"));
+  // /health says so, and the server stays ready: requests are answered without the cache.
+  EXPECT_THAT(client_->Get("/health")->body,
+              HasSubstr(absl::StrCat(R"("responseCache":{"ready":false,"required":false,"reason":"Redis at 127.0.0.1:)",
+                                     (*redis)->port(), " is unavailable (")));
+  EXPECT_EQ(client_->Get("/health/ready")->status, 200);
 }
 
 TEST_F(ServingEndToEndTest, StartupModelsLoadBeforeTheServerIsReady) {

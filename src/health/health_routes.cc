@@ -19,6 +19,7 @@ std::string ComponentsJson(const HealthState& state) {
     first = false;
     AppendJsonQuoted(&out, c.name);
     absl::StrAppend(&out, ":{\"ready\":", c.ready ? "true" : "false");
+    if (!c.required) out.append(",\"required\":false");
     if (!c.ready) {
       out.append(",\"reason\":");
       AppendJsonQuoted(&out, c.reason);
@@ -39,7 +40,7 @@ std::string NotReadyReasons(const HealthState& state) {
   };
   if (state.Draining()) add("shutting down");
   for (const ComponentStatus& c : state.Components()) {
-    if (!c.ready) add(absl::StrCat(c.name, ": ", c.reason));
+    if (!c.ready && c.required) add(absl::StrCat(c.name, ": ", c.reason));
   }
   out.push_back(']');
   return out;

@@ -8,15 +8,27 @@ void HealthState::AddComponent(absl::string_view name, absl::string_view reason)
   Recompute();
 }
 
+void HealthState::AddOptionalComponent(absl::string_view name) {
+  absl::MutexLock lock(&mu_);
+  components_[std::string(name)] = ComponentStatus{std::string(name), true, "", /*required=*/false};
+  Recompute();
+}
+
 void HealthState::SetReady(absl::string_view name) {
   absl::MutexLock lock(&mu_);
-  components_[std::string(name)] = ComponentStatus{std::string(name), true, ""};
+  ComponentStatus& status = components_[std::string(name)];
+  status.name = std::string(name);
+  status.ready = true;
+  status.reason.clear();
   Recompute();
 }
 
 void HealthState::SetNotReady(absl::string_view name, absl::string_view reason) {
   absl::MutexLock lock(&mu_);
-  components_[std::string(name)] = ComponentStatus{std::string(name), false, std::string(reason)};
+  ComponentStatus& status = components_[std::string(name)];
+  status.name = std::string(name);
+  status.ready = false;
+  status.reason = std::string(reason);
   Recompute();
 }
 
@@ -35,7 +47,7 @@ std::vector<ComponentStatus> HealthState::Components() const {
 
 void HealthState::Recompute() {
   bool ready = !draining_.load(std::memory_order_acquire);
-  for (const auto& [name, status] : components_) ready = ready && status.ready;
+  for (const auto& [name, status] : components_) ready = ready && (status.ready || !status.required);
   ready_.store(ready, std::memory_order_release);
 }
 

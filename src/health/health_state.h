@@ -2,9 +2,11 @@
 
 // Liveness and readiness of the process.
 //
-// Live: the process can serve requests at all. Ready: it should receive traffic: every registered
+// Live: the process can serve requests at all. Ready: it should receive traffic: every required
 // component (store, model set, ...) reports ready and the server is not draining. Components
-// start not ready. Thread-safe; Live() and Ready() are lock-free for the probe hot path.
+// start not ready. An optional component (the response cache: without it requests are served,
+// only slower) is reported with its reason but never makes the server unready. Thread-safe;
+// Live() and Ready() are lock-free for the probe hot path.
 
 #include <atomic>
 #include <string>
@@ -21,12 +23,15 @@ struct ComponentStatus {
   std::string name;
   bool ready = false;
   std::string reason;  // why not ready; empty when ready
+  bool required = true;
 };
 
 class HealthState {
  public:
   // Adds a component that readiness waits for; it starts not ready with `reason`.
   void AddComponent(absl::string_view name, absl::string_view reason = "starting");
+  // Adds a component that is reported but that readiness does not wait for; it starts ready.
+  void AddOptionalComponent(absl::string_view name);
   void SetReady(absl::string_view name);
   void SetNotReady(absl::string_view name, absl::string_view reason);
   // Shutdown has begun: not ready from now on, for good.

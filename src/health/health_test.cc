@@ -31,6 +31,26 @@ TEST(HealthStateTest, ReadyOnlyWhenEveryComponentIsAndNotDraining) {
   EXPECT_TRUE(state.Live());
 }
 
+TEST(HealthStateTest, AnOptionalComponentIsReportedButNeverMakesTheServerUnready) {
+  HealthState state;
+  state.AddComponent("store");
+  state.AddOptionalComponent("responseCache");
+  state.SetReady("store");
+  state.SetNotReady("responseCache", "Redis at 127.0.0.1:6379 is unavailable");
+  EXPECT_TRUE(state.Ready());
+  http::Router router;
+  ASSERT_TRUE(AddHealthRoutes(&state, router).ok());
+  EXPECT_EQ(Call(router, "/health/ready").status, 200);
+  EXPECT_NE(Call(router, "/health").body.find(
+                R"("responseCache":{"ready":false,"required":false,"reason":"Redis at 127.0.0.1:6379 is unavailable"})"),
+            std::string::npos)
+      << Call(router, "/health").body;
+  state.SetReady("responseCache");
+  EXPECT_NE(Call(router, "/health").body.find(R"("responseCache":{"ready":true,"required":false})"), std::string::npos);
+  state.SetNotReady("store", "disk full");
+  EXPECT_FALSE(state.Ready());
+}
+
 TEST(HealthRoutesTest, AnswerWithStatusCodesAndReasons) {
   HealthState state;
   state.AddComponent("store", "opening database");

@@ -345,6 +345,15 @@ class Platform::Parts {
       ASSIGN_OR_RETURN(store::RedisKeyValueOptions redis, store::ParseRedisUrl(config.serving.cache_redis_url));
       metrics::InferenceMetrics* metrics = inference_metrics.get();
       redis.on_error = [metrics] { metrics->RecordCacheError("redis"); };
+      // Reported by /health, never a reason to be unready: requests go on without the cache.
+      health.AddOptionalComponent("responseCache");
+      redis.on_availability = [this, where = absl::StrCat(redis.host, ":", redis.port),
+                               retry = absl::FormatDuration(redis.retry_after)](bool available,
+                                                                                const std::string& reason) {
+        if (available) return health.SetReady("responseCache");
+        health.SetNotReady("responseCache", absl::StrCat("Redis at ", where, " is unavailable (", reason,
+                                                         "); answering without the cache, retrying every ", retry));
+      };
       response_cache = std::make_unique<serving::RedisResponseCache>(redis);
       cache_pool = std::make_unique<ThreadPool>(ThreadPoolOptions{.threads = 4, .max_queue = 1024});
     } else if (config.serving.cache_max_bytes > 0) {

@@ -76,16 +76,21 @@ redisContext* RedisKeyValue::Acquire() {
 }
 
 void RedisKeyValue::Release(redisContext* context) {
-  absl::MutexLock lock(&mutex_);
-  if (warned_) {
-    log::Info("Redis is back", {{"host", options_.host}, {"port", options_.port}});
-    warned_ = false;
+  bool back = false;
+  {
+    absl::MutexLock lock(&mutex_);
+    if (warned_) {
+      log::Info("Redis is back", {{"host", options_.host}, {"port", options_.port}});
+      warned_ = false;
+      back = true;
+    }
+    if (idle_.size() < options_.max_connections) {
+      idle_.push_back(context);
+    } else {
+      redisFree(context);
+    }
   }
-  if (idle_.size() < options_.max_connections) {
-    idle_.push_back(context);
-  } else {
-    redisFree(context);
-  }
+  if (back && options_.on_availability) options_.on_availability(true, "");
 }
 
 void RedisKeyValue::Fail(redisContext* context, absl::string_view what) {
@@ -102,6 +107,7 @@ void RedisKeyValue::Fail(redisContext* context, absl::string_view what) {
     log::Warn("Redis is unavailable; going on without it",
               {{"host", options_.host}, {"port", options_.port}, {"error", reason},
                {"retry_in", absl::FormatDuration(options_.retry_after)}});
+    if (options_.on_availability) options_.on_availability(false, reason);
   }
   if (options_.on_error) options_.on_error();
 }

@@ -28,6 +28,8 @@ struct RedisKeyValueOptions {
   absl::Duration retry_after = absl::Seconds(5);
   size_t max_connections = 16;
   std::function<void()> on_error;  // called once per failed operation
+  // Called when Redis becomes unavailable (with the reason) and when it is back (empty reason).
+  std::function<void(bool available, const std::string& reason)> on_availability;
 };
 
 class RedisKeyValue {
