@@ -61,7 +61,24 @@ absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::LoadReplica(absl::
                                                                           const ReplicaOverrides& overrides) {
   absl::StatusOr<ModelArtifact> artifact = options_.source->Fetch(model, version);
   if (!artifact.ok()) return artifact.status();
-  return LoadVersion(*artifact, overrides);
+  absl::StatusOr<std::shared_ptr<ServedModel>> served = LoadVersion(*artifact, overrides);
+  if (!served.ok()) return served;
+  if (absl::Status room = MakeRoom((*served)->memory_bytes(), "", ""); !room.ok()) {
+    log::Warn("a deployment replica is loaded beyond the memory budget",
+              {{"model", std::string(model)}, {"version", std::string(version)}, {"reason", room.message()}});
+  }
+  absl::MutexLock lock(&mutex_);
+  std::erase_if(replicas_, [](const std::weak_ptr<ServedModel>& replica) { return replica.expired(); });
+  replicas_.push_back(*served);
+  return served;
+}
+
+uint64_t ModelRepository::ReplicaBytes() const {
+  uint64_t total = 0;
+  for (const std::weak_ptr<ServedModel>& replica : replicas_) {
+    if (std::shared_ptr<ServedModel> live = replica.lock()) total += live->memory_bytes();
+  }
+  return total;
 }
 
 absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::LoadVersion(const ModelArtifact& artifact,
@@ -209,7 +226,8 @@ absl::Status ModelRepository::MakeRoom(uint64_t incoming, const std::string& kee
   {
     absl::MutexLock lock(&mutex_);
     while (true) {
-      uint64_t used = 0;
+      const uint64_t replica_bytes = ReplicaBytes();
+      uint64_t used = replica_bytes;
       std::map<std::string, Entry>::iterator victim;
       std::string victim_model;
       bool found = false;
@@ -232,7 +250,9 @@ absl::Status ModelRepository::MakeRoom(uint64_t incoming, const std::string& kee
       if (!found) {
         status = absl::ResourceExhaustedError(absl::StrCat(
             "the model needs ", incoming, " bytes but ", used, " of the ", options_.memory_budget_bytes,
-            "-byte memory budget are held by models in use; raise --memory-budget or unload a model"));
+            "-byte memory budget are held by models in use",
+            replica_bytes > 0 ? absl::StrCat(" (", replica_bytes, " by deployment replicas)") : "",
+            "; raise --memory-budget or unload a model"));
         break;
       }
       log::Info("evicting an idle model version to make room",
@@ -275,7 +295,7 @@ bool ModelRepository::RetryDue(const Entry& entry) const {
     case absl::StatusCode::kResourceExhausted: {
       if (entry.needed_bytes == 0) return absl::Now() - entry.failed_at >= absl::Seconds(1);
       // Room can be made when the versions no request holds would free enough.
-      uint64_t held = 0;
+      uint64_t held = ReplicaBytes();
       for (const auto& [model, versions] : models_) {
         for (const auto& [version, other] : versions) {
           if (other.state != ModelState::kReady || !other.served) continue;
@@ -329,7 +349,7 @@ void ModelRepository::ForgetReferences(absl::string_view model) {
 
 uint64_t ModelRepository::memory_in_use() const {
   absl::ReaderMutexLock lock(&mutex_);
-  uint64_t total = 0;
+  uint64_t total = ReplicaBytes();
   for (const auto& [model, versions] : models_) {
     for (const auto& [version, entry] : versions) {
       if (entry.served) total += entry.served->memory_bytes();

@@ -136,11 +136,14 @@ class ModelRepository {
   // Loads a private copy of a version for a deployment replica: validated, warmed up, with its own
   // queue and instances, sharing the compute slots, but not in this repository's index (the
   // caller owns it; it unloads when the last reference goes). `version` is canonical SemVer.
+  // Its memory counts against the memory budget while it lives, never evicted: idle versions of
+  // the index are evicted to make room for it, but a replica the scheduler placed is loaded even
+  // when they cannot make enough (the budget is then exceeded, and logged).
   absl::StatusOr<std::shared_ptr<ServedModel>> LoadReplica(absl::string_view model, absl::string_view version,
                                                            const ReplicaOverrides& overrides);
   // Unloads every version of the model; kNotFound when none is loaded.
   absl::Status Unload(absl::string_view model);
-  // Measured memory of every ready version.
+  // Measured memory of every ready version and every live deployment replica.
   uint64_t memory_in_use() const;
   // The process-wide execution slots (null without a CPU limit).
   const ComputeSlots* compute_slots() const { return compute_slots_.get(); }
@@ -202,6 +205,8 @@ class ModelRepository {
   // Evicts idle versions, least recently used first, until `incoming` more bytes fit. Fails
   // with kResourceExhausted naming what holds the memory when they cannot.
   absl::Status MakeRoom(uint64_t incoming, const std::string& keep_model, const std::string& keep_version);
+  // Memory of the deployment replicas alive now.
+  uint64_t ReplicaBytes() const ABSL_SHARED_LOCKS_REQUIRED(mutex_);
   void SetEntry(const std::string& model, const std::string& version, Entry entry);
 
   const ModelRepositoryOptions options_;
@@ -210,6 +215,7 @@ class ModelRepository {
   mutable absl::Mutex mutex_;
   // model -> version -> entry; versions ordered by SemVer precedence.
   std::map<std::string, std::map<std::string, Entry>> models_ ABSL_GUARDED_BY(mutex_);
+  std::vector<std::weak_ptr<ServedModel>> replicas_ ABSL_GUARDED_BY(mutex_);  // LoadReplica's
   absl::Mutex load_mutex_;  // one load or unload at a time, so policies do not interleave
   // One measured load at a time, replicas' included (which do not take load_mutex_): a load's
   // memory is the growth of the whole process's resident set across it, so two loads measured

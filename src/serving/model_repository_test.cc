@@ -649,6 +649,35 @@ TEST_F(ResidencyTest, AVersionInUseIsNeverEvicted) {
   EXPECT_TRUE(repository_->Find("a", "").ok());
 }
 
+// Budget 80 MiB, 32 MiB per model: deployment replicas count against it while they live.
+TEST_F(ResidencyTest, DeploymentReplicasCountAgainstTheBudgetAndMakeRoom) {
+  ASSERT_TRUE(repository_->EnsureLoaded("a", "").ok());
+  ASSERT_TRUE(repository_->EnsureLoaded("b", "").ok());
+  ASSERT_TRUE(repository_->Find("a", "").ok());  // "a" used more recently than "b"
+  // A replica makes room for itself: the least recently used idle version goes.
+  absl::StatusOr<std::shared_ptr<ServedModel>> replica = repository_->LoadReplica("r", "1.0.0", {});
+  ASSERT_TRUE(replica.ok()) << replica.status();
+  EXPECT_EQ(repository_->Find("b", "").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(repository_->Find("a", "").ok());
+  EXPECT_GE(repository_->memory_in_use(), 60ull << 20);
+  // Held by the replica and a request for "a", the budget has no room for "c"...
+  {
+    auto held_a = repository_->Find("a", "");
+    const absl::Status status = repository_->EnsureLoaded("c", "");
+    EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+    EXPECT_NE(status.message().find("by deployment replicas"), std::string::npos) << status;
+  }
+  // ...until the replica is gone (and "a" is idle again).
+  replica = absl::NotFoundError("stopped");
+  EXPECT_TRUE(repository_->LoadWouldHelp("c", ""));
+  EXPECT_TRUE(repository_->EnsureLoaded("c", "").ok());
+  // A replica the scheduler placed loads even beyond the budget, when nothing idle can go.
+  auto held_a = repository_->Find("a", "");
+  auto held_c = repository_->Find("c", "");
+  auto over = repository_->LoadReplica("r", "1.0.0", {});
+  EXPECT_TRUE(over.ok()) << over.status();
+}
+
 TEST(ModelRepositoryIndexTest, TheIndexIsInNameAndVersionOrder) {
   FakeManyModelsSource source;
   BackendRegistry backends;
