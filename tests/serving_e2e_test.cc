@@ -559,6 +559,32 @@ TEST_F(ServingEndToEndTest, ARegisteredModelLoadsForItsMetadataAndForInstances) 
   EXPECT_THAT(numeric.body, HasSubstr("'version' must be a string"));
 }
 
+// Without loading on first request, versions are loaded explicitly, and a request for an alias
+// reaches the loaded version it names (looked up on the control threads), and follows its moves.
+TEST_F(ServingEndToEndTest, WithoutLazyLoadingAnAliasReachesTheLoadedVersionItNames) {
+  dir_ = testing::FreshTestDir("serving_alias_eager");
+  server_ = std::make_unique<TestServer>(dir_, dir_ + "/data", std::vector<std::string>{"--lazy-load=false"});
+  ASSERT_NE(server_->WaitUntilStarted(), 0) << server_->child().Stderr();
+  client_ = *http::HttpClient::Create(server_->url());
+  auto fixture = testing::LoadFixture("classifier-xgboost-json");
+  ASSERT_TRUE(fixture.ok());
+  ASSERT_TRUE(testing::Push(*client_, *fixture, "clf", "1.0.0").ok());
+  ASSERT_TRUE(testing::Push(*client_, *fixture, "clf", "1.1.0").ok());
+  const std::string body = absl::StrCat(R"({"inputs":)", fixture->inputs_json, "}");
+  EXPECT_EQ(Post("/v2/models/clf/infer", body).status, 404);  // nothing loads by itself
+  ASSERT_EQ(Post("/v2/repository/models/clf/load", R"({"parameters":{"version_policy":{"all":{}}}})").status, 200);
+  for (const char* version : {"1.0.0", "1.1.0"}) {
+    ASSERT_EQ(client_->Send(http::HttpMethod::kPut, "/api/v1/models/clf/aliases/production",
+                            absl::StrCat(R"({"version":")", version, R"("})"), kJson)
+                  ->status,
+              200);
+    auto answered = Post("/v2/models/clf/versions/production/infer", body);
+    ASSERT_EQ(answered.status, 200) << answered.body;
+    EXPECT_THAT(answered.body, HasSubstr(absl::StrCat(R"("model_version":")", version, R"(")")));
+  }
+  EXPECT_EQ(Post("/v2/models/clf/versions/staging/infer", body).status, 404);
+}
+
 // A request may name an alias (or "latest") as its version: it reaches the version the alias
 // names now, loaded once under that version, and follows the alias when it moves.
 TEST_F(ServingEndToEndTest, ARequestForAnAliasReachesTheVersionItNamesNow) {

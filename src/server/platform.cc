@@ -199,6 +199,7 @@ class Platform::Parts {
         .repository = models.get(),
         .metrics = inference_metrics.get(),
         .loader = config.serving.lazy_load ? control_pool.get() : nullptr,
+        .lookups = control_pool.get(),
         .cache = response_cache.get(),
         .cache_pool = cache_pool.get(),
         .router = &traffic_router,

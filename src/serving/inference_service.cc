@@ -40,7 +40,47 @@ void InferenceService::Infer(InferenceRequest request, Callback done) {
   Infer(std::move(request), std::move(done), absl::Now(), /*may_load=*/options_.loader != nullptr);
 }
 
+bool InferenceService::MustAskOffThisThread(absl::string_view model, absl::string_view version) const {
+  return options_.loader == nullptr && options_.lookups != nullptr &&
+         repository_->MustAskWhatItNames(model, version);
+}
+
+void InferenceService::ContinueOffThisThread(absl::string_view model, absl::string_view version,
+                                             std::function<void()> resume, std::function<void(absl::Status)> refuse) {
+  {
+    absl::MutexLock lock(&waiting_mutex_);
+    if (lookups_in_progress_ >= options_.max_unfamiliar_lookups) {
+      refuse(absl::UnavailableError(absl::StrCat("model '", model, "' version ", version, " must be looked up and ",
+                                                 lookups_in_progress_, " lookups are in progress; retry later")));
+      return;
+    }
+    ++lookups_in_progress_;
+  }
+  auto run = [this, resume] {
+    resume();
+    absl::MutexLock lock(&waiting_mutex_);
+    --lookups_in_progress_;
+  };
+  if (!options_.lookups->TrySubmit(run)) {
+    {
+      absl::MutexLock lock(&waiting_mutex_);
+      --lookups_in_progress_;
+    }
+    refuse(absl::UnavailableError("too many lookups queued; retry later"));
+  }
+}
+
 void InferenceService::FindOrLoad(absl::string_view model, absl::string_view version, FoundCallback found) {
+  if (MustAskOffThisThread(model, version)) {
+    auto shared_found = std::make_shared<FoundCallback>(std::move(found));
+    ContinueOffThisThread(
+        model, version,
+        [this, shared_found, model = std::string(model), version = std::string(version)] {
+          (*shared_found)(Find(model, version, ModelRepository::Lookup::kMayAsk));
+        },
+        [shared_found](absl::Status refused) { (*shared_found)(std::move(refused)); });
+    return;
+  }
   absl::StatusOr<std::shared_ptr<ServedModel>> served = Find(model, version, LookupOnCaller());
   if (served.ok() || !ShouldWaitForLoad(served.status(), model, version)) return found(std::move(served));
   WaitForLoad(std::string(model), std::string(version),
@@ -131,7 +171,8 @@ void InferenceService::LoadNewestInBackground(const std::string& model, const st
   WaitForLoad(model, *newest, [](const absl::Status&) {});
 }
 
-void InferenceService::Infer(InferenceRequest request, Callback done, absl::Time arrival, bool may_load) {
+void InferenceService::Infer(InferenceRequest request, Callback done, absl::Time arrival, bool may_load,
+                             bool asked_off_thread) {
   if (options_.router != nullptr) {
     if (std::optional<absl::StatusOr<RouteChoice>> routed = options_.router->Route(request)) {
       if (!routed->ok()) {
@@ -141,6 +182,22 @@ void InferenceService::Infer(InferenceRequest request, Callback done, absl::Time
       InferRouted(std::move(**routed), std::move(request), std::move(done), arrival);
       return;
     }
+  }
+  if (!asked_off_thread && MustAskOffThisThread(request.model, request.version)) {
+    struct Pending {
+      InferenceRequest request;
+      Callback done;
+    };
+    const std::string model = request.model;
+    const std::string version = request.version;
+    auto pending = std::make_shared<Pending>(Pending{std::move(request), std::move(done)});
+    ContinueOffThisThread(
+        model, version,
+        [this, pending, arrival, may_load] {
+          Infer(std::move(pending->request), std::move(pending->done), arrival, may_load, /*asked_off_thread=*/true);
+        },
+        [pending](absl::Status refused) { pending->done(std::move(refused)); });
+    return;
   }
   absl::StatusOr<std::shared_ptr<ServedModel>> found =
       repository_->Find(request.model, request.version, LookupOnCaller());

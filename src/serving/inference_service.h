@@ -28,6 +28,10 @@ struct InferenceServiceOptions {
   metrics::InferenceMetrics* metrics = nullptr;  // not owned
   // Loads models on their first request when set (the request waits; others keep flowing).
   ThreadPool* loader = nullptr;                // not owned
+  // Without a loader: where a request naming an alias this server has not resolved yet goes on
+  // (the first request for it, or the first after it moved), so that the registry query that
+  // resolves it is not made on the thread that read the request. Null: on that thread.
+  ThreadPool* lookups = nullptr;               // not owned
   size_t max_waiting_per_model = 1024;         // beyond: 503
   // Loads at once of models the server neither holds nor knows exist (a lookup each); beyond:
   // 503, so that made-up names cannot take the whole loader.
@@ -77,7 +81,9 @@ class InferenceService {
   ModelRepository::Lookup LookupOnCaller() const;
   // What to do once a model's load ends (with its status).
   using Resume = std::function<void(const absl::Status& loaded)>;
-  void Infer(InferenceRequest request, Callback done, absl::Time arrival, bool may_load);
+  // `asked_off_thread`: the request already went on `lookups` (it must not go again).
+  void Infer(InferenceRequest request, Callback done, absl::Time arrival, bool may_load,
+             bool asked_off_thread = false);
   // A deployment's request: counted for its track, copied to the shadow when chosen.
   void InferRouted(RouteChoice choice, InferenceRequest request, Callback done, absl::Time arrival);
   // Validates, consults the response cache, queues on the version's batcher.
@@ -94,6 +100,12 @@ class InferenceService {
   // Runs `resume` when the model's load ends, starting the load if nothing waits for it yet;
   // `resume` runs at once with the refusal when too many already wait.
   void WaitForLoad(const std::string& model, const std::string& version, Resume resume);
+  // Without a loader, whether `version` is an alias this server would have to ask the registry
+  // about: then the request goes on on `lookups` (ContinueOffThisThread).
+  bool MustAskOffThisThread(absl::string_view model, absl::string_view version) const;
+  // Runs `resume` on `lookups`, or `refuse` at once when too many lookups are in progress there.
+  void ContinueOffThisThread(absl::string_view model, absl::string_view version, std::function<void()> resume,
+                             std::function<void(absl::Status)> refuse);
   // Requests without a version follow the model's newest version: when `serving` answered one
   // and is not the newest, the newest is loaded on the loader while `serving` keeps answering
   // (and keeps answering if the newest cannot load).
@@ -105,6 +117,7 @@ class InferenceService {
   absl::Mutex waiting_mutex_;
   std::map<std::string, std::vector<Resume>> waiting_ ABSL_GUARDED_BY(waiting_mutex_);  // "model\nversion"
   size_t unfamiliar_lookups_ ABSL_GUARDED_BY(waiting_mutex_) = 0;
+  size_t lookups_in_progress_ ABSL_GUARDED_BY(waiting_mutex_) = 0;  // on `lookups`
 };
 
 // The failure reason label for a status ("invalid_argument", "queue_full", ...).

@@ -420,6 +420,11 @@ bool ModelRepository::RememberedAbsent(absl::string_view model, absl::string_vie
   return named.has_value() && !named->ok();
 }
 
+bool ModelRepository::MustAskWhatItNames(absl::string_view model, absl::string_view version) const {
+  if (version.empty() || SemVer::Parse(version).ok()) return false;
+  return !resolver_.Remembered(model, version).has_value();
+}
+
 bool ModelRepository::Knows(absl::string_view model) const {
   {
     absl::ReaderMutexLock lock(&mutex_);

@@ -165,6 +165,9 @@ class ModelRepository {
   bool RememberedAbsent(absl::string_view model, absl::string_view version) const;
   // True when this server holds a version of the model or remembers that it exists.
   bool Knows(absl::string_view model) const;
+  // True when `version` is an alias or "latest" whose version Find with kMayAsk would have to ask
+  // the source for (a registry query), having no answer to give at once.
+  bool MustAskWhatItNames(absl::string_view model, absl::string_view version) const;
   // Forgets what the model's references named, and the versions that failed to load: its
   // versions, their metadata or its aliases changed in the registry.
   void ForgetReferences(absl::string_view model);

@@ -359,6 +359,51 @@ TEST_F(LazyLoadingTest, AnAliasIsLookedUpByTheLoaderNeverByTheRequestsThread) {
   EXPECT_EQ(Infer("doubler", "production")->version, "1.1.0");
 }
 
+// Without loading on first request, the alias is still resolved off the request's thread.
+TEST_F(ModelRepositoryTest, WithoutLazyLoadingAnAliasIsStillLookedUpOffTheRequestsThread) {
+  ASSERT_TRUE(repository_->Load("doubler", {.policy = VersionPolicy{.kind = VersionPolicy::Kind::kAll}}).ok());
+  prometheus::Registry registry;
+  metrics::InferenceMetrics metrics(registry);
+  auto lookups = std::make_unique<ThreadPool>(ThreadPoolOptions{.threads = 1});
+  InferenceService service(
+      InferenceServiceOptions{.repository = repository_.get(), .metrics = &metrics, .lookups = lookups.get()});
+  auto infer = [&](const std::string& version) {
+    InferenceRequest request{.model = "doubler", .version = version};
+    request.inputs.push_back(Tensor::Owned("x", DataType::kFp32, {1}, std::string(4, '\0')));
+    absl::Notification done;
+    absl::StatusOr<InferenceResponse> response;
+    service.Infer(request, [&](absl::StatusOr<InferenceResponse> r) {
+      response = std::move(r);
+      done.Notify();
+    });
+    done.WaitForNotification();
+    return response;
+  };
+  absl::StatusOr<InferenceResponse> response = infer("production");
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->version, "1.0.0");
+  EXPECT_EQ(source_.resolved.load(), 1);
+  EXPECT_NE(source_.resolved_on.load(), std::this_thread::get_id());
+  EXPECT_EQ(infer("production")->version, "1.0.0");  // remembered: found at once
+  EXPECT_EQ(source_.resolved.load(), 1);
+  EXPECT_EQ(infer("staging").status().code(), absl::StatusCode::kNotFound);  // asked off the thread too
+  EXPECT_NE(source_.resolved_on.load(), std::this_thread::get_id());
+  // Metadata and readiness find versions the same way.
+  source_.production = "1.1.0";
+  repository_->ForgetReferences("doubler");
+  absl::Notification found;
+  service.FindOrLoad("doubler", "production", [&](absl::StatusOr<std::shared_ptr<ServedModel>> served) {
+    EXPECT_TRUE(served.ok()) << served.status();
+    if (served.ok()) {
+      EXPECT_EQ((*served)->version(), "1.1.0");
+    }
+    found.Notify();
+  });
+  found.WaitForNotification();
+  EXPECT_NE(source_.resolved_on.load(), std::this_thread::get_id());
+  lookups.reset();
+}
+
 TEST_F(LazyLoadingTest, AVersionThatFailedIsNotLoadedByEveryRequestAndANewerOneIs) {
   source_.broken_v2 = true;
   for (int i = 0; i < 5; ++i) {
