@@ -80,6 +80,25 @@ class FakeModelSource final : public ModelSource {
   std::string metadata_json;   // every version's
 };
 
+// A request for the fake models: one FP32 element of "x", zero.
+InferenceRequest OneElementRequest(const std::string& model, const std::string& version = "") {
+  InferenceRequest request{.model = model, .version = version};
+  request.inputs.push_back(Tensor::Owned("x", DataType::kFp32, {1}, std::string(4, '\0')));
+  return request;
+}
+
+// Sends the request and returns its answer once it comes.
+absl::StatusOr<InferenceResponse> InferAndWait(InferenceService& service, InferenceRequest request) {
+  absl::Notification done;
+  absl::StatusOr<InferenceResponse> response;
+  service.Infer(std::move(request), [&](absl::StatusOr<InferenceResponse> r) {
+    response = std::move(r);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return response;
+}
+
 class ModelRepositoryTest : public ::testing::Test {
  protected:
   ModelRepositoryTest() {
@@ -201,13 +220,7 @@ TEST_F(ModelRepositoryTest, InferenceServiceValidatesExecutesAndRecords) {
   float values[2] = {1.5f, -2.0f};
   InferenceRequest request{.id = "r1", .model = "doubler"};
   request.inputs.push_back(Tensor::Owned("x", DataType::kFp32, {2}, std::string(reinterpret_cast<char*>(values), 8)));
-  absl::Notification done;
-  absl::StatusOr<InferenceResponse> response;
-  service.Infer(request, [&](absl::StatusOr<InferenceResponse> r) {
-    response = std::move(r);
-    done.Notify();
-  });
-  done.WaitForNotification();
+  absl::StatusOr<InferenceResponse> response = InferAndWait(service, request);
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->id, "r1");
   EXPECT_EQ(response->version, "2.0.0");
@@ -295,21 +308,8 @@ class LazyLoadingTest : public ::testing::Test {
   }
   ~LazyLoadingTest() override { loader_.reset(); }  // finishes its tasks while the service is alive
 
-  // Sends a request and returns once it is answered, with the answer.
   absl::StatusOr<InferenceResponse> Infer(const std::string& model, const std::string& version) {
-    absl::Notification done;
-    absl::StatusOr<InferenceResponse> response;
-    service_->Infer(Request(model, version), [&](absl::StatusOr<InferenceResponse> r) {
-      response = std::move(r);
-      done.Notify();
-    });
-    done.WaitForNotification();
-    return response;
-  }
-  static InferenceRequest Request(const std::string& model, const std::string& version) {
-    InferenceRequest request{.model = model, .version = version};
-    request.inputs.push_back(Tensor::Owned("x", DataType::kFp32, {1}, std::string(4, '\0')));
-    return request;
+    return InferAndWait(*service_, OneElementRequest(model, version));
   }
 
   FakeModelSource source_;
@@ -333,7 +333,7 @@ TEST_F(LazyLoadingTest, AClientRepeatingAModelNameThatDoesNotExistCostsOneLookup
   // Answered on the request's own thread, without a trip through the loader.
   std::thread::id answered_on;
   absl::Notification answered;
-  service_->Infer(Request("nope", ""), [&](absl::StatusOr<InferenceResponse>) {
+  service_->Infer(OneElementRequest("nope", ""), [&](absl::StatusOr<InferenceResponse>) {
     answered_on = std::this_thread::get_id();
     answered.Notify();
   });
@@ -367,18 +367,7 @@ TEST_F(ModelRepositoryTest, WithoutLazyLoadingAnAliasIsStillLookedUpOffTheReques
   auto lookups = std::make_unique<ThreadPool>(ThreadPoolOptions{.threads = 1});
   InferenceService service(
       InferenceServiceOptions{.repository = repository_.get(), .metrics = &metrics, .lookups = lookups.get()});
-  auto infer = [&](const std::string& version) {
-    InferenceRequest request{.model = "doubler", .version = version};
-    request.inputs.push_back(Tensor::Owned("x", DataType::kFp32, {1}, std::string(4, '\0')));
-    absl::Notification done;
-    absl::StatusOr<InferenceResponse> response;
-    service.Infer(request, [&](absl::StatusOr<InferenceResponse> r) {
-      response = std::move(r);
-      done.Notify();
-    });
-    done.WaitForNotification();
-    return response;
-  };
+  auto infer = [&](const std::string& version) { return InferAndWait(service, OneElementRequest("doubler", version)); };
   absl::StatusOr<InferenceResponse> response = infer("production");
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->version, "1.0.0");
@@ -487,18 +476,7 @@ TEST(LazyLoadingAcrossServersTest, ANewerVersionPushedElsewhereIsLoadedWhereTheN
                               .alias_time_to_live = absl::Milliseconds(50), .lookups = &*loader});
   InferenceService service({.repository = &repository, .metrics = &metrics, .loader = &*loader});
   absl::Cleanup stop_loader = [&] { loader.reset(); };  // before the service and repository go
-  auto infer = [&] {
-    absl::Notification done;
-    absl::StatusOr<InferenceResponse> response;
-    InferenceRequest request{.model = "doubler"};
-    request.inputs.push_back(Tensor::Owned("x", DataType::kFp32, {1}, std::string(4, '\0')));
-    service.Infer(std::move(request), [&](absl::StatusOr<InferenceResponse> r) {
-      response = std::move(r);
-      done.Notify();
-    });
-    done.WaitForNotification();
-    return response;
-  };
+  auto infer = [&] { return InferAndWait(service, OneElementRequest("doubler")); };
   EXPECT_EQ(infer().status().code(), absl::StatusCode::kUnavailable);
   source.versions.push_back("2.1.0");
   absl::StatusOr<InferenceResponse> response;
@@ -519,7 +497,7 @@ TEST_F(LazyLoadingTest, MadeUpModelNamesGetABoundedShareOfTheLoader) {
   std::atomic<int> answered{0};
   std::vector<absl::Status> made_up(3);
   for (int i = 0; i < 3; ++i) {
-    service_->Infer(Request(absl::StrCat("made-up-", i), ""), [&, i](absl::StatusOr<InferenceResponse> r) {
+    service_->Infer(OneElementRequest(absl::StrCat("made-up-", i), ""), [&, i](absl::StatusOr<InferenceResponse> r) {
       made_up[i] = r.status();
       ++answered;
     });
@@ -531,7 +509,7 @@ TEST_F(LazyLoadingTest, MadeUpModelNamesGetABoundedShareOfTheLoader) {
   // A model the server knows still gets its load queued.
   absl::Notification known_done;
   absl::StatusOr<InferenceResponse> known;
-  service_->Infer(Request("doubler", ""), [&](absl::StatusOr<InferenceResponse> r) {
+  service_->Infer(OneElementRequest("doubler", ""), [&](absl::StatusOr<InferenceResponse> r) {
     known = std::move(r);
     known_done.Notify();
   });
