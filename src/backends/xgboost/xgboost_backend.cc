@@ -154,10 +154,10 @@ class XgboostBackend final : public serving::Backend {
     XGBoostVersion(&major, &minor, &patch);
     return absl::StrCat(major, ".", minor, ".", patch);
   }
-  // XGBoost's first use takes memory of its own (1.2 MB measured: its parameter registries, the
-  // JSON reader, prediction buffers), which would be charged to the first model loaded. A model of
-  // one tree, trained on four rows, loaded back from JSON and run the way a model is takes it here
-  // instead.
+  // XGBoost's first use takes memory of its own (1.2-1.5 MB measured: its parameter registries,
+  // the JSON reader, prediction buffers), which would be charged to the first model loaded. A
+  // two-class model of one boosting round, trained on four rows, loaded back from JSON and run the
+  // way a model is takes it here instead.
   absl::Status Prepare() override {
     std::call_once(used_once_, [this] { first_use_ = UseOnce(); });
     return first_use_;
