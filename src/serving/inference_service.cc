@@ -47,14 +47,16 @@ bool InferenceService::MustAskOffThisThread(absl::string_view model, absl::strin
 
 void InferenceService::ContinueOffThisThread(absl::string_view model, absl::string_view version,
                                              std::function<void()> resume, std::function<void(absl::Status)> refuse) {
+  size_t in_progress = 0;
   {
     absl::MutexLock lock(&waiting_mutex_);
-    if (lookups_in_progress_ >= options_.max_unfamiliar_lookups) {
-      refuse(absl::UnavailableError(absl::StrCat("model '", model, "' version ", version, " must be looked up and ",
-                                                 lookups_in_progress_, " lookups are in progress; retry later")));
-      return;
-    }
-    ++lookups_in_progress_;
+    in_progress = lookups_in_progress_;
+    if (in_progress < options_.max_unfamiliar_lookups) ++lookups_in_progress_;
+  }
+  if (in_progress >= options_.max_unfamiliar_lookups) {  // answered outside the lock
+    refuse(absl::UnavailableError(absl::StrCat("model '", model, "' version ", version, " must be looked up and ",
+                                               in_progress, " lookups are in progress; retry later")));
+    return;
   }
   auto run = [this, resume] {
     resume();

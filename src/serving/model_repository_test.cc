@@ -393,6 +393,33 @@ TEST_F(ModelRepositoryTest, WithoutLazyLoadingAnAliasIsStillLookedUpOffTheReques
   lookups.reset();
 }
 
+TEST_F(ModelRepositoryTest, WithoutLazyLoadingAliasLookupsInProgressAreBounded) {
+  ASSERT_TRUE(repository_->Load("doubler", {}).ok());
+  prometheus::Registry registry;
+  metrics::InferenceMetrics metrics(registry);
+  auto lookups = std::make_unique<ThreadPool>(ThreadPoolOptions{.threads = 1});
+  absl::Notification release;
+  lookups->TrySubmit([&] { release.WaitForNotification(); });  // the lookup thread is busy
+  InferenceService service(InferenceServiceOptions{
+      .repository = repository_.get(), .metrics = &metrics, .lookups = lookups.get(), .max_unfamiliar_lookups = 1});
+  absl::Notification first_answered;
+  absl::StatusOr<InferenceResponse> first;
+  service.Infer(OneElementRequest("doubler", "production"), [&](absl::StatusOr<InferenceResponse> r) {
+    first = std::move(r);
+    first_answered.Notify();
+  });
+  // The second waits for nothing: 503 at once, while the first is queued.
+  absl::StatusOr<InferenceResponse> second = InferAndWait(service, OneElementRequest("doubler", "staging"));
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
+  EXPECT_NE(second.status().message().find("retry later"), std::string::npos);
+  EXPECT_FALSE(first_answered.HasBeenNotified());
+  release.Notify();
+  first_answered.WaitForNotification();
+  // 2.0.0 alone is loaded; "production" names 1.0.0, not loaded and not loaded on request here.
+  EXPECT_EQ(first.status().code(), absl::StatusCode::kNotFound) << first.status();
+  lookups.reset();
+}
+
 TEST_F(LazyLoadingTest, AVersionThatFailedIsNotLoadedByEveryRequestAndANewerOneIs) {
   source_.broken_v2 = true;
   for (int i = 0; i < 5; ++i) {
