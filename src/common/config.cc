@@ -221,6 +221,13 @@ std::vector<ConfigOption> BuildOptions() {
                  ASSIGN_OR_RETURN(c.serving.max_queue_delay, ParseNonNegativeDuration(v));
                  return absl::OkStatus();
                }});
+  o.push_back({"serving.executeInlineBelow", "execute-inline-below", "DURATION", "100us",
+               "a request to an idle model version whose executions take less than this runs on the thread "
+               "that read it, sparing a thread wake-up (0s: always on the version's instance threads)",
+               [](absl::string_view v, Config& c) {
+                 ASSIGN_OR_RETURN(c.serving.execute_inline_below, ParseNonNegativeDuration(v));
+                 return absl::OkStatus();
+               }});
   o.push_back({"serving.maxRequestBytes", "max-request-bytes", "BYTES", "64MiB",
                "largest inference request body (413 above it)",
                [](absl::string_view v, Config& c) { return SetBytes(v, c.serving.max_request_bytes, 1024); }});

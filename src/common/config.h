@@ -48,6 +48,8 @@ struct ServingConfig {
   uint64_t max_queue_per_version = 0;
   int64_t max_batch_size = 1;            // 1: no batching unless a version's metadata asks
   absl::Duration max_queue_delay;
+  // Models quicker than this per request run on the I/O thread when idle (0: never).
+  absl::Duration execute_inline_below = absl::Microseconds(100);
   uint64_t max_request_bytes = 0;
   bool isolate_model_checks = true;  // check model files in a child process before loading
   // Budget for loaded models' measured memory: a byte size, or a share of the memory limit.

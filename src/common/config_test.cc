@@ -27,6 +27,16 @@ TEST(ConfigTest, DefaultsMatchTheDocumentedOnes) {
   EXPECT_EQ(c.http.read_timeout, absl::Seconds(30));
   EXPECT_EQ(c.log.format, log::Format::kText);
   EXPECT_TRUE(c.http.access_log);
+  EXPECT_EQ(c.serving.execute_inline_below, absl::Microseconds(100));
+}
+
+TEST(ConfigTest, ExecutingOnTheIoThreadCanBeTurnedOffButNotGivenANegativeLimit) {
+  auto off = LoadConfig({.flags = {{"serving.executeInlineBelow", "0s"}}});
+  ASSERT_TRUE(off.ok()) << off.status();
+  EXPECT_EQ(off->serving.execute_inline_below, absl::ZeroDuration());
+  auto negative = LoadConfig({.flags = {{"serving.executeInlineBelow", "-5us"}}});
+  ASSERT_FALSE(negative.ok());
+  EXPECT_THAT(std::string(negative.status().message()), HasSubstr("--execute-inline-below"));
 }
 
 TEST(ConfigTest, FileThenEnvThenFlags) {

@@ -187,6 +187,7 @@ class Platform::Parts {
         .validator = model_validator.get(),
         .batching = batching_defaults,
         .intra_op_threads = config.serving.intra_op_threads,
+        .execute_inline_below = config.serving.execute_inline_below,
         .cpu_limit = AvailableCpus(),
         .memory_budget_bytes = MemoryBudget(),
         .metrics = inference_metrics.get(),

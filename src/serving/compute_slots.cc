@@ -19,6 +19,14 @@ ComputeSlots::Hold ComputeSlots::Acquire() {
   return Hold(this);
 }
 
+std::optional<ComputeSlots::Hold> ComputeSlots::TryAcquire() {
+  absl::MutexLock lock(&mutex_);
+  if (in_use_ >= capacity_) return std::nullopt;
+  ++in_use_;
+  peak_ = std::max(peak_, in_use_);
+  return Hold(this);
+}
+
 void ComputeSlots::Release() {
   absl::MutexLock lock(&mutex_);
   --in_use_;

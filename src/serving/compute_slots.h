@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -34,6 +35,8 @@ class ComputeSlots {
 
   // Waits for a free slot.
   Hold Acquire();
+  // A free slot, or nullopt at once when all are held.
+  std::optional<Hold> TryAcquire();
 
   int capacity() const { return capacity_; }
   int in_use() const;

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <thread>
 
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/notification.h"
@@ -27,6 +28,7 @@ class FakeRecordingModel final : public LoadedModel {
     if (delay_ > absl::ZeroDuration()) absl::SleepFor(delay_);
     {
       absl::MutexLock lock(&mutex_);
+      threads_.push_back(std::this_thread::get_id());
       executions_.push_back(inputs[0].shape().empty() ? 1 : inputs[0].shape()[0]);
       first_values_.push_back(inputs[0].byte_size() >= 4 ? inputs[0].At<float>(0) : 0);
     }
@@ -47,6 +49,11 @@ class FakeRecordingModel final : public LoadedModel {
     absl::MutexLock lock(&mutex_);
     return first_values_;
   }
+  // The thread each execution ran on.
+  std::vector<std::thread::id> threads() {
+    absl::MutexLock lock(&mutex_);
+    return threads_;
+  }
   absl::Notification* gate_ = nullptr;
   absl::BlockingCounter* entered_ = nullptr;  // counted down as each execution starts
   absl::Duration delay_;
@@ -56,6 +63,7 @@ class FakeRecordingModel final : public LoadedModel {
   absl::Mutex mutex_;
   std::vector<int64_t> executions_ ABSL_GUARDED_BY(mutex_);
   std::vector<float> first_values_ ABSL_GUARDED_BY(mutex_);
+  std::vector<std::thread::id> threads_ ABSL_GUARDED_BY(mutex_);
 };
 
 InferenceRequest Request(std::vector<float> values, Shape shape, Parameters parameters = {}) {
@@ -410,6 +418,127 @@ TEST(DynamicBatcherTest, ExecutionsAcrossVersionsNeverExceedTheComputeSlots) {
   batchers.clear();  // joins the instance threads: the last one may still hold its slot while it answers
   EXPECT_EQ(slots->peak(), 1);
   EXPECT_EQ(slots->in_use(), 0);
+}
+
+// An instance thread counts its request done just after answering it.
+void WaitUntilIdle(DynamicBatcher& batcher) {
+  while (batcher.outstanding() > 0) absl::SleepFor(absl::Microseconds(100));
+}
+
+// Executes one request on an instance thread and waits for it, so that the version's execution
+// time is known (a version executes on the submitting thread only once it is).
+void MeasureOnce(DynamicBatcher& batcher) {
+  Answers answers;
+  ASSERT_TRUE(Enqueue(batcher, Request({0, 0}, {1, 2}), answers.For(0)).ok());
+  answers.WaitFor(1);
+  WaitUntilIdle(batcher);
+}
+
+// Whether Enqueue answered the request before returning, and on which thread it ran.
+struct Submitted {
+  bool answered_before_return = false;
+  std::thread::id executed_on;
+};
+
+Submitted SubmitAndWait(DynamicBatcher& batcher, FakeRecordingModel& model, InferenceRequest request) {
+  Answers answers;
+  Submitted result;
+  EXPECT_TRUE(Enqueue(batcher, std::move(request), answers.For(1)).ok());
+  {
+    absl::MutexLock lock(&answers.mutex);
+    result.answered_before_return = !answers.got.empty();
+  }
+  answers.WaitFor(1);
+  {
+    absl::MutexLock lock(&answers.mutex);
+    EXPECT_TRUE(answers.got[0].second.ok()) << answers.got[0].second.status();
+  }
+  result.executed_on = model.threads().back();
+  WaitUntilIdle(batcher);
+  return result;
+}
+
+TEST(DynamicBatcherTest, AnIdleQuickVersionExecutesALoneRequestOnTheSubmittingThread) {
+  FakeRecordingModel model;
+  // A generous limit: the fake model is quick, but the sanitizer build's first executions are not.
+  DynamicBatcher batcher({.config = {.instances = 2}, .model = &model, .execute_inline_below = absl::Seconds(1)});
+  const Submitted first = SubmitAndWait(batcher, model, Request({1, 1}, {1, 2}));
+  EXPECT_NE(first.executed_on, std::this_thread::get_id()) << "nothing measured yet: an instance thread runs it";
+  for (int i = 0; i < 3; ++i) {
+    const Submitted next = SubmitAndWait(batcher, model, Request({1, 1}, {1, 2}));
+    EXPECT_EQ(next.executed_on, std::this_thread::get_id());
+    EXPECT_TRUE(next.answered_before_return);
+  }
+  EXPECT_THAT(model.executions(), ElementsAre(1, 1, 1, 1));
+}
+
+TEST(DynamicBatcherTest, ARequestGoesToTheInstancesWhenTurnedOffSlowMarkedOrWaitingForABatch) {
+  auto instance_ran = [](DynamicBatcherOptions options, FakeRecordingModel& model, InferenceRequest request) {
+    options.model = &model;
+    DynamicBatcher batcher(options);
+    MeasureOnce(batcher);
+    const Submitted next = SubmitAndWait(batcher, model, std::move(request));
+    return next.executed_on != std::this_thread::get_id();
+  };
+  FakeRecordingModel quick;
+  EXPECT_TRUE(instance_ran({.execute_inline_below = absl::ZeroDuration()}, quick, Request({1, 1}, {1, 2})))
+      << "turned off";
+  FakeRecordingModel slow;
+  slow.delay_ = absl::Milliseconds(2);
+  EXPECT_TRUE(instance_ran({}, slow, Request({1, 1}, {1, 2}))) << "slower than the limit";
+  FakeRecordingModel marked;
+  InferenceRequest must_not_hold_its_caller = Request({1, 1}, {1, 2});
+  must_not_hold_its_caller.may_execute_inline = false;
+  EXPECT_TRUE(instance_ran({}, marked, std::move(must_not_hold_its_caller))) << "a shadow's copy";
+  FakeRecordingModel batching;
+  EXPECT_TRUE(instance_ran({.config = {.max_batch_size = 8, .max_queue_delay = absl::Milliseconds(1)}}, batching,
+                           Request({1, 1}, {1, 2})))
+      << "a queue delay to wait out for company";
+  FakeRecordingModel batching_without_delay;
+  EXPECT_FALSE(instance_ran({.config = {.max_batch_size = 8}, .execute_inline_below = absl::Seconds(1)},
+                            batching_without_delay, Request({1, 1}, {1, 2})))
+      << "without a delay a lone request goes at once anyway";
+}
+
+TEST(DynamicBatcherTest, ABusyVersionOrNoFreeComputeSlotSendsRequestsToTheInstances) {
+  FakeRecordingModel model;
+  auto slots = std::make_shared<ComputeSlots>(2);
+  DynamicBatcher batcher({.config = {.instances = 2}, .model = &model, .compute_slots = slots});
+  MeasureOnce(batcher);
+  // One request executing (held in the model) makes the version busy: the next one queues.
+  absl::Notification gate;
+  absl::BlockingCounter entered(1);
+  model.gate_ = &gate;
+  model.entered_ = &entered;
+  Answers answers;
+  InferenceRequest held = Request({1, 1}, {1, 2});
+  held.may_execute_inline = false;
+  ASSERT_TRUE(Enqueue(batcher, std::move(held), answers.For(1)).ok());
+  entered.Wait();
+  absl::BlockingCounter second_entered(1);
+  model.entered_ = &second_entered;
+  ASSERT_TRUE(Enqueue(batcher, Request({2, 2}, {1, 2}), answers.For(2)).ok());  // returns: it was queued
+  second_entered.Wait();  // taken by the other instance
+  gate.Notify();
+  answers.WaitFor(2);
+  model.gate_ = nullptr;
+  model.entered_ = nullptr;
+  for (std::thread::id thread : model.threads()) EXPECT_NE(thread, std::this_thread::get_id());
+
+  // Idle again, but every compute slot held elsewhere: the request waits for one on an instance.
+  DynamicBatcher idle({.config = {.instances = 1}, .model = &model, .compute_slots = slots});
+  MeasureOnce(idle);
+  Answers later;
+  {
+    ComputeSlots::Hold a = slots->Acquire();
+    ComputeSlots::Hold b = slots->Acquire();
+    ASSERT_TRUE(Enqueue(idle, Request({3, 3}, {1, 2}), later.For(3)).ok());
+    absl::SleepFor(absl::Milliseconds(20));
+    absl::MutexLock lock(&later.mutex);
+    EXPECT_TRUE(later.got.empty()) << "it ran without a compute slot";
+  }
+  later.WaitFor(1);
+  EXPECT_NE(model.threads().back(), std::this_thread::get_id());
 }
 
 TEST(ComputeSlotsTest, HoldsAreCountedAndWaitedFor) {

@@ -38,6 +38,10 @@ struct InferenceRequest {
   // True once the client has gone away (disconnected, cancelled): a queued request that nobody
   // waits for is dropped instead of executed. Empty: the transport cannot tell. Thread-safe.
   std::function<bool()> client_gone;
+  // Whether the thread that submits the request may execute it itself when the model version is
+  // idle and quick (DynamicBatcherOptions::execute_inline_below). False for work that must not
+  // hold up its caller, such as a shadow deployment's copy of a request.
+  bool may_execute_inline = true;
 };
 
 struct InferenceResponse {

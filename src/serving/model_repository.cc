@@ -34,14 +34,16 @@ absl::string_view ModelStateName(ModelState state) {
 }
 
 ServedModel::ServedModel(ModelArtifact artifact, std::unique_ptr<LoadedModel> model, const BatchingConfig& batching,
-                         metrics::InferenceMetrics* metrics, std::shared_ptr<ComputeSlots> compute_slots)
+                         metrics::InferenceMetrics* metrics, std::shared_ptr<ComputeSlots> compute_slots,
+                         absl::Duration execute_inline_below)
     : artifact_(std::move(artifact)), model_(std::move(model)) {
   batcher_ = std::make_unique<DynamicBatcher>(DynamicBatcherOptions{.config = batching,
                                                                      .model = model_.get(),
                                                                      .model_name = artifact_.model,
                                                                      .version = artifact_.version,
                                                                      .metrics = metrics,
-                                                                     .compute_slots = std::move(compute_slots)});
+                                                                     .compute_slots = std::move(compute_slots),
+                                                                     .execute_inline_below = execute_inline_below});
 }
 
 ModelRepository::ModelRepository(const ModelRepositoryOptions& options)
@@ -118,7 +120,8 @@ absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::LoadVersion(const 
   if (!loaded.ok()) return loaded.status();
   if (absl::Status warm = WarmUp(**loaded, options_.warmup_requests); !warm.ok()) return warm;
   auto served =
-      std::make_shared<ServedModel>(artifact, std::move(*loaded), *batching, options_.metrics, compute_slots_);
+      std::make_shared<ServedModel>(artifact, std::move(*loaded), *batching, options_.metrics, compute_slots_,
+                                    options_.execute_inline_below);
   const uint64_t resident_after = ResidentMemoryBytes();
   served->set_memory_bytes(resident_after > resident_before ? resident_after - resident_before : 0);
   served->set_cache_settings(*cache);

@@ -40,7 +40,8 @@ absl::string_view ModelStateName(ModelState state);  // "LOADING", "READY", ... 
 class ServedModel {
  public:
   ServedModel(ModelArtifact artifact, std::unique_ptr<LoadedModel> model, const BatchingConfig& batching,
-              metrics::InferenceMetrics* metrics, std::shared_ptr<ComputeSlots> compute_slots = nullptr);
+              metrics::InferenceMetrics* metrics, std::shared_ptr<ComputeSlots> compute_slots = nullptr,
+              absl::Duration execute_inline_below = kDefaultExecuteInlineBelow);
 
   const std::string& name() const { return artifact_.model; }
   const std::string& version() const { return artifact_.version; }
@@ -93,6 +94,8 @@ struct ModelRepositoryOptions {
   // Per version, unless its metadata's "batching" says otherwise.
   BatchingConfig batching;
   int intra_op_threads = 1;
+  // See DynamicBatcherOptions::execute_inline_below.
+  absl::Duration execute_inline_below = kDefaultExecuteInlineBelow;
   // Instances x intra-op threads of one version are capped to this, and executions across all
   // versions at once to this over intra-op threads (0: no cap).
   int cpu_limit = 0;
