@@ -20,7 +20,8 @@ inline constexpr int kMaxJsonDepth = 64;
 
 // Parses untrusted JSON into `doc` without recursion (RapidJSON's default parser recurses once
 // per nesting level: a body of a million '[' would overflow the stack) and refuses nesting deeper
-// than `max_depth`, so that code walking the document recursively is safe too. Errors are
+// than `max_depth` as the parse reaches it, so that code walking the document recursively is safe
+// too. On error `doc` is left null. Errors are
 // kInvalidArgument: "not valid JSON: <reason> at offset N" or "JSON nests deeper than N levels".
 absl::Status ParseUntrustedJson(absl::string_view text, rapidjson::Document& doc, int max_depth = kMaxJsonDepth);
 

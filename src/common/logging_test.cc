@@ -72,6 +72,12 @@ TEST(ParseUntrustedJsonTest, RefusesDeepNestingAndExplainsBadJson) {
   const absl::Status deep = ParseUntrustedJson(std::string(100000, '['), doc);
   EXPECT_EQ(deep.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(deep.message(), "JSON nests deeper than 64 levels");
+  EXPECT_TRUE(doc.IsNull()) << "a refused document is not half kept";
+  std::string objects;
+  for (int i = 0; i < 65; ++i) objects += R"({"a":)";
+  objects += "1" + std::string(65, '}');
+  EXPECT_EQ(ParseUntrustedJson(objects, doc).message(), "JSON nests deeper than 64 levels");
+  EXPECT_TRUE(ParseUntrustedJson(objects.substr(5, objects.size() - 6), doc).ok()) << "64 levels are fine";
   EXPECT_TRUE(ParseUntrustedJson(std::string(64, '[') + std::string(64, ']'), doc).ok());
   const absl::Status bad = ParseUntrustedJson(R"({"a":})", doc);
   EXPECT_NE(bad.message().find("not valid JSON"), std::string::npos) << bad;
