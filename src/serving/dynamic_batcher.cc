@@ -15,6 +15,13 @@ int64_t Rows(const InferenceRequest& request) {
   return request.inputs[0].shape()[0];
 }
 
+// The bytes of a request's inputs (at least 1).
+size_t InputBytes(const InferenceRequest& request) {
+  size_t bytes = 0;
+  for (const Tensor& input : request.inputs) bytes += input.byte_size();
+  return std::max<size_t>(1, bytes);
+}
+
 // Requests with equal keys can be concatenated along the first dimension.
 std::string BatchKey(const InferenceRequest& request, const std::vector<std::string>& outputs) {
   std::string key;
@@ -212,9 +219,10 @@ bool DynamicBatcher::MayExecuteInline(const Pending& pending, absl::Time now) co
     return false;
   }
   if (batchable_ && options_.config.max_queue_delay > absl::ZeroDuration()) return false;  // it waits for company
-  const int64_t per_row = row_execution_ns_.load(std::memory_order_relaxed);
-  if (per_row <= 0) return false;  // not measured yet
-  const absl::Duration expected = absl::Nanoseconds(per_row * std::max<int64_t>(1, pending.rows));
+  const int64_t per_kib = execution_ns_per_kib_.load(std::memory_order_relaxed);
+  if (per_kib <= 0) return false;  // not measured yet
+  const absl::Duration expected =
+      absl::Nanoseconds(static_cast<double>(per_kib) * static_cast<double>(InputBytes(pending.request)) / 1024);
   return expected < limit && found_busy_ < kLightlyLoaded;
 }
 
@@ -366,9 +374,10 @@ void DynamicBatcher::ExecuteOne(Pending& pending, absl::Time start) {
   absl::StatusOr<std::vector<Tensor>> outputs = options_.model->Execute(pending.request.inputs, pending.output_names);
   const absl::Time end = absl::Now();
   if (outputs.ok()) {
-    const int64_t sample = absl::ToInt64Nanoseconds(end - start) / std::max<int64_t>(1, pending.rows);
-    const int64_t recent = row_execution_ns_.load(std::memory_order_relaxed);
-    row_execution_ns_.store(recent == 0 ? sample : (recent * 7 + sample) / 8, std::memory_order_relaxed);
+    const int64_t sample = std::max<int64_t>(
+        1, absl::ToInt64Nanoseconds(end - start) * 1024 / static_cast<int64_t>(InputBytes(pending.request)));
+    const int64_t recent = execution_ns_per_kib_.load(std::memory_order_relaxed);
+    execution_ns_per_kib_.store(recent == 0 ? sample : (recent * 7 + sample) / 8, std::memory_order_relaxed);
   }
   if (options_.metrics) options_.metrics->RecordExecution(options_.model_name, options_.version, pending.rows);
   if (!outputs.ok()) {

@@ -46,9 +46,10 @@ struct DynamicBatcherOptions {
   // is almost never abandoned, and asking every request costs a system call each.
   absl::Duration client_check_after = absl::Milliseconds(1);
   // When the version is lightly loaded (nothing queued or executing now, and almost no recent
-  // request found anything queued or executing) and its recent executions took less than this per row, the thread that submits a
-  // request executes it itself instead of waking an instance thread: a thread wake-up (15-30 us on
-  // a virtual machine) is then a large share of the answer. The submitting thread (an I/O thread)
+  // request found anything queued or executing) and a request is expected to execute in less than
+  // this (from recent executions, scaled by its input bytes), the thread that submits it executes
+  // it itself instead of waking an instance thread: a thread wake-up (15-30 us on a virtual
+  // machine) is then a large share of the answer. The submitting thread (an I/O thread)
   // is held for at most about this long. Under load requests still go to the instance threads,
   // where they form batches and leave the I/O threads to read. Zero: always to the instance
   // threads. Only without a queue delay to wait out.
@@ -157,8 +158,10 @@ class DynamicBatcher {
   std::map<uint64_t, std::pair<InferenceCallback, absl::StatusOr<InferenceResponse>>> held_
       ABSL_GUARDED_BY(delivery_mutex_);
 
-  // Recent time per row of executions of one request (a moving average; 0: none measured yet).
-  std::atomic<int64_t> row_execution_ns_{0};
+  // Recent execution time per KiB of input, from executions of one request (a moving average; 0:
+  // none measured yet). Per input byte rather than per request, so that a request with more rows
+  // or longer sequences is expected to take longer.
+  std::atomic<int64_t> execution_ns_per_kib_{0};
   std::atomic<int64_t> busy_ns_{0};
   std::atomic<int64_t> request_ns_{0};
   std::vector<std::thread> instances_;

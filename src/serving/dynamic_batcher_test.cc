@@ -500,6 +500,21 @@ TEST(DynamicBatcherTest, ARequestGoesToTheInstancesWhenTurnedOffSlowMarkedOrWait
       << "without a delay a lone request goes at once anyway";
 }
 
+TEST(DynamicBatcherTest, ARequestLargerThanTheMeasuredOnesIsExpectedToTakeLonger) {
+  FakeRecordingModel model;
+  model.delay_ = absl::Milliseconds(1);  // 1 ms for the 8 bytes of a one-row request
+  DynamicBatcher batcher({.config = {.max_batch_size = 64}, .model = &model,
+                          .execute_inline_below = absl::Milliseconds(10)});
+  MeasureOnce(batcher);
+  EXPECT_EQ(SubmitAndWait(batcher, model, Request({1, 1}, {1, 2})).executed_on, std::this_thread::get_id());
+  EXPECT_EQ(SubmitAndWait(batcher, model, Request(std::vector<float>(8, 1), {4, 2})).executed_on,
+            std::this_thread::get_id())
+      << "four rows: about 4 ms expected";
+  EXPECT_NE(SubmitAndWait(batcher, model, Request(std::vector<float>(32, 1), {16, 2})).executed_on,
+            std::this_thread::get_id())
+      << "sixteen rows: about 16 ms expected, above the limit";
+}
+
 TEST(DynamicBatcherTest, ABusyVersionOrNoFreeComputeSlotSendsRequestsToTheInstances) {
   FakeRecordingModel model;
   auto slots = std::make_shared<ComputeSlots>(2);
