@@ -486,6 +486,11 @@ TEST_F(ServingEndToEndTest, ARegisteredModelLoadsOnItsFirstRequest) {
   auto metrics = client_->Get("/metrics")->body;
   EXPECT_THAT(metrics, HasSubstr(R"(inference_cold_start_seconds_count{model="classifier-xgboost-json"} 4)"));
   EXPECT_THAT(metrics, HasSubstr(R"(model_memory_bytes{model="classifier-xgboost-json",version="1.0.0"})"));
+  // The wait for the load is the cold start's, not time in the version's queue.
+  const double cold_start = MetricValue(metrics, R"(inference_cold_start_seconds_sum{model="classifier-xgboost-json"})");
+  const double queued =
+      MetricValue(metrics, R"(inference_queue_duration_seconds_sum{model="classifier-xgboost-json",version="1.0.0"})");
+  EXPECT_LT(queued, cold_start / 2) << "queued " << queued << " s of a cold start of " << cold_start << " s";
   // A model nobody registered is still a plain 404.
   auto unknown = Post("/v2/models/never-registered/infer", absl::StrCat(R"({"inputs":)", fixture.inputs_json, "}"));
   EXPECT_EQ(unknown.status, 404) << unknown.body;

@@ -169,7 +169,7 @@ absl::Status DynamicBatcher::Enqueue(InferenceRequest&& request, InferenceCallba
 absl::Status DynamicBatcher::Enqueue(InferenceRequest&& request, const Admission& admission, InferenceCallback&& done,
                                      absl::Time arrival) {
   const BatchingConfig& config = options_.config;
-  Pending pending{.request = std::move(request), .arrival = arrival, .deadline = admission.deadline};
+  Pending pending{.request = std::move(request), .arrival = arrival, .queued = absl::Now(), .deadline = admission.deadline};
   for (const RequestedOutput& output : pending.request.outputs) pending.output_names.push_back(output.name);
   pending.rows = admission.rows;
   if (batchable_) pending.batch_key = BatchKey(pending.request, pending.output_names);
@@ -180,7 +180,7 @@ absl::Status DynamicBatcher::Enqueue(InferenceRequest&& request, const Admission
   {
     absl::MutexLock lock(&mutex_);
     found_busy_ = (found_busy_ * 15 + (queued_ + executing_ > 0 ? 1 : 0)) / 16;
-    if (MayExecuteInline(pending, absl::Now()) && TakeComputeSlot(&slot)) {
+    if (MayExecuteInline(pending, pending.queued) && TakeComputeSlot(&slot)) {
       run_here = true;
       ++executing_;
       pending.done = std::move(done);
@@ -288,7 +288,7 @@ std::vector<DynamicBatcher::Pending> DynamicBatcher::NextBatch(std::vector<Pendi
     const bool full = rows >= max_rows;
     const bool preferred = std::find(config.preferred_batch_sizes.begin(), config.preferred_batch_sizes.end(), rows) !=
                            config.preferred_batch_sizes.end();
-    const absl::Time flush_at = queue.front().arrival + config.max_queue_delay;
+    const absl::Time flush_at = queue.front().queued + config.max_queue_delay;
     if (full || preferred || now >= flush_at || stopping_) {
       // A request whose client has gone leaves unexecuted; the rest stay queued for the next look.
       for (auto it = chosen.rbegin(); it != chosen.rend(); ++it) {
@@ -386,7 +386,7 @@ void DynamicBatcher::ExecuteOne(Pending& pending, absl::Time start) {
   }
   if (options_.metrics) {
     options_.metrics->RecordSuccess(options_.model_name, options_.version,
-                                    {.total = end - pending.arrival, .queue = start - pending.arrival,
+                                    {.total = end - pending.arrival, .queue = start - pending.queued,
                                      .compute = end - start, .batch_size = static_cast<int>(pending.rows)});
   }
   Deliver(pending, InferenceResponse{.model = options_.model_name, .version = options_.version,
@@ -434,7 +434,7 @@ void DynamicBatcher::Execute(std::vector<Pending> batch) {
     Pending& p = batch[r];
     if (options_.metrics) {
       options_.metrics->RecordSuccess(options_.model_name, options_.version,
-                                      {.total = end - p.arrival, .queue = start - p.arrival, .compute = end - start,
+                                      {.total = end - p.arrival, .queue = start - p.queued, .compute = end - start,
                                        .batch_size = static_cast<int>(p.rows)});
     }
     Deliver(p, InferenceResponse{.model = options_.model_name, .version = options_.version, .id = p.request.id,
@@ -443,7 +443,7 @@ void DynamicBatcher::Execute(std::vector<Pending> batch) {
 }
 
 void DynamicBatcher::Deliver(Pending& pending, absl::StatusOr<InferenceResponse> result) {
-  request_ns_.fetch_add(absl::ToInt64Nanoseconds(absl::Now() - pending.arrival), std::memory_order_relaxed);
+  request_ns_.fetch_add(absl::ToInt64Nanoseconds(absl::Now() - pending.queued), std::memory_order_relaxed);
   if (!result.ok() && options_.metrics) {
     options_.metrics->RecordFailure(options_.model_name, options_.version,
                                     result.status().code() == absl::StatusCode::kDeadlineExceeded ? "timeout"

@@ -110,7 +110,10 @@ class DynamicBatcher {
     InferenceRequest request;
     std::vector<std::string> output_names;
     InferenceCallback done;
-    absl::Time arrival;
+    absl::Time arrival;  // at the server: deadlines and the total time count from here
+    // Here: queue time, the batching delay and the time spent here count from this (a request
+    // that first waited for its version to load, or for the response cache, had not queued yet).
+    absl::Time queued;
     absl::Time deadline;  // InfiniteFuture: none
     uint64_t sequence = 0;
     int64_t rows = 1;
