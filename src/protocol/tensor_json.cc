@@ -95,6 +95,17 @@ absl::Status Flatten(const rapidjson::Value& data, DataType type, std::string* o
   if (depth > 64) return absl::InvalidArgumentError(absl::StrCat(what, " data is nested too deeply"));
   if (data.IsArray()) {
     for (const rapidjson::Value& item : data.GetArray()) {
+      // The common case (numbers for an FP32 input, thousands per request) without the general
+      // per-element dispatch; anything else, or a number FP32 cannot hold, takes the general path.
+      if (type == DataType::kFp32 && item.IsNumber()) {
+        const double x = item.GetDouble();
+        const float single = static_cast<float>(x);
+        if (!std::isinf(single) || !std::isfinite(x)) {
+          Put(out, single);
+          ++*count;
+          continue;
+        }
+      }
       if (absl::Status s = Flatten(item, type, out, what, count, depth + 1); !s.ok()) return s;
     }
     return absl::OkStatus();
