@@ -1,5 +1,9 @@
 # Sourced by the bench scripts: the build under test, a scratch folder removed (with every
 # server the script started) on exit, free_port, and starting Meridian and loading models on it.
+# The scripts' arguments, when they take them: [SECONDS=4] [ROUNDS=3] (seconds per run, rounds
+# alternating between the systems compared).
+SECONDS_PER_RUN=${1:-4}
+ROUNDS=${2:-3}
 BIN=build/release
 M=$BIN/src/meridian
 LOADGEN=$BIN/bench/serving_loadgen

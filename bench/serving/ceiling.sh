@@ -8,9 +8,7 @@
 # docs/benchmarks.md quotes the medians.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-SECONDS_PER_RUN=${1:-4}
-ROUNDS=${2:-3}
-source bench/common.sh
+source bench/common.sh  # reads [SECONDS=4] [ROUNDS=3]
 HTTP=$(free_port)
 BARE=$(free_port)
 LEAN=$(free_port)

@@ -6,9 +6,7 @@
 # per run; docs/benchmarks.md quotes them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-SECONDS_PER_RUN=${1:-4}
-ROUNDS=${2:-3}
-source bench/common.sh
+source bench/common.sh  # reads [SECONDS=4] [ROUNDS=3]
 HTTP=$(free_port)
 GRPC=$(free_port)
 serve_meridian "$HTTP" "$GRPC"

@@ -5,9 +5,7 @@
 # 64 clients, alternating in rounds. Prints one JSON line per run; docs/benchmarks.md quotes them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-SECONDS_PER_RUN=${1:-4}
-ROUNDS=${2:-3}
-source bench/common.sh
+source bench/common.sh  # reads [SECONDS=4] [ROUNDS=3]
 REDIS=$(free_port)
 redis-server --port "$REDIS" --bind 127.0.0.1 --save '' --appendonly no > "$WORK/redis.log" 2>&1 &
 for _ in $(seq 1 100); do redis-cli -p "$REDIS" ping > /dev/null 2>&1 && break; sleep 0.05; done

@@ -12,8 +12,7 @@
 # bench/serving/plot.py into docs/img/. Usage: bench/serving/run.sh [SECONDS=4]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-SECONDS_PER_RUN=${1:-4}
-source bench/common.sh
+source bench/common.sh  # reads [SECONDS=4]
 OUT=${OUT:-bench/serving/results}
 mkdir -p "$OUT"
 RESULTS="$OUT/results.jsonl"
