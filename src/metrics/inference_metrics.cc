@@ -68,8 +68,24 @@ InferenceMetrics::InferenceMetrics(prometheus::Registry& registry)
                         .Register(registry)) {}
 
 InferenceMetrics::Series InferenceMetrics::SeriesFor(absl::string_view model, absl::string_view version) {
-  const std::string key = absl::StrCat(model, "\n", version);
   absl::MutexLock lock(&mu_);
+  return SeriesLocked(model, version);
+}
+
+InferenceMetrics::Series InferenceMetrics::SeriesWithCacheCounter(absl::string_view model, absl::string_view version,
+                                                                  bool hit) {
+  absl::MutexLock lock(&mu_);
+  Series& series = SeriesLocked(model, version);
+  prometheus::Counter*& counter = hit ? series.cache_hits : series.cache_misses;
+  if (counter == nullptr) {
+    counter = &cache_lookups_.Add(
+        {{"model", std::string(model)}, {"version", std::string(version)}, {"result", hit ? "hit" : "miss"}});
+  }
+  return series;
+}
+
+InferenceMetrics::Series& InferenceMetrics::SeriesLocked(absl::string_view model, absl::string_view version) {
+  const std::string key = absl::StrCat(model, "\n", version);
   auto it = series_.find(key);
   if (it != series_.end()) return it->second;
   const std::map<std::string, std::string> labels = {{"model", std::string(model)}, {"version", std::string(version)}};
@@ -120,14 +136,14 @@ void InferenceMetrics::RecordColdStart(absl::string_view model, absl::Duration a
 }
 
 void InferenceMetrics::RecordCacheHit(absl::string_view model, absl::string_view version, absl::Duration total) {
-  cache_lookups_.Add({{"model", std::string(model)}, {"version", std::string(version)}, {"result", "hit"}}).Increment();
-  const Series series = SeriesFor(model, version);
+  const Series series = SeriesWithCacheCounter(model, version, /*hit=*/true);
+  series.cache_hits->Increment();
   series.success->Increment();
   series.total->Observe(absl::ToDoubleSeconds(total));
 }
 
 void InferenceMetrics::RecordCacheMiss(absl::string_view model, absl::string_view version) {
-  cache_lookups_.Add({{"model", std::string(model)}, {"version", std::string(version)}, {"result", "miss"}}).Increment();
+  SeriesWithCacheCounter(model, version, /*hit=*/false).cache_misses->Increment();
 }
 
 void InferenceMetrics::RecordCacheError(absl::string_view backend) {

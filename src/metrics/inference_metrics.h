@@ -77,10 +77,17 @@ class InferenceMetrics {
     prometheus::Counter* executions;
     prometheus::Histogram* batch_size;
     prometheus::Gauge* queue_depth;
+    // Added on the version's first cache lookup, so that versions without a cache show none.
+    prometheus::Counter* cache_hits = nullptr;
+    prometheus::Counter* cache_misses = nullptr;
   };
   // A copy: the map's storage moves when another thread adds a version's series (a reference
   // into it would dangle); the metrics pointed to stay where they are.
   Series SeriesFor(absl::string_view model, absl::string_view version);
+  // The version's series, added if new; the reference is valid while mu_ is held.
+  Series& SeriesLocked(absl::string_view model, absl::string_view version) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The version's series with its cache lookup counter for `hit` added if new.
+  Series SeriesWithCacheCounter(absl::string_view model, absl::string_view version, bool hit);
 
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& total_;
