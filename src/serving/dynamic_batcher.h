@@ -8,7 +8,9 @@
 // are split back per request; if a batched execution fails, its requests run one by one so that
 // a bad request fails only itself. Requests past their deadline answer kDeadlineExceeded (504)
 // without running, requests whose client has gone (InferenceRequest::client_gone, asked when
-// their batch is taken) kCancelled without running; a full queue refuses at once with kResourceExhausted (429). Thread-safe.
+// their batch is taken) kCancelled without running; a full queue refuses at once with
+// kResourceExhausted (429). A request to an idle version quick enough to execute at once runs on
+// the thread that submits it instead (DynamicBatcherOptions::execute_inline_below). Thread-safe.
 
 #include <atomic>
 #include <cstdint>
