@@ -500,6 +500,40 @@ TEST(DynamicBatcherTest, ARequestGoesToTheInstancesWhenTurnedOffSlowMarkedOrWait
       << "without a delay a lone request goes at once anyway";
 }
 
+TEST(DynamicBatcherTest, OnTheSubmittingThreadAFailureIsOnlyItsOwnAndAnExpiredRequestDoesNotRun) {
+  FakeRecordingModel model;
+  DynamicBatcher batcher({.config = {.instances = 2}, .model = &model, .execute_inline_below = absl::Seconds(1)});
+  MeasureOnce(batcher);
+  // A request the model fails answers its error at once, on the submitting thread.
+  Answers failed;
+  ASSERT_TRUE(Enqueue(batcher, Request({std::nanf(""), 1}, {1, 2}), failed.For(1)).ok());
+  {
+    absl::MutexLock lock(&failed.mutex);
+    ASSERT_EQ(failed.got.size(), 1u) << "not answered before Enqueue returned";
+    EXPECT_EQ(failed.got[0].second.status().code(), absl::StatusCode::kInvalidArgument);
+  }
+  EXPECT_EQ(model.threads().back(), std::this_thread::get_id());
+  WaitUntilIdle(batcher);
+  // The version goes on serving on the submitting thread.
+  const Submitted next = SubmitAndWait(batcher, model, Request({2, 2}, {1, 2}));
+  EXPECT_EQ(next.executed_on, std::this_thread::get_id());
+  EXPECT_TRUE(next.answered_before_return);
+
+  // A request already past its timeout when it is submitted is answered 504 and never executed.
+  const size_t executions = model.executions().size();
+  Answers expired;
+  ASSERT_TRUE(batcher
+                  .Enqueue(Request({3, 3}, {1, 2}, {{"timeout", int64_t{1000}}}), expired.For(3),
+                           absl::Now() - absl::Seconds(1))
+                  .ok());
+  expired.WaitFor(1);
+  {
+    absl::MutexLock lock(&expired.mutex);
+    EXPECT_EQ(expired.got[0].second.status().code(), absl::StatusCode::kDeadlineExceeded);
+  }
+  EXPECT_EQ(model.executions().size(), executions);
+}
+
 TEST(DynamicBatcherTest, ARequestLargerThanTheMeasuredOnesIsExpectedToTakeLonger) {
   FakeRecordingModel model;
   model.delay_ = absl::Milliseconds(1);  // 1 ms for the 8 bytes of a one-row request
