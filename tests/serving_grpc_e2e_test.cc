@@ -1,7 +1,13 @@
 // End-to-end over gRPC: a client generated from api/grpc_predict_v2.proto talks to the real
 // server; every fixture answers what its framework computed, with raw and typed contents.
 
+#include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zlib.h>
 #include <signal.h>
 
 #include <chrono>
@@ -14,6 +20,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "http/http_client.h"
+#include "tests/raw_http2_client.h"
 #include "tests/serving_fixtures.h"
 #include "tests/test_server.h"
 
@@ -344,6 +351,178 @@ TEST_F(GrpcEndToEndTest, AGrpcPortInUseIsAStartupError) {
   auto second = testing::RunMeridian({"serve", "--port", "0", "--grpc-port", port, "--data-dir", dir + "/data"});
   EXPECT_NE(second.exit_status, 0);
   EXPECT_THAT(second.err, HasSubstr("cannot listen for gRPC on 127.0.0.1:" + port));
+}
+
+// What gRPC's own client never sends, sent over a bare HTTP/2 connection: each gets the answer the
+// protocol names, with a message that says what to fix, and the server goes on serving.
+class GrpcWireTest : public GrpcEndToEndTest {
+ protected:
+  uint16_t grpc_port() const {
+    const std::string target = server_->grpc_target();
+    return static_cast<uint16_t>(std::stoi(target.substr(target.rfind(':') + 1)));
+  }
+
+  testing::RawHttp2Answer Send(const std::vector<std::pair<std::string, std::string>>& headers,
+                               const std::string& body) {
+    absl::StatusOr<testing::RawHttp2Answer> answer = testing::RawHttp2Request(grpc_port(), headers, body);
+    EXPECT_TRUE(answer.ok()) << answer.status();
+    return answer.ok() ? *answer : testing::RawHttp2Answer{};
+  }
+
+  // The call's grpc-status and grpc-message, from the trailers or a trailers-only answer.
+  static std::pair<int, std::string> GrpcStatus(const testing::RawHttp2Answer& answer) {
+    const auto& block = answer.trailers.count("grpc-status") ? answer.trailers : answer.headers;
+    auto status = block.find("grpc-status");
+    auto message = block.find("grpc-message");
+    return {status == block.end() ? -1 : std::stoi(status->second), message == block.end() ? "" : message->second};
+  }
+
+  void ExpectStillServes(const testing::ModelFixture& fixture) {
+    grpc::ClientContext context;
+    inference::ModelInferResponse response;
+    grpc::Status status = stub_->ModelInfer(&context, RawRequest(fixture), &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ExpectMatches(fixture, response);
+  }
+};
+
+std::string Compress(const std::string& bytes, bool gzip) {
+  z_stream stream{};
+  deflateInit2(&stream, Z_BEST_SPEED, Z_DEFLATED, gzip ? 16 + MAX_WBITS : MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&stream, bytes.size()), '\0');
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
+  stream.avail_in = static_cast<uInt>(bytes.size());
+  stream.next_out = reinterpret_cast<Bytef*>(out.data());
+  stream.avail_out = static_cast<uInt>(out.size());
+  deflate(&stream, Z_FINISH);
+  out.resize(stream.total_out);
+  deflateEnd(&stream);
+  return out;
+}
+
+TEST_F(GrpcWireTest, RequestsThatAreNotGrpcCallsGetTheStatusTheProtocolNames) {
+  const testing::ModelFixture fixture = Push("mlp-onnx");
+  const std::string body = testing::GrpcFrame(RawRequest(fixture).SerializeAsString());
+
+  testing::RawHttp2Answer get = Send(testing::GrpcHeaders("ModelInfer", {{":method", "GET"}}), "");
+  EXPECT_EQ(get.headers[":status"], "405");
+  testing::RawHttp2Answer json = Send(testing::GrpcHeaders("ModelInfer", {{"content-type", "application/json"}}), body);
+  EXPECT_EQ(json.headers[":status"], "415");
+
+  for (const std::string method : {"ModelExplode", "../ModelInfer"}) {
+    auto [code, message] = GrpcStatus(Send(testing::GrpcHeaders(method), body));
+    EXPECT_EQ(code, static_cast<int>(grpc::StatusCode::UNIMPLEMENTED)) << method;
+    EXPECT_THAT(message, HasSubstr("unknown method")) << method;
+  }
+  auto [other_code, other_message] = GrpcStatus(Send(
+      {{":method", "POST"}, {":scheme", "http"}, {":authority", "x"}, {":path", "/other.Service/ModelInfer"},
+       {"content-type", "application/grpc"}},
+      body));
+  EXPECT_EQ(other_code, static_cast<int>(grpc::StatusCode::UNIMPLEMENTED));
+  EXPECT_THAT(other_message, HasSubstr("/other.Service/ModelInfer"));
+
+  // A valid call the same way is answered: the refusals above were about the requests.
+  testing::RawHttp2Answer ok = Send(testing::GrpcHeaders("ModelInfer"), body);
+  EXPECT_EQ(GrpcStatus(ok).first, 0) << GrpcStatus(ok).second;
+  inference::ModelInferResponse response;
+  ASSERT_GT(ok.body.size(), 5u);
+  ASSERT_TRUE(response.ParseFromString(ok.body.substr(5)));
+  ExpectMatches(fixture, response);
+}
+
+TEST_F(GrpcWireTest, MalformedMessagesAreClearErrorsAndTheServerGoesOn) {
+  const testing::ModelFixture fixture = Push("mlp-onnx");
+  const std::string message = RawRequest(fixture).SerializeAsString();
+  struct Case {
+    std::string name;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    grpc::StatusCode code;
+    std::string says;
+  };
+  std::string huge_prefix(5, '\0');
+  huge_prefix[1] = 0x7f;  // a message of 2 GiB announced; only its prefix is sent
+  const std::vector<Case> cases = {
+      {"not protobuf", testing::GrpcHeaders("ModelInfer"), testing::GrpcFrame("\xff\xff\xff garbage"),
+       grpc::StatusCode::INVALID_ARGUMENT, "not a valid inference.ModelInferRequest"},
+      {"cut inside a message", testing::GrpcHeaders("ModelInfer"), testing::GrpcFrame(message).substr(0, 100),
+       grpc::StatusCode::INVALID_ARGUMENT, "ended inside a message"},
+      {"two messages", testing::GrpcHeaders("ModelInfer"), testing::GrpcFrame(message) + testing::GrpcFrame(message),
+       grpc::StatusCode::INVALID_ARGUMENT, "one request message"},
+      {"no message", testing::GrpcHeaders("ModelInfer"), "", grpc::StatusCode::INVALID_ARGUMENT, "no request message"},
+      {"larger than the limit", testing::GrpcHeaders("ModelInfer"), huge_prefix, grpc::StatusCode::RESOURCE_EXHAUSTED,
+       "more than the server's limit"},
+      {"unknown encoding", testing::GrpcHeaders("ModelInfer", {{"grpc-encoding", "br"}}),
+       testing::GrpcFrame(message, true), grpc::StatusCode::UNIMPLEMENTED, "identity,deflate,gzip"},
+      {"compressed without an encoding", testing::GrpcHeaders("ModelInfer"), testing::GrpcFrame(message, true),
+       grpc::StatusCode::INVALID_ARGUMENT, "grpc-encoding is identity"},
+      {"not gzip", testing::GrpcHeaders("ModelInfer", {{"grpc-encoding", "gzip"}}), testing::GrpcFrame(message, true),
+       grpc::StatusCode::INVALID_ARGUMENT, "not valid gzip"},
+      {"a gzip bomb", testing::GrpcHeaders("ModelInfer", {{"grpc-encoding", "gzip"}}),
+       testing::GrpcFrame(Compress(std::string(65 << 20, '\0'), true), true), grpc::StatusCode::RESOURCE_EXHAUSTED,
+       "inflates to more than"},
+      {"malformed timeout", testing::GrpcHeaders("ModelInfer", {{"grpc-timeout", "soon"}}), testing::GrpcFrame(message),
+       grpc::StatusCode::INVALID_ARGUMENT, "grpc-timeout"},
+      {"malformed metadata request", testing::GrpcHeaders("ModelMetadata"), testing::GrpcFrame("\x0a\xff"),
+       grpc::StatusCode::INVALID_ARGUMENT, "not a valid inference.ModelMetadataRequest"},
+  };
+  for (const Case& c : cases) {
+    auto [code, said] = GrpcStatus(Send(c.headers, c.body));
+    EXPECT_EQ(code, static_cast<int>(c.code)) << c.name << ": " << said;
+    EXPECT_THAT(said, HasSubstr(c.says)) << c.name;
+  }
+  EXPECT_EQ(std::max(0.0, testing::MetricValue(client_->Get("/metrics")->body,
+                                               R"(inference_exec_count_total{model="mlp-onnx",version="1.0.0"})")),
+            0)
+      << "a refused call ran";
+  ExpectStillServes(fixture);
+}
+
+TEST_F(GrpcWireTest, GzipAndDeflateRequestsAreAnswered) {
+  const testing::ModelFixture fixture = Push("mlp-onnx");
+  const std::string message = RawRequest(fixture).SerializeAsString();
+  for (const bool gzip : {true, false}) {
+    testing::RawHttp2Answer answer =
+        Send(testing::GrpcHeaders("ModelInfer", {{"grpc-encoding", gzip ? "gzip" : "deflate"}}),
+             testing::GrpcFrame(Compress(message, gzip), true));
+    ASSERT_EQ(GrpcStatus(answer).first, 0) << GrpcStatus(answer).second;
+    inference::ModelInferResponse response;
+    ASSERT_TRUE(response.ParseFromString(answer.body.substr(5)));
+    ExpectMatches(fixture, response);
+  }
+  // And from gRPC's own client, compressing every message.
+  grpc::ChannelArguments arguments;
+  arguments.SetCompressionAlgorithm(GRPC_COMPRESS_GZIP);
+  auto stub = inference::GRPCInferenceService::NewStub(
+      grpc::CreateCustomChannel(server_->grpc_target(), grpc::InsecureChannelCredentials(), arguments));
+  grpc::ClientContext context;
+  inference::ModelInferResponse response;
+  grpc::Status status = stub->ModelInfer(&context, RawRequest(fixture), &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ExpectMatches(fixture, response);
+}
+
+TEST_F(GrpcWireTest, AConnectionThatDoesNotSpeakHttp2IsClosedAndOthersGoOn) {
+  const testing::ModelFixture fixture = Push("mlp-onnx");
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(grpc_port());
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  const std::string http1 = "POST /inference.GRPCInferenceService/ModelInfer HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(::send(fd, http1.data(), http1.size(), MSG_NOSIGNAL), static_cast<ssize_t>(http1.size()));
+  // The server closes it (after, at most, its own SETTINGS and a GOAWAY).
+  bool closed = false;
+  for (int i = 0; i < 50 && !closed; ++i) {
+    pollfd readable{fd, POLLIN, 0};
+    if (::poll(&readable, 1, 100) <= 0) continue;
+    char buffer[4096];
+    closed = ::recv(fd, buffer, sizeof(buffer), 0) <= 0;
+  }
+  ::close(fd);
+  EXPECT_TRUE(closed);
+  ExpectStillServes(fixture);
 }
 
 }  // namespace

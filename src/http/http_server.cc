@@ -31,6 +31,7 @@
 #include "boost/beast/ssl.hpp"
 #include "common/logging.h"
 #include "common/status_codes.h"
+#include "http/tls_context.h"
 
 namespace meridian::http {
 namespace {
@@ -49,20 +50,6 @@ constexpr auto kLingerTime = std::chrono::milliseconds(500);
 constexpr absl::string_view kUnmatched = "unmatched";
 
 std::chrono::steady_clock::duration ToChrono(absl::Duration d) { return absl::ToChronoNanoseconds(d); }
-
-// The common name of the verified certificate the TLS peer presented; empty without one.
-std::string PeerCommonName(SSL* ssl) {
-  X509* cert = SSL_get_peer_certificate(ssl);
-  if (cert == nullptr) return "";
-  std::string name;
-  if (SSL_get_verify_result(ssl) == X509_V_OK) {
-    char buffer[256] = {};
-    const int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, buffer, sizeof(buffer));
-    if (n > 0) name.assign(buffer, static_cast<size_t>(n));
-  }
-  X509_free(cert);
-  return name;
-}
 
 class SessionBase {
  public:
@@ -931,30 +918,10 @@ class HttpServer::Impl {
 
  public:
   absl::Status ReloadTls() {
-    const TlsFiles& files = *state_->options.tls;
-    auto ssl = std::make_shared<net::ssl::context>(net::ssl::context::tls_server);
-    ssl->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
-                     net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 | net::ssl::context::no_tlsv1_1);
-    beast::error_code ec;
-    ssl->use_certificate_chain_file(files.cert_file, ec);
-    if (ec) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("cannot load TLS certificate ", files.cert_file, ": ", ec.message()));
-    }
-    ssl->use_private_key_file(files.key_file, net::ssl::context::pem, ec);
-    if (ec) {
-      return absl::InvalidArgumentError(absl::StrCat("cannot load TLS private key ", files.key_file, ": ", ec.message()));
-    }
-    if (!files.client_ca_file.empty()) {
-      ssl->load_verify_file(files.client_ca_file, ec);
-      if (ec) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("cannot load client CA file ", files.client_ca_file, ": ", ec.message()));
-      }
-      ssl->set_verify_mode(net::ssl::verify_peer | net::ssl::verify_fail_if_no_peer_cert);
-    }
+    absl::StatusOr<std::shared_ptr<net::ssl::context>> ssl = MakeServerTlsContext(*state_->options.tls, TlsAlpn::kNone);
+    if (!ssl.ok()) return ssl.status();
     absl::MutexLock lock(&ssl_mu_);
-    ssl_ = std::move(ssl);
+    ssl_ = *std::move(ssl);
     return absl::OkStatus();
   }
 

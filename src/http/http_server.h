@@ -19,16 +19,9 @@
 #include "http/request_gate.h"
 #include "http/request_observer.h"
 #include "http/router.h"
+#include "http/tls_files.h"
 
 namespace meridian::http {
-
-struct TlsFiles {
-  std::string cert_file;  // PEM certificate chain
-  std::string key_file;   // PEM private key
-  // PEM CAs for client certificates. When set, every client must present a certificate signed by
-  // one of them (mutual TLS), and the request gate sees the certificate's common name.
-  std::string client_ca_file;
-};
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";

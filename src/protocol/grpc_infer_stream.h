@@ -1,25 +1,24 @@
 #pragma once
 
 // ModelStreamInfer (Triton's streaming extension of OIP v2 gRPC): one bidirectional stream carries
-// many ModelInferRequests and their answers, which spares each request gRPC's per-call work (the
-// call's creation, metadata and status). Answers go out as they complete, each with its request's
-// id; a request that fails gets an answer with error_message, and the stream goes on. A stream
-// holds at most kMaxStreamRequestsInFlight requests read but not yet answered: beyond that it
-// stops reading, so a client that sends faster than it is answered (or than it reads its answers)
-// is held back by HTTP/2 flow control instead of queueing without bound.
+// many ModelInferRequests and their answers, which spares each request a call's own work (its
+// headers and status). Answers go out as they complete, each with its request's id; a request
+// that fails gets an answer with error_message, and the stream goes on. A stream holds at most
+// kMaxStreamRequestsInFlight requests read but not yet answered or whose answers the client has
+// not yet taken: beyond that it stops reading, so a client that sends faster than it is answered
+// (or than it reads its answers) is held back by HTTP/2 flow control instead of queueing without
+// bound.
 
-#include <grpcpp/grpcpp.h>
+#include <memory>
 
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
-#include "api/grpc_predict_v2.grpc.pb.h"
+#include "protocol/grpc_call.h"
 #include "serving/inference_service.h"
 
 namespace meridian::protocol {
 
 inline constexpr int kMaxStreamRequestsInFlight = 128;
-
-using InferStreamReactor = grpc::ServerBidiReactor<inference::ModelInferRequest, inference::ModelStreamInferResponse>;
 
 class InferStream;
 
@@ -27,27 +26,25 @@ class InferStream;
 // connected would otherwise hold the server until its drain timeout. Thread-safe.
 class InferStreams {
  public:
-  // Ends every stream, and every stream opened from now on: each stops reading, writes the
+  // Ends every stream, and every stream opened from now on: each stops reading, sends the
   // answers of the requests it has taken, and finishes with UNAVAILABLE (clients go elsewhere).
   void CloseAll();
 
  private:
   friend class InferStream;
   // False when closing has begun (the stream must close itself).
-  bool Add(InferStream* stream);
-  void Remove(InferStream* stream);
+  bool Add(const std::shared_ptr<InferStream>& stream);
+  void Remove(const InferStream* stream);
 
   absl::Mutex mu_;
-  absl::flat_hash_set<InferStream*> streams_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<const InferStream*, std::weak_ptr<InferStream>> streams_ ABSL_GUARDED_BY(mu_);
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-// Serves one stream on `service`; the reactor deletes itself when the stream is done. `streams`
-// must outlive it.
-InferStreamReactor* StartInferStream(grpc::CallbackServerContext* context, serving::InferenceService* service,
-                                     InferStreams* streams);
-
-// A stream refused before it starts (authentication, authorization): it ends with `status`.
-InferStreamReactor* RefuseInferStream(const grpc::Status& status);
+// Serves the stream `call` on `service` until the client ends it, registered in `streams` (held:
+// an instance thread may finish the stream's last request after the server is gone). On the call's
+// I/O thread.
+void StartInferStream(std::shared_ptr<GrpcCall> call, serving::InferenceService* service,
+                      std::shared_ptr<InferStreams> streams);
 
 }  // namespace meridian::protocol

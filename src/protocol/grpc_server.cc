@@ -1,12 +1,13 @@
 #include "protocol/grpc_server.h"
 
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/security/tls_certificate_provider.h>
-#include <grpcpp/security/tls_credentials_options.h>
+#include <memory>
+#include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "api/grpc_predict_v2.grpc.pb.h"
-#include "common/status_codes.h"
+#include "api/grpc_predict_v2.pb.h"
+#include "http/http2_server.h"
+#include "protocol/grpc_call.h"
 #include "protocol/grpc_infer_stream.h"
 #include "protocol/grpc_tensor_codec.h"
 #include "protocol/serving_routes.h"
@@ -14,231 +15,262 @@
 namespace meridian::protocol {
 namespace {
 
-grpc::Status ToGrpc(const absl::Status& status) {
-  return grpc::Status(static_cast<grpc::StatusCode>(ToGrpcCode(status)), std::string(status.message()));
+constexpr absl::string_view kServicePrefix = "/inference.GRPCInferenceService/";
+
+// Each method, with the resource and verb the gate checks it as (the same as its REST route).
+enum class Method { kServerLive, kServerReady, kModelReady, kServerMetadata, kModelMetadata, kModelInfer, kModelStreamInfer };
+struct MethodInfo {
+  absl::string_view name;
+  Method method;
+  absl::string_view resource;
+  absl::string_view verb;
+};
+constexpr MethodInfo kMethods[] = {
+    {"ServerLive", Method::kServerLive, "health", "get"},
+    {"ServerReady", Method::kServerReady, "health", "get"},
+    {"ModelReady", Method::kModelReady, "models", "get"},
+    {"ServerMetadata", Method::kServerMetadata, "public", "get"},
+    {"ModelMetadata", Method::kModelMetadata, "models", "get"},
+    {"ModelInfer", Method::kModelInfer, "predictions", "predict"},
+    {"ModelStreamInfer", Method::kModelStreamInfer, "predictions", "predict"},
+};
+
+// Ends `call` with `response` or an error, from any thread: the message is serialized here, and
+// handed to the call's I/O thread to send.
+template <class Response>
+void Reply(const std::shared_ptr<GrpcCall>& call, const absl::StatusOr<Response>& response) {
+  if (!response.ok()) {
+    return call->Run([call, status = response.status()] { call->Finish(status); });
+  }
+  call->Run([call, framed = FrameMessage(*response)]() mutable {
+    if (absl::Now() >= call->deadline()) {
+      return call->Finish(absl::DeadlineExceededError("the call's deadline (grpc-timeout) passed before its answer"));
+    }
+    call->SendMessage(std::move(framed));
+    call->Finish(absl::OkStatus());
+  });
 }
 
-class InferenceGrpcService final : public inference::GRPCInferenceService::CallbackService {
+void FillModelMetadata(const serving::InferenceService& service, const std::string& name,
+                       const serving::ServedModel& served, inference::ModelMetadataResponse* response) {
+  response->set_name(name);
+  for (std::string& version : service.MetadataVersions(name, served)) response->add_versions(std::move(version));
+  response->set_platform(PlatformName(served.framework()));
+  auto fill = [](const serving::TensorSpec& spec, inference::ModelMetadataResponse::TensorMetadata* out) {
+    out->set_name(spec.name);
+    out->set_datatype(std::string(serving::DataTypeName(spec.type)));
+    for (int64_t dim : spec.shape) out->add_shape(dim);
+  };
+  for (const auto& spec : served.signature().inputs) fill(spec, response->add_inputs());
+  for (const auto& spec : served.signature().outputs) fill(spec, response->add_outputs());
+}
+
+class InferenceGrpcHandler final : public http::Http2Handler {
  public:
-  explicit InferenceGrpcService(const GrpcServerOptions& options) : options_(options) {}
+  explicit InferenceGrpcHandler(GrpcServerOptions options) : options_(std::move(options)) {}
 
-  grpc::ServerUnaryReactor* ServerLive(grpc::CallbackServerContext* context, const inference::ServerLiveRequest*,
-                                       inference::ServerLiveResponse* response) override {
-    if (auto denied = Admit(context, "health", "get", "ServerLive")) return Done(context, *denied);
-    response->set_live(true);
-    return Done(context, grpc::Status::OK);
-  }
-
-  grpc::ServerUnaryReactor* ServerReady(grpc::CallbackServerContext* context, const inference::ServerReadyRequest*,
-                                        inference::ServerReadyResponse* response) override {
-    if (auto denied = Admit(context, "health", "get", "ServerReady")) return Done(context, *denied);
-    response->set_ready(!options_.ready || options_.ready());
-    return Done(context, grpc::Status::OK);
-  }
-
-  // As over REST, a registered version that is not loaded yet is loaded first (when models load
-  // on first request); the reactor finishes from the loader's thread then.
-  grpc::ServerUnaryReactor* ModelReady(grpc::CallbackServerContext* context, const inference::ModelReadyRequest* request,
-                                       inference::ModelReadyResponse* response) override {
-    if (auto denied = Admit(context, "models", "get", "ModelReady")) return Done(context, *denied);
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    // `response` stays valid until Finish.
-    options_.service->FindOrLoad(request->name(), request->version(),
-                                 [reactor, response](absl::StatusOr<std::shared_ptr<serving::ServedModel>> served) {
-                                   if (!served.ok() && served.status().code() != absl::StatusCode::kUnavailable) {
-                                     return reactor->Finish(ToGrpc(served.status()));
-                                   }
-                                   response->set_ready(served.ok());
-                                   reactor->Finish(grpc::Status::OK);
-                                 });
-    return reactor;
-  }
-
-  grpc::ServerUnaryReactor* ServerMetadata(grpc::CallbackServerContext* context,
-                                           const inference::ServerMetadataRequest*,
-                                           inference::ServerMetadataResponse* response) override {
-    if (auto denied = Admit(context, "public", "get", "ServerMetadata")) return Done(context, *denied);
-    response->set_name("meridian");
-    response->set_version(options_.server_version);
-    for (const char* extension : {"binary_tensor_data", "model_repository", "parameters", "kserve_v1"}) {
-      response->add_extensions(extension);
+  void OnStream(std::shared_ptr<http::Http2Stream> stream) override {
+    // gRPC over HTTP/2: a POST of content-type application/grpc[+proto] to /service/method. Other
+    // requests get the HTTP status the protocol names, without a gRPC status.
+    if (stream->Header(":method") != "POST") return stream->SendHeaders({{":status", "405"}}, true);
+    if (!absl::StartsWith(stream->Header("content-type"), "application/grpc")) {
+      return stream->SendHeaders({{":status", "415"}}, true);
     }
-    return Done(context, grpc::Status::OK);
-  }
-
-  // As over REST, a registered version that is not loaded yet is loaded first (when models load
-  // on first request); the reactor finishes from the loader's thread then.
-  grpc::ServerUnaryReactor* ModelMetadata(grpc::CallbackServerContext* context,
-                                          const inference::ModelMetadataRequest* request,
-                                          inference::ModelMetadataResponse* response) override {
-    if (auto denied = Admit(context, "models", "get", "ModelMetadata")) return Done(context, *denied);
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    serving::InferenceService* service = options_.service;
-    // `request` and `response` stay valid until Finish.
-    service->FindOrLoad(request->name(), request->version(),
-                        [service, reactor, request, response](absl::StatusOr<std::shared_ptr<serving::ServedModel>> served) {
-                          if (!served.ok()) return reactor->Finish(ToGrpc(served.status()));
-                          FillModelMetadata(*service, request->name(), **served, response);
-                          reactor->Finish(grpc::Status::OK);
-                        });
-    return reactor;
-  }
-
-  grpc::ServerUnaryReactor* ModelInfer(grpc::CallbackServerContext* context, const inference::ModelInferRequest* request,
-                                       inference::ModelInferResponse* response) override {
-    if (auto denied = Admit(context, "predictions", "predict", "ModelInfer")) return Done(context, *denied);
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    absl::StatusOr<serving::InferenceRequest> decoded = DecodeGrpcInferRequest(*request);
-    if (!decoded.ok()) {
-      reactor->Finish(ToGrpc(decoded.status()));
-      return reactor;
+    auto call = std::make_shared<GrpcCall>(stream, options_.max_message_bytes);
+    const absl::string_view path = stream->Header(":path");
+    const MethodInfo* method = nullptr;
+    for (const MethodInfo& info : kMethods) {
+      if (absl::StartsWith(path, kServicePrefix) && path.substr(kServicePrefix.size()) == info.name) method = &info;
     }
-    // The context stays valid until Finish, which comes after the batcher's last look.
-    decoded->client_gone = [context] { return context->IsCancelled(); };
-    // `request` and `response` stay valid until Finish, which the callback calls last.
-    options_.service->Infer(std::move(*decoded), [reactor, response](absl::StatusOr<serving::InferenceResponse> result) {
-      if (!result.ok()) {
-        reactor->Finish(ToGrpc(result.status()));
-        return;
+    if (method == nullptr) {
+      return call->Finish(absl::UnimplementedError(absl::StrCat("unknown method ", path, "; this server implements ",
+                                                                "inference.GRPCInferenceService")));
+    }
+    const absl::string_view encoding = stream->Header("grpc-encoding");
+    if (std::optional<GrpcEncoding> parsed = ParseGrpcEncoding(encoding)) {
+      call->set_encoding(*parsed);
+    } else {
+      return call->Finish(absl::UnimplementedError(absl::StrCat("grpc-encoding ", encoding,
+                                                                " is not supported; use one of ", kGrpcAcceptEncoding)));
+    }
+    if (const absl::string_view timeout = stream->Header("grpc-timeout"); !timeout.empty()) {
+      std::optional<absl::Duration> parsed = ParseGrpcTimeout(timeout);
+      if (!parsed) {
+        return call->Finish(absl::InvalidArgumentError(absl::StrCat("malformed grpc-timeout \"", timeout, "\"")));
       }
-      EncodeGrpcInferResponse(*result, response);
-      reactor->Finish(grpc::Status::OK);
-    });
-    return reactor;
+      call->set_deadline(absl::Now() + *parsed);
+    }
+    if (Admit(*call, *method)) Serve(call, method->method);
   }
-
-  InferStreamReactor* ModelStreamInfer(grpc::CallbackServerContext* context) override {
-    if (auto denied = Admit(context, "predictions", "predict", "ModelStreamInfer")) return RefuseInferStream(*denied);
-    return StartInferStream(context, options_.service, &streams_);
-  }
-
-  // Ends the open streams (see InferStreams::CloseAll), so that shutdown does not wait on them.
-  void CloseStreams() { streams_.CloseAll(); }
 
  private:
-  // The gate's refusal as a gRPC status (nullopt: go ahead), with what the HTTP answer would say.
-  std::optional<grpc::Status> Admit(grpc::CallbackServerContext* context, absl::string_view resource,
-                                    absl::string_view verb, absl::string_view method) {
-    if (options_.gate == nullptr) return std::nullopt;
-    const auto& metadata = context->client_metadata();
-    auto authorization = metadata.find("authorization");
-    const std::string client = PeerAddress(context->peer());
-    const std::string target = absl::StrCat("/inference.GRPCInferenceService/", method);
-    std::string certificate_name;
-    // Only with mutual TLS is there a certificate to look at (auth_context() costs allocations).
-    std::shared_ptr<const grpc::AuthContext> auth;
-    if (options_.tls && !options_.tls->client_ca_file.empty()) auth = context->auth_context();
-    if (auth && auth->IsPeerAuthenticated()) {
-      for (const grpc::string_ref& name : auth->FindPropertyValues("x509_common_name")) {
-        certificate_name.assign(name.data(), name.size());
-      }
-    }
-    http::GateDecision decision = options_.gate->Check(
-        {.resource = resource,
-         .verb = verb,
-         .namespace_name = http::kDefaultNamespace,
-         .authorization = authorization == metadata.end()
-                              ? absl::string_view()
-                              : absl::string_view(authorization->second.data(), authorization->second.size()),
-         .client_address = client,
-         .method = "gRPC",
-         .target = target,
-         .request_id = {},
-         .client_certificate = certificate_name});
-    if (decision.allowed) return std::nullopt;
+  // Asks the gate; a refusal ends the call with the gRPC status matching the HTTP answer.
+  bool Admit(GrpcCall& call, const MethodInfo& method) {
+    if (options_.gate == nullptr) return true;
+    http::Http2Stream& stream = call.stream();
+    const std::string target = absl::StrCat(kServicePrefix, method.name);
+    http::GateDecision decision = options_.gate->Check({.resource = method.resource,
+                                                        .verb = method.verb,
+                                                        .namespace_name = http::kDefaultNamespace,
+                                                        .authorization = stream.Header("authorization"),
+                                                        .client_address = stream.peer_address(),
+                                                        .method = "gRPC",
+                                                        .target = target,
+                                                        .request_id = {},
+                                                        .client_certificate = stream.client_certificate()});
+    if (decision.allowed) return true;
+    http::Http2Stream::HeaderList trailers;
     for (const auto& [name, value] : decision.headers) {
-      if (name == "Retry-After") context->AddTrailingMetadata("retry-after", value);
+      if (name == "Retry-After") trailers.emplace_back("retry-after", value);
     }
-    const grpc::StatusCode code = decision.status == 401   ? grpc::StatusCode::UNAUTHENTICATED
-                                  : decision.status == 429 ? grpc::StatusCode::RESOURCE_EXHAUSTED
-                                                           : grpc::StatusCode::PERMISSION_DENIED;
-    return grpc::Status(code, decision.message);
+    const absl::Status status = decision.status == 401   ? absl::UnauthenticatedError(decision.message)
+                                : decision.status == 429 ? absl::ResourceExhaustedError(decision.message)
+                                                         : absl::PermissionDeniedError(decision.message);
+    call.Finish(status, trailers);
+    return false;
   }
 
-  // "ipv4:127.0.0.1:5000" / "ipv6:[::1]:5000" -> the address alone.
-  static std::string PeerAddress(const std::string& peer) {
-    absl::string_view p = peer;
-    if (const size_t colon = p.find(':'); colon != absl::string_view::npos) p.remove_prefix(colon + 1);
-    if (const size_t port = p.rfind(':'); port != absl::string_view::npos) p = p.substr(0, port);
-    if (p.size() >= 2 && p.front() == '[' && p.back() == ']') p = p.substr(1, p.size() - 2);
-    return std::string(p);
+  // Reads the call's one request message, then runs `method` on it.
+  template <class Request>
+  static void ReadUnary(const std::shared_ptr<GrpcCall>& call,
+                        std::function<void(std::shared_ptr<Request>)> method) {
+    auto message = std::make_shared<std::optional<std::string>>();
+    GrpcCall::Start(call, {.message =
+                               [call, message](std::string bytes) {
+                                 if (message->has_value()) {
+                                   return call->Finish(absl::InvalidArgumentError(
+                                       "a unary call carries one request message; this one has more"));
+                                 }
+                                 *message = std::move(bytes);
+                               },
+                           .end =
+                               [call, message, method = std::move(method)] {
+                                 if (call->finished()) return;
+                                 if (!message->has_value()) {
+                                   return call->Finish(absl::InvalidArgumentError("the call has no request message"));
+                                 }
+                                 auto request = std::make_shared<Request>();
+                                 if (!request->ParseFromString(**message)) {
+                                   return call->Finish(absl::InvalidArgumentError(absl::StrCat(
+                                       "the request message is not a valid ", Request::descriptor()->full_name())));
+                                 }
+                                 message->reset();
+                                 method(std::move(request));
+                               }});
   }
 
-  static void FillModelMetadata(const serving::InferenceService& service, const std::string& name,
-                                const serving::ServedModel& served, inference::ModelMetadataResponse* response) {
-    response->set_name(name);
-    for (std::string& version : service.MetadataVersions(name, served)) response->add_versions(std::move(version));
-    response->set_platform(PlatformName(served.framework()));
-    auto fill = [](const serving::TensorSpec& spec, inference::ModelMetadataResponse::TensorMetadata* out) {
-      out->set_name(spec.name);
-      out->set_datatype(std::string(serving::DataTypeName(spec.type)));
-      for (int64_t dim : spec.shape) out->add_shape(dim);
-    };
-    for (const auto& spec : served.signature().inputs) fill(spec, response->add_inputs());
-    for (const auto& spec : served.signature().outputs) fill(spec, response->add_outputs());
+  void Serve(const std::shared_ptr<GrpcCall>& call, Method method) {
+    serving::InferenceService* service = options_.service;
+    switch (method) {
+      case Method::kServerLive:
+        return ReadUnary<inference::ServerLiveRequest>(call, [call](auto) {
+          inference::ServerLiveResponse response;
+          response.set_live(true);
+          Reply(call, absl::StatusOr<inference::ServerLiveResponse>(response));
+        });
+      case Method::kServerReady:
+        return ReadUnary<inference::ServerReadyRequest>(call, [call, ready = options_.ready](auto) {
+          inference::ServerReadyResponse response;
+          response.set_ready(!ready || ready());
+          Reply(call, absl::StatusOr<inference::ServerReadyResponse>(response));
+        });
+      case Method::kServerMetadata:
+        return ReadUnary<inference::ServerMetadataRequest>(call, [call, version = options_.server_version](auto) {
+          inference::ServerMetadataResponse response;
+          response.set_name("meridian");
+          response.set_version(version);
+          for (const char* extension : {"binary_tensor_data", "model_repository", "parameters", "kserve_v1"}) {
+            response.add_extensions(extension);
+          }
+          Reply(call, absl::StatusOr<inference::ServerMetadataResponse>(response));
+        });
+      // As over REST, a registered version that is not loaded yet is loaded first (when models
+      // load on first request); the answer then comes from the loader's thread.
+      case Method::kModelReady:
+        return ReadUnary<inference::ModelReadyRequest>(call, [call, service](auto request) {
+          service->FindOrLoad(request->name(), request->version(),
+                              [call](absl::StatusOr<std::shared_ptr<serving::ServedModel>> served) {
+                                if (!served.ok() && served.status().code() != absl::StatusCode::kUnavailable) {
+                                  return Reply(call, absl::StatusOr<inference::ModelReadyResponse>(served.status()));
+                                }
+                                inference::ModelReadyResponse response;
+                                response.set_ready(served.ok());
+                                Reply(call, absl::StatusOr<inference::ModelReadyResponse>(response));
+                              });
+        });
+      case Method::kModelMetadata:
+        return ReadUnary<inference::ModelMetadataRequest>(call, [call, service](auto request) {
+          service->FindOrLoad(request->name(), request->version(),
+                              [call, service, request](absl::StatusOr<std::shared_ptr<serving::ServedModel>> served) {
+                                if (!served.ok()) {
+                                  return Reply(call, absl::StatusOr<inference::ModelMetadataResponse>(served.status()));
+                                }
+                                inference::ModelMetadataResponse response;
+                                FillModelMetadata(*service, request->name(), **served, &response);
+                                Reply(call, absl::StatusOr<inference::ModelMetadataResponse>(response));
+                              });
+        });
+      case Method::kModelInfer:
+        return ReadUnary<inference::ModelInferRequest>(call, [call, service](auto request) {
+          absl::StatusOr<serving::InferenceRequest> decoded = DecodeGrpcInferRequest(*request);
+          if (!decoded.ok()) return call->Finish(decoded.status());
+          decoded->client_gone = [call] { return call->cancelled(); };
+          // The decoded tensors view `request`'s bytes: it lives until the answer.
+          service->Infer(std::move(*decoded), [call, request](absl::StatusOr<serving::InferenceResponse> result) {
+            if (!result.ok()) return Reply(call, absl::StatusOr<inference::ModelInferResponse>(result.status()));
+            inference::ModelInferResponse response;
+            EncodeGrpcInferResponse(*result, &response);
+            Reply(call, absl::StatusOr<inference::ModelInferResponse>(std::move(response)));
+          });
+        });
+      case Method::kModelStreamInfer:
+        return StartInferStream(call, service, streams_);
+    }
   }
 
-  static grpc::ServerUnaryReactor* Done(grpc::CallbackServerContext* context, const grpc::Status& status) {
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    reactor->Finish(status);
-    return reactor;
-  }
+ public:
+  // Ends the open streams (see InferStreams::CloseAll), so that shutdown does not wait on them.
+  void CloseStreams() { streams_->CloseAll(); }
 
+ private:
   GrpcServerOptions options_;
-  InferStreams streams_;
+  std::shared_ptr<InferStreams> streams_ = std::make_shared<InferStreams>();
 };
 
 }  // namespace
 
 struct GrpcServer::Impl {
-  std::unique_ptr<InferenceGrpcService> service;
-  std::unique_ptr<grpc::Server> server;
+  std::unique_ptr<InferenceGrpcHandler> handler;
+  std::unique_ptr<http::Http2Server> server;
+  bool stopped = false;
 };
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions& options) {
   auto impl = std::make_unique<Impl>();
-  impl->service = std::make_unique<InferenceGrpcService>(options);
-  grpc::ServerBuilder builder;
-  int bound_port = 0;
-  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
-  if (options.tls) {
-    const http::TlsFiles& files = *options.tls;
-    auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
-        files.key_file, files.cert_file, files.client_ca_file, /*refresh_interval_sec=*/1);
-    grpc::experimental::TlsServerCredentialsOptions tls(provider);
-    tls.watch_identity_key_cert_pairs();
-    if (files.client_ca_file.empty()) {
-      tls.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
-    } else {
-      tls.watch_root_certs();
-      tls.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-    }
-    credentials = grpc::experimental::TlsServerCredentials(tls);
+  impl->handler = std::make_unique<InferenceGrpcHandler>(options);
+  absl::StatusOr<std::unique_ptr<http::Http2Server>> server = http::Http2Server::Start(
+      {.host = options.host, .port = options.port, .io_threads = options.io_threads, .tls = options.tls},
+      impl->handler.get());
+  if (server.status().code() == absl::StatusCode::kFailedPrecondition) {
+    return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", options.host, ":", options.port, " (",
+                                               server.status().message(), ")"));
   }
-  builder.AddListeningPort(absl::StrCat(options.host, ":", options.port), credentials, &bound_port);
-  // gRPC sets SO_REUSEPORT by default, which lets a second server share a port silently; a port
-  // in use must be an error, as it is for HTTP.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.SetMaxReceiveMessageSize(static_cast<int>(std::min<uint64_t>(options.max_message_bytes, INT32_MAX)));
-  builder.SetMaxSendMessageSize(INT32_MAX);
-  builder.RegisterService(impl->service.get());
-  impl->server = builder.BuildAndStart();
-  if (!impl->server || bound_port == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", options.host, ":", options.port));
-  }
-  return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl), static_cast<uint16_t>(bound_port)));
+  if (!server.ok()) return absl::Status(server.status().code(), absl::StrCat("gRPC: ", server.status().message()));
+  impl->server = *std::move(server);
+  return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(impl)));
 }
 
-GrpcServer::GrpcServer(std::unique_ptr<Impl> impl, uint16_t port) : impl_(std::move(impl)), port_(port) {}
+GrpcServer::GrpcServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 GrpcServer::~GrpcServer() { Shutdown(absl::Seconds(5)); }
 
+uint16_t GrpcServer::port() const { return impl_->server->port(); }
+
 void GrpcServer::Shutdown(absl::Duration deadline) {
-  if (!impl_->server) return;
-  impl_->service->CloseStreams();
-  impl_->server->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(deadline));
-  impl_->server->Wait();
-  impl_->server.reset();
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  impl_->handler->CloseStreams();
+  impl_->server->Shutdown(deadline);
 }
 
 }  // namespace meridian::protocol

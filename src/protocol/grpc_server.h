@@ -1,18 +1,21 @@
 #pragma once
 
 // The OIP v2 gRPC endpoint (inference.GRPCInferenceService) on its own port, onto the same
-// InferenceService as REST. Uses gRPC's callback API: ModelInfer finishes from the instance
-// thread that executed it, so no gRPC thread waits on a model; ModelStreamInfer streams many
+// InferenceService as REST. gRPC's wire format (protocol/grpc_call.h) on Meridian's own HTTP/2
+// server (http/http2_server.h): a call is read, admitted, decoded and, for a quick model, executed
+// on the I/O thread that read it, with no hand-off between threads. ModelStreamInfer streams many
 // requests on one call (protocol/grpc_infer_stream.h).
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "http/http_server.h"
+#include "absl/time/time.h"
 #include "http/request_gate.h"
+#include "http/tls_files.h"
 #include "serving/inference_service.h"
 
 namespace meridian::protocol {
@@ -20,6 +23,7 @@ namespace meridian::protocol {
 struct GrpcServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 0;  // 0 picks a free one
+  int io_threads = 1;
   serving::InferenceService* service = nullptr;  // not owned
   std::string server_version;
   std::function<bool()> ready;  // server readiness (ServerReady)
@@ -36,15 +40,14 @@ class GrpcServer {
  public:
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(const GrpcServerOptions& options);
   ~GrpcServer();
-  uint16_t port() const { return port_; }
+  uint16_t port() const;
   // Stops taking calls and waits up to `deadline` for those in flight.
   void Shutdown(absl::Duration deadline);
 
  private:
   struct Impl;
-  explicit GrpcServer(std::unique_ptr<Impl> impl, uint16_t port);
+  explicit GrpcServer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
-  uint16_t port_;
 };
 
 }  // namespace meridian::protocol

@@ -254,6 +254,7 @@ class Platform::Parts {
     ASSIGN_OR_RETURN(http_server, http::HttpServer::Start(options, router, observers));
     ASSIGN_OR_RETURN(grpc_server, protocol::GrpcServer::Start({.host = config.http.host,
                                                                .port = config.grpc.port,
+                                                               .io_threads = options.io_threads,
                                                                .service = inference.get(),
                                                                .server_version = std::string(GetBuildInfo().version),
                                                                .ready = [this] { return health.Ready(); },

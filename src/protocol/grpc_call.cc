@@ -1,0 +1,205 @@
+#include "protocol/grpc_call.h"
+
+#include <cctype>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_codes.h"
+
+namespace meridian::protocol {
+namespace {
+
+constexpr size_t kPrefixBytes = 5;
+
+uint32_t ReadLength(absl::string_view prefix) {
+  return (static_cast<uint32_t>(static_cast<uint8_t>(prefix[1])) << 24) |
+         (static_cast<uint32_t>(static_cast<uint8_t>(prefix[2])) << 16) |
+         (static_cast<uint32_t>(static_cast<uint8_t>(prefix[3])) << 8) |
+         static_cast<uint32_t>(static_cast<uint8_t>(prefix[4]));
+}
+
+}  // namespace
+
+std::optional<absl::Duration> ParseGrpcTimeout(absl::string_view value) {
+  // At most 8 digits, then the unit (gRPC over HTTP/2, "Timeout").
+  if (value.size() < 2 || value.size() > 9) return std::nullopt;
+  int64_t amount = 0;
+  if (!absl::SimpleAtoi(value.substr(0, value.size() - 1), &amount) || amount < 0 ||
+      !std::isdigit(static_cast<unsigned char>(value[0]))) {
+    return std::nullopt;
+  }
+  switch (value.back()) {
+    case 'H': return absl::Hours(amount);
+    case 'M': return absl::Minutes(amount);
+    case 'S': return absl::Seconds(amount);
+    case 'm': return absl::Milliseconds(amount);
+    case 'u': return absl::Microseconds(amount);
+    case 'n': return absl::Nanoseconds(amount);
+    default: return std::nullopt;
+  }
+}
+
+std::string PercentEncodeGrpcMessage(absl::string_view message) {
+  std::string out;
+  out.reserve(message.size());
+  for (const char c : message) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte <= 0x7e && byte != '%') {
+      out.push_back(c);
+    } else {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      out.push_back('%');
+      out.push_back(kHex[byte >> 4]);
+      out.push_back(kHex[byte & 0xf]);
+    }
+  }
+  return out;
+}
+
+std::string FrameMessage(const google::protobuf::MessageLite& message) {
+  const size_t size = message.ByteSizeLong();
+  std::string framed(kPrefixBytes + size, '\0');
+  const auto n = static_cast<uint32_t>(size);
+  framed[1] = static_cast<char>(n >> 24);
+  framed[2] = static_cast<char>(n >> 16);
+  framed[3] = static_cast<char>(n >> 8);
+  framed[4] = static_cast<char>(n);
+  message.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(framed.data() + kPrefixBytes));
+  return framed;
+}
+
+GrpcCall::GrpcCall(std::shared_ptr<http::Http2Stream> stream, uint64_t max_message_bytes)
+    : stream_(std::move(stream)), max_message_bytes_(max_message_bytes) {}
+
+bool GrpcCall::cancelled() const {
+  return gone_.load(std::memory_order_acquire) || (deadline_ != absl::InfiniteFuture() && absl::Now() >= deadline_);
+}
+
+void GrpcCall::Start(const std::shared_ptr<GrpcCall>& call, Handlers handlers) {
+  call->handlers_ = std::move(handlers);
+  // The stream's callbacks hold the call; the stream drops them when it closes.
+  call->stream_->set_callbacks({
+      .data = [call](absl::string_view piece) { call->OnData(piece); },
+      .end =
+          [call] {
+            call->request_ended_ = true;
+            call->Deliver();
+          },
+      .reset =
+          [call] {
+            call->gone_.store(true, std::memory_order_release);
+            call->finished_ = true;
+            if (auto cancelled = std::move(call->handlers_.cancelled)) {
+              call->handlers_ = {};
+              cancelled();
+            }
+          },
+      .sent =
+          [call] {
+            if (call->handlers_.sent) call->handlers_.sent();
+          },
+      // The method's handlers may hold the call: let go of them, or neither is ever freed.
+      .closed = [call] { call->handlers_ = {}; },
+  });
+}
+
+void GrpcCall::OnData(absl::string_view piece) {
+  if (finished_) {  // answered already (a refusal): what the client still sends is dropped
+    stream_->Consume(piece.size());
+    return;
+  }
+  buffer_.append(piece.data(), piece.size());
+  if (paused_) {
+    unconsumed_ += piece.size();
+    return;
+  }
+  stream_->Consume(piece.size());
+  Deliver();
+}
+
+void GrpcCall::Resume() {
+  if (!paused_) return;
+  paused_ = false;
+  stream_->Consume(unconsumed_);
+  unconsumed_ = 0;
+  Deliver();
+}
+
+void GrpcCall::Deliver() {
+  while (!paused_ && !finished_ && buffer_.size() >= kPrefixBytes) {
+    const uint8_t flags = static_cast<uint8_t>(buffer_[0]);
+    const uint64_t length = ReadLength(buffer_);
+    if (length > max_message_bytes_) {
+      return Fail(absl::ResourceExhaustedError(absl::StrCat("the request message is ", length,
+                                                            " bytes, more than the server's limit of ",
+                                                            max_message_bytes_, " bytes")));
+    }
+    if (buffer_.size() < kPrefixBytes + length) break;
+    std::string message;
+    if (buffer_.size() == kPrefixBytes + length) {
+      message = std::move(buffer_);
+      buffer_.clear();
+      message.erase(0, kPrefixBytes);
+    } else {
+      message = buffer_.substr(kPrefixBytes, length);
+      buffer_.erase(0, kPrefixBytes + length);
+    }
+    if ((flags & 1) != 0) {
+      absl::StatusOr<std::string> inflated = DecompressGrpcMessage(encoding_, message, max_message_bytes_);
+      if (!inflated.ok()) return Fail(inflated.status());
+      message = *std::move(inflated);
+    }
+    if (handlers_.message) handlers_.message(std::move(message));
+  }
+  if (paused_ || finished_ || !request_ended_ || end_delivered_) return;
+  if (!buffer_.empty()) {
+    return Fail(absl::InvalidArgumentError(
+        absl::StrCat("the request ended inside a message (", buffer_.size(), " bytes of an incomplete message)")));
+  }
+  end_delivered_ = true;
+  if (handlers_.end) handlers_.end();
+}
+
+// The request cannot be read on: the call ends with `status` and its method hears of it as a
+// cancellation.
+void GrpcCall::Fail(const absl::Status& status) {
+  Finish(status);
+  gone_.store(true, std::memory_order_release);
+  if (auto cancelled = std::move(handlers_.cancelled)) {
+    handlers_ = {};
+    cancelled();
+  }
+}
+
+void GrpcCall::EnsureHeaders() {
+  if (headers_sent_) return;
+  headers_sent_ = true;
+  stream_->SendHeaders({{":status", "200"}, {"content-type", "application/grpc"}, {"grpc-accept-encoding", std::string(kGrpcAcceptEncoding)}},
+                       /*end_stream=*/false);
+}
+
+void GrpcCall::SendMessage(std::string framed) {
+  if (finished_) return;
+  EnsureHeaders();
+  stream_->SendData(std::move(framed));
+}
+
+void GrpcCall::Finish(const absl::Status& status, const http::Http2Stream::HeaderList& trailers) {
+  if (finished_) return;
+  finished_ = true;
+  http::Http2Stream::HeaderList out;
+  if (!headers_sent_) {  // trailers-only: one HEADERS frame carries the status
+    headers_sent_ = true;
+    out = {{":status", "200"}, {"content-type", "application/grpc"}, {"grpc-accept-encoding", std::string(kGrpcAcceptEncoding)}};
+  }
+  out.emplace_back("grpc-status", std::to_string(status.ok() ? 0 : ToGrpcCode(status)));
+  if (!status.ok()) out.emplace_back("grpc-message", PercentEncodeGrpcMessage(status.message()));
+  for (const auto& trailer : trailers) out.push_back(trailer);
+  if (out.front().first == ":status") {
+    stream_->SendHeaders(out, /*end_stream=*/true);
+  } else {
+    stream_->SendTrailers(out);
+  }
+}
+
+}  // namespace meridian::protocol

@@ -1,0 +1,56 @@
+#include "protocol/grpc_compression.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace meridian::protocol {
+
+std::optional<GrpcEncoding> ParseGrpcEncoding(absl::string_view value) {
+  if (value.empty() || value == "identity") return GrpcEncoding::kIdentity;
+  if (value == "gzip") return GrpcEncoding::kGzip;
+  if (value == "deflate") return GrpcEncoding::kDeflate;
+  return std::nullopt;
+}
+
+absl::StatusOr<std::string> DecompressGrpcMessage(GrpcEncoding encoding, absl::string_view compressed,
+                                                  uint64_t max_bytes) {
+  if (encoding == GrpcEncoding::kIdentity) {
+    return absl::InvalidArgumentError("a message is marked compressed but the call's grpc-encoding is identity");
+  }
+  const char* name = encoding == GrpcEncoding::kGzip ? "gzip" : "deflate";
+  z_stream stream{};
+  // 16 + MAX_WBITS reads a gzip header and trailer; MAX_WBITS a zlib stream ("deflate" in HTTP).
+  if (inflateInit2(&stream, encoding == GrpcEncoding::kGzip ? 16 + MAX_WBITS : MAX_WBITS) != Z_OK) {
+    return absl::InternalError("cannot start zlib");
+  }
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
+  stream.avail_in = static_cast<uInt>(compressed.size());
+  std::string out;
+  int result = Z_OK;
+  while (result != Z_STREAM_END) {
+    const size_t chunk = std::max<size_t>(16 * 1024, out.size());
+    const size_t used = out.size();
+    out.resize(used + chunk);
+    stream.next_out = reinterpret_cast<Bytef*>(out.data() + used);
+    stream.avail_out = static_cast<uInt>(chunk);
+    result = inflate(&stream, Z_NO_FLUSH);
+    out.resize(used + chunk - stream.avail_out);
+    if (out.size() > max_bytes) {
+      inflateEnd(&stream);
+      return absl::ResourceExhaustedError(absl::StrCat("the ", name, "-compressed request message inflates to more than the server's limit of ", max_bytes, " bytes"));
+    }
+    if (result == Z_BUF_ERROR && stream.avail_in == 0) result = Z_DATA_ERROR;  // truncated
+    if (result != Z_OK && result != Z_STREAM_END && result != Z_BUF_ERROR) {
+      inflateEnd(&stream);
+      return absl::InvalidArgumentError(absl::StrCat("the request message is not valid ", name, " data",
+                                                     stream.msg != nullptr ? absl::StrCat(": ", stream.msg) : ""));
+    }
+  }
+  inflateEnd(&stream);
+  return out;
+}
+
+}  // namespace meridian::protocol
