@@ -311,6 +311,7 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
     auto stream = std::make_shared<Http2Stream>(self->weak_from_this(), frame->hd.stream_id, self->peer_address_,
                                                 self->client_certificate_);
+    stream->request_headers_.reserve(16);
     nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, stream.get());
     self->streams_.emplace(frame->hd.stream_id, std::move(stream));
     self->state_->open_streams.fetch_add(1, std::memory_order_relaxed);

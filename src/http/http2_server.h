@@ -55,6 +55,8 @@ class Http2Stream {
     std::function<void()> sent;
     // The stream is closed, however it ended; always the last callback.
     std::function<void()> closed;
+    // Kept alive with the callbacks, until the stream closes: what they act on.
+    std::shared_ptr<void> owner;
   };
 
   Http2Stream(std::weak_ptr<Http2Connection> connection, int32_t id, std::string peer_address,

@@ -77,29 +77,31 @@ bool GrpcCall::cancelled() const {
 
 void GrpcCall::Start(const std::shared_ptr<GrpcCall>& call, Handlers handlers) {
   call->handlers_ = std::move(handlers);
-  // The stream's callbacks hold the call; the stream drops them when it closes.
+  // The stream holds the call (owner) until it closes; the callbacks need not each hold it.
+  GrpcCall* self = call.get();
   call->stream_->set_callbacks({
-      .data = [call](absl::string_view piece) { call->OnData(piece); },
+      .data = [self](absl::string_view piece) { self->OnData(piece); },
       .end =
-          [call] {
-            call->request_ended_ = true;
-            call->Deliver();
+          [self] {
+            self->request_ended_ = true;
+            self->Deliver();
           },
       .reset =
-          [call] {
-            call->gone_.store(true, std::memory_order_release);
-            call->finished_ = true;
-            if (auto cancelled = std::move(call->handlers_.cancelled)) {
-              call->handlers_ = {};
+          [self] {
+            self->gone_.store(true, std::memory_order_release);
+            self->finished_ = true;
+            if (auto cancelled = std::move(self->handlers_.cancelled)) {
+              self->handlers_ = {};
               cancelled();
             }
           },
       .sent =
-          [call] {
-            if (call->handlers_.sent) call->handlers_.sent();
+          [self] {
+            if (self->handlers_.sent) self->handlers_.sent();
           },
       // The method's handlers may hold the call: let go of them, or neither is ever freed.
-      .closed = [call] { call->handlers_ = {}; },
+      .closed = [self] { self->handlers_ = {}; },
+      .owner = call,
   });
 }
 
@@ -135,21 +137,20 @@ void GrpcCall::Deliver() {
                                                             max_message_bytes_, " bytes")));
     }
     if (buffer_.size() < kPrefixBytes + length) break;
-    std::string message;
+    std::optional<GrpcMessage> message;
     if (buffer_.size() == kPrefixBytes + length) {
-      message = std::move(buffer_);
+      message.emplace(std::move(buffer_), kPrefixBytes);
       buffer_.clear();
-      message.erase(0, kPrefixBytes);
     } else {
-      message = buffer_.substr(kPrefixBytes, length);
+      message.emplace(buffer_.substr(kPrefixBytes, length), 0);
       buffer_.erase(0, kPrefixBytes + length);
     }
     if ((flags & 1) != 0) {
-      absl::StatusOr<std::string> inflated = DecompressGrpcMessage(encoding_, message, max_message_bytes_);
+      absl::StatusOr<std::string> inflated = DecompressGrpcMessage(encoding_, message->bytes(), max_message_bytes_);
       if (!inflated.ok()) return Fail(inflated.status());
-      message = *std::move(inflated);
+      message.emplace(*std::move(inflated), 0);
     }
-    if (handlers_.message) handlers_.message(std::move(message));
+    if (handlers_.message) handlers_.message(*std::move(message));
   }
   if (paused_ || finished_ || !request_ended_ || end_delivered_) return;
   if (!buffer_.empty()) {

@@ -31,12 +31,24 @@ std::optional<absl::Duration> ParseGrpcTimeout(absl::string_view value);
 // The grpc-message trailer's percent-encoding (bytes outside printable ASCII, and '%').
 std::string PercentEncodeGrpcMessage(absl::string_view message);
 
+// One request message as it arrived. A body that is one whole message becomes one without a copy:
+// its bytes then sit behind the 5-byte prefix.
+class GrpcMessage {
+ public:
+  GrpcMessage(std::string storage, size_t offset) : storage_(std::move(storage)), offset_(offset) {}
+  absl::string_view bytes() const { return absl::string_view(storage_).substr(offset_); }
+
+ private:
+  std::string storage_;
+  size_t offset_;
+};
+
 class GrpcCall {
  public:
   // What the method hears; each runs on the I/O thread.
   struct Handlers {
-    // One whole request message (without its 5-byte prefix), in order.
-    std::function<void(std::string message)> message;
+    // One whole request message, in order.
+    std::function<void(GrpcMessage message)> message;
     std::function<void()> end;  // the client has sent its last message
     // The client cancelled, went away, or the call failed on its input (after Finish was called
     // with the reason). No handler runs after this.

@@ -21,7 +21,7 @@ class InferStream final : public std::enable_shared_from_this<InferStream> {
   void Start() {
     // The call's handlers hold the stream until the call is over.
     std::shared_ptr<InferStream> self = shared_from_this();
-    GrpcCall::Start(call_, {.message = [self](std::string message) { self->OnMessage(message); },
+    GrpcCall::Start(call_, {.message = [self](GrpcMessage message) { self->OnMessage(message.bytes()); },
                             .end =
                                 [self] {
                                   self->client_done_ = true;
@@ -48,12 +48,12 @@ class InferStream final : public std::enable_shared_from_this<InferStream> {
   const std::shared_ptr<GrpcCall>& call() const { return call_; }
 
  private:
-  void OnMessage(const std::string& message) {
+  void OnMessage(absl::string_view message) {
     if (closing_) return;  // taken after shutdown began: not answered
     ++outstanding_;
     if (outstanding_ >= kMaxStreamRequestsInFlight) call_->Pause();
     auto request = std::make_shared<Request>();
-    if (!request->ParseFromString(message)) {
+    if (!request->ParseFromArray(message.data(), static_cast<int>(message.size()))) {
       return Deliver(FailedAnswer(*request, absl::InvalidArgumentError(
                                                 "a stream message is not a valid inference.ModelInferRequest")));
     }

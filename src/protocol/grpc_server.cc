@@ -1,5 +1,7 @@
 #include "protocol/grpc_server.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <utility>
 
@@ -134,9 +136,9 @@ class InferenceGrpcHandler final : public http::Http2Handler {
   template <class Request>
   static void ReadUnary(const std::shared_ptr<GrpcCall>& call,
                         std::function<void(std::shared_ptr<Request>)> method) {
-    auto message = std::make_shared<std::optional<std::string>>();
+    auto message = std::make_shared<std::optional<GrpcMessage>>();
     GrpcCall::Start(call, {.message =
-                               [call, message](std::string bytes) {
+                               [call, message](GrpcMessage bytes) {
                                  if (message->has_value()) {
                                    return call->Finish(absl::InvalidArgumentError(
                                        "a unary call carries one request message; this one has more"));
@@ -150,7 +152,8 @@ class InferenceGrpcHandler final : public http::Http2Handler {
                                    return call->Finish(absl::InvalidArgumentError("the call has no request message"));
                                  }
                                  auto request = std::make_shared<Request>();
-                                 if (!request->ParseFromString(**message)) {
+                                 const absl::string_view bytes = (*message)->bytes();
+                                 if (!request->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
                                    return call->Finish(absl::InvalidArgumentError(absl::StrCat(
                                        "the request message is not a valid ", Request::descriptor()->full_name())));
                                  }
@@ -247,7 +250,10 @@ struct GrpcServer::Impl {
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions& options) {
   auto impl = std::make_unique<Impl>();
-  impl->handler = std::make_unique<InferenceGrpcHandler>(options);
+  GrpcServerOptions clamped = options;
+  // Protobuf parses messages of up to 2 GiB - 1.
+  clamped.max_message_bytes = std::min<uint64_t>(options.max_message_bytes, INT32_MAX);
+  impl->handler = std::make_unique<InferenceGrpcHandler>(std::move(clamped));
   absl::StatusOr<std::unique_ptr<http::Http2Server>> server = http::Http2Server::Start(
       {.host = options.host, .port = options.port, .io_threads = options.io_threads, .tls = options.tls},
       impl->handler.get());
