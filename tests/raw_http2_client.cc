@@ -91,6 +91,9 @@ absl::StatusOr<RawHttp2Answer> RawHttp2Request(uint16_t port, const std::vector<
     ::close(exchange.fd);
     return absl::UnavailableError(absl::StrCat("cannot connect to port ", port));
   }
+  // As HTTP/2 clients do: small frames (WINDOW_UPDATE) must not wait for the peer's delayed ACK.
+  const int on = 1;
+  ::setsockopt(exchange.fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
   nghttp2_session_callbacks* callbacks = nullptr;
   nghttp2_session_callbacks_new(&callbacks);
   nghttp2_session_callbacks_set_send_callback(callbacks, &Send);

@@ -38,8 +38,6 @@ constexpr size_t kWriteChunk = 256 * 1024;
 // WINDOW_UPDATEs, and the memory they allow is bounded by the streams' consumption.
 constexpr int32_t kStreamWindow = 1 << 20;
 constexpr int32_t kConnectionWindow = 16 << 20;
-// A connection that has not completed its TLS handshake and HTTP/2 preface by then is closed.
-constexpr auto kFirstBytesTimeout = std::chrono::seconds(10);
 
 nghttp2_nv MakeNv(const std::pair<std::string, std::string>& header) {
   return {reinterpret_cast<uint8_t*>(const_cast<char*>(header.first.data())),
@@ -115,7 +113,7 @@ struct Http2ServerState {
 class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
  public:
   Http2Connection(std::shared_ptr<Http2ServerState> state, net::io_context& context, std::string peer_address)
-      : state_(std::move(state)), context_(context), peer_address_(std::move(peer_address)), first_bytes_timer_(context) {}
+      : state_(std::move(state)), context_(context), peer_address_(std::move(peer_address)), preface_timer_(context) {}
   virtual ~Http2Connection() {
     if (session_ != nullptr) nghttp2_session_del(session_);
   }
@@ -143,7 +141,7 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
   void Close() {
     if (closed_) return;
     closed_ = true;
-    first_bytes_timer_.cancel();
+    preface_timer_.cancel();
     CloseSocket();
     state_->Unregister(registration_);
     auto streams = std::move(streams_);
@@ -216,20 +214,16 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
     ReadSome();
   }
 
-  void StartFirstBytesTimer() {
-    first_bytes_timer_.expires_after(kFirstBytesTimeout);
-    first_bytes_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-      if (!ec && !self->received_any_) self->Close();
+  void StartPrefaceTimer() {
+    preface_timer_.expires_after(absl::ToChronoNanoseconds(state_->options.preface_timeout));
+    preface_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (!ec && !self->preface_received_) self->Close();
     });
   }
 
   void OnRead(boost::system::error_code ec, size_t bytes) {
     if (closed_) return;
     if (ec) return Close();
-    if (!received_any_) {
-      received_any_ = true;
-      first_bytes_timer_.cancel();
-    }
     in_nghttp2_ = true;
     const ssize_t used = nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(buffer_), bytes);
     in_nghttp2_ = false;
@@ -336,6 +330,10 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
 
   static int OnFrameReceived(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
     auto* self = static_cast<Http2Connection*>(user);
+    if (!self->preface_received_) {  // the client's preface ends with its first frame, SETTINGS
+      self->preface_received_ = true;
+      self->preface_timer_.cancel();
+    }
     if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) return 0;
     auto found = self->streams_.find(frame->hd.stream_id);
     if (found == self->streams_.end()) return 0;
@@ -433,7 +431,7 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
 
  private:
   std::string client_certificate_;
-  net::steady_timer first_bytes_timer_;
+  net::steady_timer preface_timer_;
   nghttp2_session* session_ = nullptr;
   uint64_t registration_ = 0;
   absl::flat_hash_map<int32_t, std::shared_ptr<Http2Stream>> streams_;
@@ -443,7 +441,7 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
   bool in_nghttp2_ = false;
   bool closed_ = false;
   bool closed_by_error_ = false;
-  bool received_any_ = false;
+  bool preface_received_ = false;
 };
 
 namespace {
@@ -456,7 +454,7 @@ class PlainConnection final : public Http2Connection {
         socket_(std::move(socket)) {}
 
   void Start() override {
-    StartFirstBytesTimer();
+    StartPrefaceTimer();
     Begin("");
   }
 
@@ -491,7 +489,7 @@ class TlsConnection final : public Http2Connection {
         stream_(std::move(socket), *tls_) {}
 
   void Start() override {
-    StartFirstBytesTimer();
+    StartPrefaceTimer();
     stream_.async_handshake(net::ssl::stream_base::server, [self = Self()](boost::system::error_code ec) {
       if (ec) {
         log::Debug("TLS handshake failed", {{"peer", self->peer_address_}, {"error", ec.message()}});

@@ -34,6 +34,9 @@ struct Http2ServerOptions {
   std::optional<TlsFiles> tls;
   absl::Duration tls_check_interval = absl::Seconds(1);
   uint32_t max_concurrent_streams = 1024;  // per connection; more are refused (REFUSED_STREAM)
+  // A connection that has not completed its TLS handshake and HTTP/2 preface by then is closed,
+  // so that connections which never speak do not hold sockets.
+  absl::Duration preface_timeout = absl::Seconds(10);
   uint64_t max_header_bytes = 16 * 1024;   // a request's header block; more resets the stream
 };
 

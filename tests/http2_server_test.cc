@@ -1,0 +1,177 @@
+// http::Http2Server on its own, with a handler that echoes: flow control both ways beyond the
+// windows, the preface timeout, oversized headers, and shutdown's drain. The gRPC layer on top is
+// tested in serving_grpc_e2e_test.cc.
+
+#include "http/http2_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "gtest/gtest.h"
+#include "tests/raw_http2_client.h"
+
+namespace meridian::http {
+namespace {
+
+// Answers each request with 200, its body (or, with x-response-bytes, that many bytes), and a
+// trailer counting the body it read. Path /hold is never answered; /later is answered from
+// another thread after 300 ms.
+class EchoHandler final : public Http2Handler {
+ public:
+  ~EchoHandler() override {
+    for (std::thread& thread : threads_) thread.join();
+  }
+
+  void OnStream(std::shared_ptr<Http2Stream> stream) override {
+    const std::string path(stream->Header(":path"));
+    if (path == "/hold") {
+      std::lock_guard<std::mutex> lock(mu_);
+      held_.push_back(stream);
+      return;
+    }
+    uint64_t response_bytes = 0;
+    const bool sized = absl::SimpleAtoi(stream->Header("x-response-bytes"), &response_bytes);
+    auto body = std::make_shared<std::string>();
+    Http2Stream* raw = stream.get();
+    auto answer = [raw, body, sized, response_bytes] {
+      raw->SendHeaders({{":status", "200"}}, false);
+      std::string out = sized ? std::string(response_bytes, 'r') : *body;
+      for (size_t at = 0; at < out.size(); at += 64 * 1024) raw->SendData(out.substr(at, 64 * 1024));
+      raw->SendTrailers({{"x-body-bytes", std::to_string(body->size())}});
+    };
+    stream->set_callbacks({.data =
+                               [raw, body](absl::string_view piece) {
+                                 body->append(piece.data(), piece.size());
+                                 raw->Consume(piece.size());
+                               },
+                           .end =
+                               [this, raw, answer, path] {
+                                 if (path != "/later") return answer();
+                                 std::lock_guard<std::mutex> lock(mu_);
+                                 threads_.emplace_back([raw, answer] {
+                                   std::this_thread::sleep_for(std::chrono::milliseconds(300));
+                                   raw->Run(answer);
+                                 });
+                               },
+                           .owner = stream});
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::shared_ptr<Http2Stream>> held_;
+  std::vector<std::thread> threads_;
+};
+
+std::vector<std::pair<std::string, std::string>> Post(const std::string& path,
+                                                      std::vector<std::pair<std::string, std::string>> extra = {}) {
+  std::vector<std::pair<std::string, std::string>> headers = {
+      {":method", "POST"}, {":scheme", "http"}, {":authority", "127.0.0.1"}, {":path", path}};
+  for (auto& header : extra) headers.push_back(std::move(header));
+  return headers;
+}
+
+class Http2ServerTest : public ::testing::Test {
+ protected:
+  void Start(Http2ServerOptions options = {}) {
+    options.io_threads = 2;
+    absl::StatusOr<std::unique_ptr<Http2Server>> server = Http2Server::Start(options, &handler_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+  }
+
+  EchoHandler handler_;
+  std::unique_ptr<Http2Server> server_;
+};
+
+TEST_F(Http2ServerTest, BodiesLargerThanEveryWindowGoBothWaysWhole) {
+  Start();
+  // 20 MiB in (the server's windows: 1 MiB per stream, 16 MiB per connection), 3 MiB out (the
+  // client's window: 64 KiB).
+  std::string body(20 << 20, '\0');
+  for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>(i * 31);
+  absl::StatusOr<testing::RawHttp2Answer> echoed = testing::RawHttp2Request(server_->port(), Post("/echo"), body);
+  ASSERT_TRUE(echoed.ok()) << echoed.status();
+  EXPECT_EQ(echoed->headers[":status"], "200");
+  EXPECT_EQ(echoed->trailers["x-body-bytes"], std::to_string(body.size()));
+  EXPECT_TRUE(echoed->body == body) << "the echo differs; " << echoed->body.size() << " bytes came back";
+
+  absl::StatusOr<testing::RawHttp2Answer> sized = testing::RawHttp2Request(
+      server_->port(), Post("/sized", {{"x-response-bytes", std::to_string(3 << 20)}}), "abc");
+  ASSERT_TRUE(sized.ok()) << sized.status();
+  EXPECT_EQ(sized->body.size(), 3u << 20);
+  EXPECT_EQ(sized->trailers["x-body-bytes"], "3");
+  EXPECT_EQ(server_->open_streams(), 0);
+}
+
+TEST_F(Http2ServerTest, AConnectionThatNeverSpeaksIsClosedAfterThePrefaceTimeout) {
+  Start({.preface_timeout = absl::Milliseconds(200)});
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(server_->port());
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  const auto start = std::chrono::steady_clock::now();
+  bool closed = false;
+  while (!closed && std::chrono::steady_clock::now() - start < std::chrono::seconds(5)) {
+    pollfd readable{fd, POLLIN, 0};
+    if (::poll(&readable, 1, 100) <= 0) continue;
+    char buffer[1024];
+    closed = ::recv(fd, buffer, sizeof(buffer), 0) <= 0;  // the server's SETTINGS come first
+  }
+  ::close(fd);
+  EXPECT_TRUE(closed);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(150));
+  // A client that speaks at once is answered, however long it then takes.
+  absl::StatusOr<testing::RawHttp2Answer> later = testing::RawHttp2Request(server_->port(), Post("/later"), "x");
+  ASSERT_TRUE(later.ok()) << later.status();
+  EXPECT_EQ(later->body, "x");
+}
+
+TEST_F(Http2ServerTest, HeadersOverTheLimitResetTheirStreamAndTheServerGoesOn) {
+  Start({.max_header_bytes = 4096});
+  absl::StatusOr<testing::RawHttp2Answer> refused =
+      testing::RawHttp2Request(server_->port(), Post("/echo", {{"x-big", std::string(8000, 'h')}}), "body");
+  if (refused.ok()) {
+    EXPECT_TRUE(refused->reset) << "answered with status " << refused->headers[":status"];
+  }  // else the connection was closed, which also refuses it
+  absl::StatusOr<testing::RawHttp2Answer> fine = testing::RawHttp2Request(server_->port(), Post("/echo"), "body");
+  ASSERT_TRUE(fine.ok()) << fine.status();
+  EXPECT_EQ(fine->body, "body");
+  EXPECT_EQ(server_->open_streams(), 0);
+}
+
+TEST_F(Http2ServerTest, ShutdownLetsOpenStreamsFinishWithinTheDrainTime) {
+  Start();
+  auto later = std::async(std::launch::async,
+                          [this] { return testing::RawHttp2Request(server_->port(), Post("/later"), "late"); });
+  while (server_->open_streams() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_TRUE(server_->Shutdown(absl::Seconds(5))) << "a stream was cut off";
+  absl::StatusOr<testing::RawHttp2Answer> answer = later.get();
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->body, "late");
+}
+
+TEST_F(Http2ServerTest, ShutdownCutsOffAStreamThatOutlastsTheDrainTime) {
+  Start();
+  auto held = std::async(std::launch::async, [this] {
+    return testing::RawHttp2Request(server_->port(), Post("/hold"), "x", absl::Seconds(5));
+  });
+  while (server_->open_streams() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(server_->Shutdown(absl::Milliseconds(200)));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_FALSE(held.get().ok()) << "the client should see its connection closed";
+}
+
+}  // namespace
+}  // namespace meridian::http
