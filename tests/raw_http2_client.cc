@@ -78,7 +78,8 @@ ssize_t ReadBody(nghttp2_session*, int32_t, uint8_t* buffer, size_t length, uint
 
 }  // namespace
 
-absl::StatusOr<RawHttp2Answer> RawHttp2Request(uint16_t port, const std::vector<std::pair<std::string, std::string>>& headers,
+absl::StatusOr<RawHttp2Answer> RawHttp2Request(uint16_t port,
+                                               const std::vector<std::pair<std::string, std::string>>& headers,
                                                const std::string& body, absl::Duration timeout) {
   Exchange exchange;
   exchange.body = body;

@@ -25,7 +25,8 @@ struct RawHttp2Answer {
 
 // Sends `headers` (pseudo-headers included) and `body` on one stream of a new connection to
 // 127.0.0.1:port and waits up to `timeout` for the stream to close.
-absl::StatusOr<RawHttp2Answer> RawHttp2Request(uint16_t port, const std::vector<std::pair<std::string, std::string>>& headers,
+absl::StatusOr<RawHttp2Answer> RawHttp2Request(uint16_t port,
+                                               const std::vector<std::pair<std::string, std::string>>& headers,
                                                const std::string& body, absl::Duration timeout = absl::Seconds(10));
 
 // The headers of a unary gRPC call to `method` of inference.GRPCInferenceService, plus `extra`.

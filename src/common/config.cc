@@ -76,7 +76,8 @@ std::vector<ConfigOption> BuildOptions() {
   o.push_back({"http.port", "port", "PORT", "8080", "HTTP port (REST, OIP v2, UI, /metrics); 0 picks a free one",
                [](absl::string_view v, Config& c) { return SetPort(v, c.http.port); }});
   o.push_back({"http.ioThreads", "io-threads", "N", "0",
-               "HTTP I/O threads; 0 means one per CPU of the cgroup CPU limit",
+               "I/O threads of the HTTP port, and as many for the gRPC port; 0 means one per CPU of the cgroup "
+               "CPU limit",
                [](absl::string_view v, Config& c) {
                  ASSIGN_OR_RETURN(int64_t n, ParseIntInRange(v, 0, 256));
                  c.http.io_threads = static_cast<int>(n);

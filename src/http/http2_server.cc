@@ -22,6 +22,7 @@
 #include "boost/asio/steady_timer.hpp"
 #include "boost/asio/write.hpp"
 #include "common/logging.h"
+#include "http/listener.h"
 #include "http/tls_context.h"
 
 namespace meridian::http {
@@ -30,7 +31,7 @@ namespace {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-constexpr size_t kReadChunk = 16 * 1024;
+constexpr size_t kHttp2ReadChunk = 16 * 1024;
 // What one write hands to the socket at most; nghttp2 produces frames of up to 16 KiB.
 constexpr size_t kWriteChunk = 256 * 1024;
 // Flow-control windows advertised to clients. gRPC's own server starts at 64 KiB and grows them
@@ -52,17 +53,8 @@ std::vector<nghttp2_nv> MakeNvs(const Http2Stream::HeaderList& headers) {
   return nvs;
 }
 
-absl::StatusOr<tcp::endpoint> Resolve(const std::string& host, uint16_t port) {
-  boost::system::error_code ec;
-  auto address = net::ip::make_address(host, ec);
-  if (!ec) return tcp::endpoint(address, port);
-  net::io_context context;
-  tcp::resolver resolver(context);
-  auto results = resolver.resolve(host, std::to_string(port), ec);
-  if (ec || results.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot resolve host \"", host, "\": ", ec.message()));
-  }
-  return results.begin()->endpoint();
+net::io_context& ContextOf(tcp::socket& socket) {
+  return static_cast<net::io_context&>(net::query(socket.get_executor(), net::execution::context));
 }
 
 std::string ReadWholeFile(const std::string& path) {
@@ -229,7 +221,8 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
     in_nghttp2_ = false;
     if (closed_) return;
     if (used < 0) {  // not HTTP/2, or a failure nghttp2 cannot answer with GOAWAY
-      log::Debug("closing an HTTP/2 connection", {{"peer", peer_address_}, {"error", nghttp2_strerror(static_cast<int>(used))}});
+      log::Debug("closing an HTTP/2 connection",
+                 {{"peer", peer_address_}, {"error", nghttp2_strerror(static_cast<int>(used))}});
       return Close();
     }
     Flush();
@@ -243,7 +236,7 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
     Flush();
   }
 
-  char buffer_[kReadChunk];
+  char buffer_[kHttp2ReadChunk];
 
  private:
   void ScheduleFlush() {
@@ -449,8 +442,7 @@ namespace {
 class PlainConnection final : public Http2Connection {
  public:
   PlainConnection(std::shared_ptr<Http2ServerState> state, tcp::socket socket, std::string peer_address)
-      : Http2Connection(std::move(state), static_cast<net::io_context&>(net::query(socket.get_executor(), net::execution::context)),
-                        std::move(peer_address)),
+      : Http2Connection(std::move(state), ContextOf(socket), std::move(peer_address)),
         socket_(std::move(socket)) {}
 
   void Start() override {
@@ -483,8 +475,7 @@ class TlsConnection final : public Http2Connection {
  public:
   TlsConnection(std::shared_ptr<Http2ServerState> state, tcp::socket socket, std::string peer_address,
                 std::shared_ptr<net::ssl::context> tls)
-      : Http2Connection(std::move(state), static_cast<net::io_context&>(net::query(socket.get_executor(), net::execution::context)),
-                        std::move(peer_address)),
+      : Http2Connection(std::move(state), ContextOf(socket), std::move(peer_address)),
         tls_(std::move(tls)),
         stream_(std::move(socket), *tls_) {}
 
@@ -582,27 +573,19 @@ class Http2Server::Impl {
     if (options.tls) {
       if (absl::Status loaded = LoadTls(); !loaded.ok()) return loaded;
     }
-    absl::StatusOr<tcp::endpoint> endpoint = Resolve(options.host, options.port);
-    if (!endpoint.ok()) return endpoint.status();
-    acceptor_ = std::make_unique<tcp::acceptor>(*state_->contexts[0]);
-    boost::system::error_code ec;
-    acceptor_->open(endpoint->protocol(), ec);
-    if (!ec) acceptor_->set_option(net::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor_->bind(*endpoint, ec);
-    if (!ec) acceptor_->listen(net::socket_base::max_listen_connections, ec);
-    if (ec) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("cannot listen on ", options.host, ":", options.port, ": ", ec.message()));
-    }
+    absl::StatusOr<std::shared_ptr<tcp::acceptor>> acceptor =
+        OpenListener(*state_->contexts[0], options.host, options.port);
+    if (!acceptor.ok()) return acceptor.status();
+    acceptor_ = *std::move(acceptor);
     port_ = acceptor_->local_endpoint().port();
-    Accept();
+    AcceptConnections(acceptor_, state_->contexts, [this](tcp::socket socket) { StartConnection(std::move(socket)); });
     if (options.tls) {
       tls_timer_ = std::make_unique<net::steady_timer>(*state_->contexts[0]);
       WatchTlsFiles();
     }
     for (auto& context : state_->contexts) {
       guards_.emplace_back(context->get_executor());
-      threads_.emplace_back([context = context.get()] { RunLoop(*context); });
+      threads_.emplace_back([context = context.get()] { RunIoThread(*context); });
     }
     return absl::OkStatus();
   }
@@ -648,35 +631,6 @@ class Http2Server::Impl {
   int64_t open_streams() const { return state_->open_streams.load(); }
 
  private:
-  static void RunLoop(net::io_context& context) {
-    for (;;) {
-      try {
-        context.run();
-        return;
-      } catch (const std::exception& e) {
-        log::Error("uncaught exception on an HTTP/2 I/O thread", {{"error", e.what()}});
-      }
-    }
-  }
-
-  void Accept() {
-    net::io_context& target = *state_->contexts[next_context_++ % state_->contexts.size()];
-    acceptor_->async_accept(target, [this](boost::system::error_code ec, tcp::socket socket) {
-      if (ec == net::error::operation_aborted || !acceptor_->is_open()) return;
-      if (ec) {
-        log::Warn("accept failed", {{"error", ec.message()}});
-        // Typically out of file descriptors: back off instead of spinning.
-        auto timer = std::make_shared<net::steady_timer>(*state_->contexts[0], std::chrono::milliseconds(100));
-        timer->async_wait([this, timer](boost::system::error_code wait) {
-          if (!wait && acceptor_ && acceptor_->is_open()) Accept();
-        });
-        return;
-      }
-      StartConnection(std::move(socket));
-      Accept();
-    });
-  }
-
   void StartConnection(tcp::socket socket) {
     boost::system::error_code ec;
     const tcp::endpoint remote = socket.remote_endpoint(ec);
@@ -740,9 +694,8 @@ class Http2Server::Impl {
   std::string loaded_tls_files_ ABSL_GUARDED_BY(tls_mu_);
   std::unique_ptr<net::steady_timer> tls_timer_;
   std::vector<net::executor_work_guard<net::io_context::executor_type>> guards_;
-  std::unique_ptr<tcp::acceptor> acceptor_;
+  std::shared_ptr<tcp::acceptor> acceptor_;
   std::vector<std::thread> threads_;
-  size_t next_context_ = 0;
   uint16_t port_ = 0;
   std::atomic<bool> stopped_{false};
 };

@@ -31,6 +31,7 @@
 #include "boost/beast/ssl.hpp"
 #include "common/logging.h"
 #include "common/status_codes.h"
+#include "http/listener.h"
 #include "http/tls_context.h"
 
 namespace meridian::http {
@@ -775,19 +776,6 @@ std::string RandomPrefix() {
   return absl::StrCat(absl::Hex(rd() & 0xffffffu, absl::kZeroPad6));
 }
 
-absl::StatusOr<tcp::endpoint> Resolve(const std::string& host, uint16_t port) {
-  beast::error_code ec;
-  auto address = net::ip::make_address(host, ec);
-  if (!ec) return tcp::endpoint(address, port);
-  net::io_context ctx;
-  tcp::resolver resolver(ctx);
-  auto results = resolver.resolve(host, std::to_string(port), ec);
-  if (ec || results.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot resolve host \"", host, "\": ", ec.message()));
-  }
-  return results.begin()->endpoint();
-}
-
 }  // namespace
 
 class HttpServer::Impl {
@@ -803,23 +791,14 @@ class HttpServer::Impl {
     if (o.tls) {
       if (absl::Status s = ReloadTls(); !s.ok()) return s;
     }
-    auto endpoint = Resolve(o.host, o.port);
-    if (!endpoint.ok()) return endpoint.status();
-    acceptor_ = std::make_unique<tcp::acceptor>(*state_->contexts[0]);
-    beast::error_code ec;
-    acceptor_->open(endpoint->protocol(), ec);
-    if (!ec) acceptor_->set_option(net::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor_->bind(*endpoint, ec);
-    if (!ec) acceptor_->listen(net::socket_base::max_listen_connections, ec);
-    if (ec) {
-      return absl::FailedPreconditionError(absl::StrCat("cannot listen on ", o.host, ":", o.port,
-                                                        ": ", ec.message()));
-    }
+    absl::StatusOr<std::shared_ptr<tcp::acceptor>> acceptor = OpenListener(*state_->contexts[0], o.host, o.port);
+    if (!acceptor.ok()) return acceptor.status();
+    acceptor_ = *std::move(acceptor);
     port_ = acceptor_->local_endpoint().port();
-    Accept();
+    AcceptConnections(acceptor_, state_->contexts, [this](tcp::socket socket) { StartSession(std::move(socket)); });
     for (auto& ctx : state_->contexts) {
       guards_.emplace_back(ctx->get_executor());
-      threads_.emplace_back([ctx = ctx.get()] { RunLoop(*ctx); });
+      threads_.emplace_back([ctx = ctx.get()] { RunIoThread(*ctx); });
     }
     return absl::OkStatus();
   }
@@ -865,39 +844,6 @@ class HttpServer::Impl {
   int64_t in_flight() const { return state_->in_flight.load(); }
 
  private:
-  static void RunLoop(net::io_context& ctx) {
-    for (;;) {
-      try {
-        ctx.run();
-        return;
-      } catch (const std::exception& e) {
-        log::Error("uncaught exception on an HTTP I/O thread", {{"error", e.what()}});
-      }
-    }
-  }
-
-  void Accept() {
-    net::io_context& target = *state_->contexts[next_context_++ % state_->contexts.size()];
-    acceptor_->async_accept(target, [this](beast::error_code ec, tcp::socket socket) {
-      if (ec == net::error::operation_aborted || !acceptor_->is_open()) return;
-      if (ec) {
-        log::Warn("accept failed", {{"error", ec.message()}});
-        RetryAcceptLater();
-        return;
-      }
-      StartSession(std::move(socket));
-      Accept();
-    });
-  }
-
-  void RetryAcceptLater() {
-    // Typically out of file descriptors: back off instead of spinning.
-    auto timer = std::make_shared<net::steady_timer>(*state_->contexts[0], std::chrono::milliseconds(100));
-    timer->async_wait([this, timer](beast::error_code ec) {
-      if (!ec && acceptor_ && acceptor_->is_open()) Accept();
-    });
-  }
-
   void StartSession(tcp::socket socket) {
     beast::error_code ec;
     auto endpoint = socket.remote_endpoint(ec);
@@ -935,9 +881,8 @@ class HttpServer::Impl {
   absl::Mutex ssl_mu_;
   std::shared_ptr<net::ssl::context> ssl_ ABSL_GUARDED_BY(ssl_mu_);
   std::vector<net::executor_work_guard<net::io_context::executor_type>> guards_;
-  std::unique_ptr<tcp::acceptor> acceptor_;
+  std::shared_ptr<tcp::acceptor> acceptor_;
   std::vector<std::thread> threads_;
-  size_t next_context_ = 0;
   uint16_t port_ = 0;
   std::atomic<bool> stopped_{false};
 };

@@ -172,11 +172,15 @@ void GrpcCall::Fail(const absl::Status& status) {
   }
 }
 
+http::Http2Stream::HeaderList GrpcCall::ResponseHeaders() {
+  return {{":status", "200"}, {"content-type", "application/grpc"},
+          {"grpc-accept-encoding", std::string(kGrpcAcceptEncoding)}};
+}
+
 void GrpcCall::EnsureHeaders() {
   if (headers_sent_) return;
   headers_sent_ = true;
-  stream_->SendHeaders({{":status", "200"}, {"content-type", "application/grpc"}, {"grpc-accept-encoding", std::string(kGrpcAcceptEncoding)}},
-                       /*end_stream=*/false);
+  stream_->SendHeaders(ResponseHeaders(), /*end_stream=*/false);
 }
 
 void GrpcCall::SendMessage(std::string framed) {
@@ -191,7 +195,7 @@ void GrpcCall::Finish(const absl::Status& status, const http::Http2Stream::Heade
   http::Http2Stream::HeaderList out;
   if (!headers_sent_) {  // trailers-only: one HEADERS frame carries the status
     headers_sent_ = true;
-    out = {{":status", "200"}, {"content-type", "application/grpc"}, {"grpc-accept-encoding", std::string(kGrpcAcceptEncoding)}};
+    out = ResponseHeaders();
   }
   out.emplace_back("grpc-status", std::to_string(status.ok() ? 0 : ToGrpcCode(status)));
   if (!status.ok()) out.emplace_back("grpc-message", PercentEncodeGrpcMessage(status.message()));

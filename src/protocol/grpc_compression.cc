@@ -40,7 +40,8 @@ absl::StatusOr<std::string> DecompressGrpcMessage(GrpcEncoding encoding, absl::s
     out.resize(used + chunk - stream.avail_out);
     if (out.size() > max_bytes) {
       inflateEnd(&stream);
-      return absl::ResourceExhaustedError(absl::StrCat("the ", name, "-compressed request message inflates to more than the server's limit of ", max_bytes, " bytes"));
+      return absl::ResourceExhaustedError(absl::StrCat("the ", name, "-compressed request message inflates to more ",
+                                                       "than the server's limit of ", max_bytes, " bytes"));
     }
     if (result == Z_BUF_ERROR && stream.avail_in == 0) result = Z_DATA_ERROR;  // truncated
     if (result != Z_OK && result != Z_STREAM_END && result != Z_BUF_ERROR) {

@@ -20,7 +20,15 @@ namespace {
 constexpr absl::string_view kServicePrefix = "/inference.GRPCInferenceService/";
 
 // Each method, with the resource and verb the gate checks it as (the same as its REST route).
-enum class Method { kServerLive, kServerReady, kModelReady, kServerMetadata, kModelMetadata, kModelInfer, kModelStreamInfer };
+enum class Method {
+  kServerLive,
+  kServerReady,
+  kModelReady,
+  kServerMetadata,
+  kModelMetadata,
+  kModelInfer,
+  kModelStreamInfer,
+};
 struct MethodInfo {
   absl::string_view name;
   Method method;

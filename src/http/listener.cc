@@ -1,0 +1,89 @@
+#include "http/listener.h"
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "boost/asio/steady_timer.hpp"
+#include "common/logging.h"
+
+namespace meridian::http {
+namespace {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+absl::StatusOr<tcp::endpoint> Resolve(const std::string& host, uint16_t port) {
+  boost::system::error_code ec;
+  auto address = net::ip::make_address(host, ec);
+  if (!ec) return tcp::endpoint(address, port);
+  net::io_context context;
+  tcp::resolver resolver(context);
+  auto results = resolver.resolve(host, std::to_string(port), ec);
+  if (ec || results.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot resolve host \"", host, "\": ", ec.message()));
+  }
+  return results.begin()->endpoint();
+}
+
+struct AcceptLoop : std::enable_shared_from_this<AcceptLoop> {
+  AcceptLoop(std::shared_ptr<tcp::acceptor> acceptor, const std::vector<std::unique_ptr<net::io_context>>& contexts,
+             std::function<void(tcp::socket)> start)
+      : acceptor(std::move(acceptor)), contexts(contexts), start(std::move(start)) {}
+
+  void Next() {
+    net::io_context& target = *contexts[next++ % contexts.size()];
+    acceptor->async_accept(target, [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+      if (ec == net::error::operation_aborted || !self->acceptor->is_open()) return;
+      if (ec) {
+        log::Warn("accept failed", {{"error", ec.message()}});
+        auto timer = std::make_shared<net::steady_timer>(self->acceptor->get_executor(), std::chrono::milliseconds(100));
+        timer->async_wait([self, timer](boost::system::error_code wait) {
+          if (!wait && self->acceptor->is_open()) self->Next();
+        });
+        return;
+      }
+      self->start(std::move(socket));
+      self->Next();
+    });
+  }
+
+  std::shared_ptr<tcp::acceptor> acceptor;
+  const std::vector<std::unique_ptr<net::io_context>>& contexts;
+  std::function<void(tcp::socket)> start;
+  size_t next = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<tcp::acceptor>> OpenListener(net::io_context& context, const std::string& host,
+                                                            uint16_t port) {
+  absl::StatusOr<tcp::endpoint> endpoint = Resolve(host, port);
+  if (!endpoint.ok()) return endpoint.status();
+  auto acceptor = std::make_shared<tcp::acceptor>(context);
+  boost::system::error_code ec;
+  acceptor->open(endpoint->protocol(), ec);
+  if (!ec) acceptor->set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor->bind(*endpoint, ec);
+  if (!ec) acceptor->listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return absl::FailedPreconditionError(absl::StrCat("cannot listen on ", host, ":", port, ": ", ec.message()));
+  return acceptor;
+}
+
+void AcceptConnections(std::shared_ptr<tcp::acceptor> acceptor,
+                       const std::vector<std::unique_ptr<net::io_context>>& contexts,
+                       std::function<void(tcp::socket)> start) {
+  std::make_shared<AcceptLoop>(std::move(acceptor), contexts, std::move(start))->Next();
+}
+
+void RunIoThread(net::io_context& context) {
+  for (;;) {
+    try {
+      context.run();
+      return;
+    } catch (const std::exception& e) {
+      log::Error("uncaught exception on an I/O thread", {{"error", e.what()}});
+    }
+  }
+}
+
+}  // namespace meridian::http

@@ -1,0 +1,34 @@
+#pragma once
+
+// What the HTTP/1.1 and HTTP/2 servers share below their protocols: the listening socket, the
+// accept loop that hands connections to the I/O threads in turn, and the I/O threads' run loop.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "boost/asio/io_context.hpp"
+#include "boost/asio/ip/tcp.hpp"
+
+namespace meridian::http {
+
+// Binds and listens on host:port (a host name is resolved first). kInvalidArgument when the host
+// does not resolve; kFailedPrecondition when the address cannot be bound (the port in use).
+absl::StatusOr<std::shared_ptr<boost::asio::ip::tcp::acceptor>> OpenListener(boost::asio::io_context& context,
+                                                                           const std::string& host, uint16_t port);
+
+// Accepts connections until `acceptor` is closed, each onto the next of `contexts` in turn, and
+// hands each to `start` (on the acceptor's thread). A failed accept (typically out of file
+// descriptors) is retried after 100 ms instead of spinning. `contexts` must outlive the loop.
+void AcceptConnections(std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor,
+                       const std::vector<std::unique_ptr<boost::asio::io_context>>& contexts,
+                       std::function<void(boost::asio::ip::tcp::socket)> start);
+
+// An I/O thread's loop: runs `context` until it is stopped. An exception that escapes a handler
+// is logged and the loop goes on.
+void RunIoThread(boost::asio::io_context& context);
+
+}  // namespace meridian::http
