@@ -7,7 +7,6 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <zlib.h>
 #include <signal.h>
 
 #include <chrono>
@@ -20,6 +19,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "http/http_client.h"
+#include "protocol/grpc_compression.h"
 #include "tests/raw_http2_client.h"
 #include "tests/serving_fixtures.h"
 #include "tests/test_server.h"
@@ -387,17 +387,7 @@ class GrpcWireTest : public GrpcEndToEndTest {
 };
 
 std::string Compress(const std::string& bytes, bool gzip) {
-  z_stream stream{};
-  deflateInit2(&stream, Z_BEST_SPEED, Z_DEFLATED, gzip ? 16 + MAX_WBITS : MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&stream, bytes.size()), '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
-  stream.avail_in = static_cast<uInt>(bytes.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  deflate(&stream, Z_FINISH);
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  return out;
+  return protocol::CompressGrpcMessage(gzip ? protocol::GrpcEncoding::kGzip : protocol::GrpcEncoding::kDeflate, bytes);
 }
 
 TEST_F(GrpcWireTest, RequestsThatAreNotGrpcCallsGetTheStatusTheProtocolNames) {

@@ -54,4 +54,20 @@ absl::StatusOr<std::string> DecompressGrpcMessage(GrpcEncoding encoding, absl::s
   return out;
 }
 
+std::string CompressGrpcMessage(GrpcEncoding encoding, absl::string_view message) {
+  if (encoding == GrpcEncoding::kIdentity) return std::string(message);
+  z_stream stream{};
+  deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, encoding == GrpcEncoding::kGzip ? 16 + MAX_WBITS : MAX_WBITS,
+               8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&stream, message.size()), '\0');
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(message.data()));
+  stream.avail_in = static_cast<uInt>(message.size());
+  stream.next_out = reinterpret_cast<Bytef*>(out.data());
+  stream.avail_out = static_cast<uInt>(out.size());
+  deflate(&stream, Z_FINISH);  // the output fits: deflateBound
+  out.resize(stream.total_out);
+  deflateEnd(&stream);
+  return out;
+}
+
 }  // namespace meridian::protocol

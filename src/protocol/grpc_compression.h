@@ -27,4 +27,7 @@ inline constexpr absl::string_view kGrpcAcceptEncoding = "identity,deflate,gzip"
 absl::StatusOr<std::string> DecompressGrpcMessage(GrpcEncoding encoding, absl::string_view compressed,
                                                   uint64_t max_bytes);
 
+// The other way, for clients and tests (the server's answers go out uncompressed).
+std::string CompressGrpcMessage(GrpcEncoding encoding, absl::string_view message);
+
 }  // namespace meridian::protocol

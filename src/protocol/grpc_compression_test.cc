@@ -1,26 +1,11 @@
 #include "protocol/grpc_compression.h"
 
-#include <zlib.h>
-
 #include "gtest/gtest.h"
 
 namespace meridian::protocol {
 namespace {
 
-std::string Compress(const std::string& bytes, GrpcEncoding encoding) {
-  z_stream stream{};
-  deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, encoding == GrpcEncoding::kGzip ? 16 + MAX_WBITS : MAX_WBITS,
-               8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&stream, bytes.size()), '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
-  stream.avail_in = static_cast<uInt>(bytes.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  deflate(&stream, Z_FINISH);
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  return out;
-}
+std::string Compress(const std::string& bytes, GrpcEncoding encoding) { return CompressGrpcMessage(encoding, bytes); }
 
 TEST(GrpcCompressionTest, EncodingNames) {
   EXPECT_EQ(ParseGrpcEncoding(""), GrpcEncoding::kIdentity);
