@@ -439,55 +439,31 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
 
 namespace {
 
-class PlainConnection final : public Http2Connection {
+// A connection on a plain socket (Stream = tcp::socket) or TLS (ssl::stream<tcp::socket>).
+template <class Stream>
+class SocketConnection final : public Http2Connection {
+  static constexpr bool kTls = !std::is_same_v<Stream, tcp::socket>;
+
  public:
-  PlainConnection(std::shared_ptr<Http2ServerState> state, tcp::socket socket, std::string peer_address)
-      : Http2Connection(std::move(state), ContextOf(socket), std::move(peer_address)),
-        socket_(std::move(socket)) {}
-
-  void Start() override {
-    StartPrefaceTimer();
-    Begin("");
-  }
-
- protected:
-  void ReadSome() override {
-    socket_.async_read_some(net::buffer(buffer_), [self = Self()](boost::system::error_code ec, size_t n) {
-      self->OnRead(ec, n);
-    });
-  }
-  void Write(const std::string& bytes) override {
-    net::async_write(socket_, net::buffer(bytes),
-                     [self = Self()](boost::system::error_code ec, size_t) { self->OnWritten(ec); });
-  }
-  void CloseSocket() override {
-    boost::system::error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
-  }
-
- private:
-  std::shared_ptr<PlainConnection> Self() { return std::static_pointer_cast<PlainConnection>(shared_from_this()); }
-  tcp::socket socket_;
-};
-
-class TlsConnection final : public Http2Connection {
- public:
-  TlsConnection(std::shared_ptr<Http2ServerState> state, tcp::socket socket, std::string peer_address,
-                std::shared_ptr<net::ssl::context> tls)
+  SocketConnection(std::shared_ptr<Http2ServerState> state, tcp::socket socket, std::string peer_address,
+                   std::shared_ptr<net::ssl::context> tls)
       : Http2Connection(std::move(state), ContextOf(socket), std::move(peer_address)),
         tls_(std::move(tls)),
-        stream_(std::move(socket), *tls_) {}
+        stream_(MakeStream(std::move(socket), tls_.get())) {}
 
   void Start() override {
     StartPrefaceTimer();
-    stream_.async_handshake(net::ssl::stream_base::server, [self = Self()](boost::system::error_code ec) {
-      if (ec) {
-        log::Debug("TLS handshake failed", {{"peer", self->peer_address_}, {"error", ec.message()}});
-        return self->Close();
-      }
-      self->Begin(PeerCommonName(self->stream_.native_handle()));
-    });
+    if constexpr (kTls) {
+      stream_.async_handshake(net::ssl::stream_base::server, [self = Self()](boost::system::error_code ec) {
+        if (ec) {
+          log::Debug("TLS handshake failed", {{"peer", self->peer_address_}, {"error", ec.message()}});
+          return self->Close();
+        }
+        self->Begin(PeerCommonName(self->stream_.native_handle()));
+      });
+    } else {
+      Begin("");
+    }
   }
 
  protected:
@@ -502,14 +478,23 @@ class TlsConnection final : public Http2Connection {
   }
   void CloseSocket() override {
     boost::system::error_code ignored;
-    stream_.lowest_layer().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.lowest_layer().close(ignored);
+    auto& socket = stream_.lowest_layer();
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
   }
 
  private:
-  std::shared_ptr<TlsConnection> Self() { return std::static_pointer_cast<TlsConnection>(shared_from_this()); }
-  std::shared_ptr<net::ssl::context> tls_;  // the certificate this connection was accepted with
-  net::ssl::stream<tcp::socket> stream_;
+  static Stream MakeStream(tcp::socket socket, net::ssl::context* tls) {
+    if constexpr (kTls) {
+      return Stream(std::move(socket), *tls);
+    } else {
+      return socket;
+    }
+  }
+  std::shared_ptr<SocketConnection> Self() { return std::static_pointer_cast<SocketConnection>(shared_from_this()); }
+
+  std::shared_ptr<net::ssl::context> tls_;  // TLS: the certificate this connection was accepted with
+  Stream stream_;
 };
 
 }  // namespace
@@ -639,9 +624,10 @@ class Http2Server::Impl {
     auto executor = socket.get_executor();
     std::shared_ptr<Http2Connection> connection;
     if (std::shared_ptr<net::ssl::context> tls = CurrentTls()) {
-      connection = std::make_shared<TlsConnection>(state_, std::move(socket), std::move(peer), std::move(tls));
+      connection = std::make_shared<SocketConnection<net::ssl::stream<tcp::socket>>>(state_, std::move(socket),
+                                                                                     std::move(peer), std::move(tls));
     } else {
-      connection = std::make_shared<PlainConnection>(state_, std::move(socket), std::move(peer));
+      connection = std::make_shared<SocketConnection<tcp::socket>>(state_, std::move(socket), std::move(peer), nullptr);
     }
     net::post(executor, [connection] { connection->Start(); });
   }
