@@ -1,7 +1,8 @@
 // End-to-end TLS with certificates the test makes with the openssl command: HTTPS and gRPC over
 // TLS, mutual TLS (a client certificate is required and its common name is the user), the plain
 // HTTP port that redirects to HTTPS, and certificate rotation picked up on SIGHUP (HTTPS) and by
-// watching the files (gRPC), with a broken rotation keeping the running certificate.
+// watching the files (gRPC), with a broken rotation keeping the running certificate on both, and
+// gRPC agreeing on HTTP/2 in the handshake (ALPN).
 
 #include <grpcpp/grpcpp.h>
 
@@ -175,6 +176,25 @@ TEST_F(TlsEndToEndTest, ARotatedCertificateIsServedAfterSighupAndABrokenOneIsRef
   auto still = Client("ca2", "alice")->Get("/health/live");
   ASSERT_TRUE(still.ok()) << still.status();
   EXPECT_EQ(still->status, 200);
+  // gRPC reads the files on its own within a second, and keeps its certificate too.
+  for (int i = 0; i < 150 && server_->child().Stderr().find("do not load") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_THAT(server_->child().Stderr(), HasSubstr("do not load"));
+  EXPECT_TRUE(Live(*GrpcStub("ca2", "alice")).ok());
+}
+
+TEST_F(TlsEndToEndTest, GrpcOverTlsAgreesOnHttp2OrRefusesTheHandshake) {
+  const std::string port = server_->grpc_target().substr(server_->grpc_target().rfind(':') + 1);
+  auto handshake = [&](const std::string& alpn) {
+    return std::system(absl::StrCat("cd ", dir_, " && echo | timeout 10 openssl s_client -connect 127.0.0.1:", port,
+                                    " -alpn ", alpn, " -CAfile ca.pem -cert alice.pem -key alice.key",
+                                    " -verify_return_error > /dev/null 2>&1")
+                           .c_str());
+  };
+  EXPECT_EQ(handshake("h2"), 0);
+  EXPECT_NE(handshake("http/1.1"), 0) << "a client that cannot speak HTTP/2 must fail the handshake";
+  EXPECT_TRUE(Live(*GrpcStub("ca", "alice")).ok());
 }
 
 }  // namespace
