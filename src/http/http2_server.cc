@@ -22,6 +22,7 @@
 #include "boost/asio/steady_timer.hpp"
 #include "boost/asio/write.hpp"
 #include "common/logging.h"
+#include "http/connection_registry.h"
 #include "http/listener.h"
 #include "http/tls_context.h"
 
@@ -75,28 +76,7 @@ struct Http2ServerState {
   std::atomic<bool> closed{false};  // the I/O threads are gone
   std::atomic<int64_t> open_streams{0};
 
-  absl::Mutex mu;
-  absl::flat_hash_map<uint64_t, std::weak_ptr<Http2Connection>> connections ABSL_GUARDED_BY(mu);
-  uint64_t next_connection_id ABSL_GUARDED_BY(mu) = 1;
-
-  uint64_t Register(std::weak_ptr<Http2Connection> connection) {
-    absl::MutexLock lock(&mu);
-    const uint64_t id = next_connection_id++;
-    connections.emplace(id, std::move(connection));
-    return id;
-  }
-  void Unregister(uint64_t id) {
-    absl::MutexLock lock(&mu);
-    connections.erase(id);
-  }
-  std::vector<std::shared_ptr<Http2Connection>> LiveConnections() {
-    absl::MutexLock lock(&mu);
-    std::vector<std::shared_ptr<Http2Connection>> out;
-    for (auto& [id, weak] : connections) {
-      if (auto connection = weak.lock()) out.push_back(std::move(connection));
-    }
-    return out;
-  }
+  ConnectionRegistry<Http2Connection> connections;
 };
 
 // One client connection: an nghttp2 server session fed from the socket. Everything runs on the
@@ -135,7 +115,7 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
     closed_ = true;
     preface_timer_.cancel();
     CloseSocket();
-    state_->Unregister(registration_);
+    state_->connections.Remove(registration_);
     auto streams = std::move(streams_);
     streams_.clear();
     for (auto& [id, stream] : streams) EndStream(*stream);
@@ -180,7 +160,7 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
   // Starts the HTTP/2 session once the transport is ready (after the TLS handshake).
   void Begin(std::string client_certificate) {
     client_certificate_ = std::move(client_certificate);
-    registration_ = state_->Register(weak_from_this());
+    registration_ = state_->connections.Add(weak_from_this());
     nghttp2_session_callbacks* callbacks = nullptr;
     nghttp2_session_callbacks_new(&callbacks);
     nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, &Http2Connection::OnBeginHeaders);
@@ -586,7 +566,7 @@ class Http2Server::Impl {
         stopped_accepting.set_value();
       });
       stopped_accepting.get_future().wait();
-      for (auto& connection : state_->LiveConnections()) {
+      for (auto& connection : state_->connections.Live()) {
         net::post(connection->context(), [connection] { connection->GoAway(); });
       }
     }
@@ -604,7 +584,7 @@ class Http2Server::Impl {
     // that every connection lets go of its socket.
     acceptor_.reset();
     tls_timer_.reset();
-    for (auto& connection : state_->LiveConnections()) connection->Close();
+    for (auto& connection : state_->connections.Live()) connection->Close();
     for (auto& context : state_->contexts) {
       context->restart();
       context->poll();

@@ -31,6 +31,7 @@
 #include "boost/beast/ssl.hpp"
 #include "common/logging.h"
 #include "common/status_codes.h"
+#include "http/connection_registry.h"
 #include "http/listener.h"
 #include "http/tls_context.h"
 
@@ -77,28 +78,8 @@ struct ServerState {
   std::string request_id_prefix;
   std::atomic<uint64_t> next_request_id{1};
 
-  absl::Mutex mu;
-  absl::flat_hash_map<uint64_t, std::weak_ptr<SessionBase>> sessions ABSL_GUARDED_BY(mu);
-  uint64_t next_session_id ABSL_GUARDED_BY(mu) = 1;
+  ConnectionRegistry<SessionBase> sessions;
 
-  uint64_t Register(std::weak_ptr<SessionBase> session) {
-    absl::MutexLock lock(&mu);
-    uint64_t id = next_session_id++;
-    sessions.emplace(id, std::move(session));
-    return id;
-  }
-  void Unregister(uint64_t id) {
-    absl::MutexLock lock(&mu);
-    sessions.erase(id);
-  }
-  std::vector<std::shared_ptr<SessionBase>> LiveSessions() {
-    absl::MutexLock lock(&mu);
-    std::vector<std::shared_ptr<SessionBase>> out;
-    for (auto& [id, weak] : sessions) {
-      if (auto s = weak.lock()) out.push_back(std::move(s));
-    }
-    return out;
-  }
   // Whether an answer produced on another thread (an instance's) is best sent from there. With
   // few requests in flight the I/O threads are mostly asleep, and waking one costs the client a
   // thread wake-up (15-20 us on a virtual machine); under load they are awake anyway, and sends
@@ -130,12 +111,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
 
   ~Session() override {
     if (file_.fd >= 0) close(file_.fd);
-    if (id_ != 0) state_->Unregister(id_);
+    if (id_ != 0) state_->sessions.Remove(id_);
     if (counted_) state_->in_flight.fetch_sub(1);
   }
 
   void Start() {
-    id_ = state_->Register(this->weak_from_this());
+    id_ = state_->sessions.Add(this->weak_from_this());
     if constexpr (kTls) {
       Lowest().expires_after(ToChrono(state_->options.read_timeout));
       stream_.async_handshake(net::ssl::stream_base::server,
@@ -815,7 +796,7 @@ class HttpServer::Impl {
       });
       closed.get_future().wait();
     }
-    for (auto& session : state_->LiveSessions()) {
+    for (auto& session : state_->sessions.Live()) {
       net::post(session->executor(), [session] { session->CloseIfIdle(); });
     }
     const absl::Time deadline = absl::Now() + drain_timeout;
@@ -831,7 +812,7 @@ class HttpServer::Impl {
     // No I/O thread runs now: close what is left from here and run the aborted completions, so
     // that every session lets go of its socket.
     acceptor_.reset();
-    for (auto& session : state_->LiveSessions()) session->ForceClose();
+    for (auto& session : state_->sessions.Live()) session->ForceClose();
     for (auto& ctx : state_->contexts) {
       ctx->restart();
       ctx->poll();
