@@ -31,8 +31,11 @@ absl::StatusOr<std::string> DecompressGrpcMessage(GrpcEncoding encoding, absl::s
   std::string out;
   int result = Z_OK;
   while (result != Z_STREAM_END) {
-    const size_t chunk = std::max<size_t>(16 * 1024, out.size());
     const size_t used = out.size();
+    // Grows by doubling, but never past one byte over the limit: that byte says it is exceeded,
+    // and a message that inflates without end holds at most the limit in memory.
+    const size_t chunk =
+        static_cast<size_t>(std::min<uint64_t>(std::max<size_t>(16 * 1024, used), max_bytes + 1 - used));
     out.resize(used + chunk);
     stream.next_out = reinterpret_cast<Bytef*>(out.data() + used);
     stream.avail_out = static_cast<uInt>(chunk);

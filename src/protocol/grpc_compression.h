@@ -22,8 +22,8 @@ std::optional<GrpcEncoding> ParseGrpcEncoding(absl::string_view value);
 inline constexpr absl::string_view kGrpcAcceptEncoding = "identity,deflate,gzip";
 
 // Decompresses one message. More than `max_bytes` once decompressed is kResourceExhausted (checked
-// while inflating, so a small message that inflates enormously costs no memory); bytes that are
-// not a valid stream of `encoding` are kInvalidArgument.
+// while inflating, so a small message that inflates without end holds at most `max_bytes` in
+// memory); bytes that are not a valid stream of `encoding` are kInvalidArgument.
 absl::StatusOr<std::string> DecompressGrpcMessage(GrpcEncoding encoding, absl::string_view compressed,
                                                   uint64_t max_bytes);
 

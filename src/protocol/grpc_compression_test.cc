@@ -37,6 +37,21 @@ TEST(GrpcCompressionTest, MoreThanTheLimitStopsWhileInflating) {
   EXPECT_NE(inflated.status().message().find("1048576 bytes"), std::string::npos) << inflated.status();
 }
 
+TEST(GrpcCompressionTest, AMessageExactlyAtTheLimitInflatesAndOneByteMoreDoesNot) {
+  for (const size_t limit : {size_t{1}, size_t{16 * 1024}, size_t{100000}}) {
+    const std::string at(limit, 'a');
+    absl::StatusOr<std::string> inflated =
+        DecompressGrpcMessage(GrpcEncoding::kDeflate, Compress(at, GrpcEncoding::kDeflate), limit);
+    ASSERT_TRUE(inflated.ok()) << limit << ": " << inflated.status();
+    EXPECT_EQ(*inflated, at);
+    EXPECT_EQ(DecompressGrpcMessage(GrpcEncoding::kDeflate, Compress(at + "a", GrpcEncoding::kDeflate), limit)
+                  .status()
+                  .code(),
+              absl::StatusCode::kResourceExhausted)
+        << limit;
+  }
+}
+
 TEST(GrpcCompressionTest, BytesThatAreNotTheEncodingAreRefused) {
   const std::string message(1000, 'x');
   const std::string gzip = Compress(message, GrpcEncoding::kGzip);
