@@ -44,7 +44,7 @@ class FixtureDirectorySource final : public serving::ModelSource {
 
 uint64_t SettledResidentBytes() {
   ReleaseFreedMemory();  // hand freed pages back, as the allocator would over time
-  return ResidentMemoryBytes();
+  return AllocatedResidentBytes();
 }
 
 // Every backend, models from tests/fixtures/models. Resident memory is what these tests measure,

@@ -15,7 +15,7 @@ TEST(AllocatorTest, IsTheOneTheBuildLinked) { EXPECT_EQ(AllocatorName(), MERIDIA
 TEST(AllocatorTest, ReleasingFreedMemoryLowersTheResidentSet) {
   if (GetBuildInfo().sanitizers != "none") GTEST_SKIP() << "AddressSanitizer holds freed memory in its quarantine";
   ReleaseFreedMemory();
-  const uint64_t before = ResidentMemoryBytes();
+  const uint64_t before = AllocatedResidentBytes();
   {
     // Many small blocks, as requests leave behind (not one large block, which is unmapped at once).
     std::vector<std::unique_ptr<char[]>> blocks;
@@ -24,10 +24,10 @@ TEST(AllocatorTest, ReleasingFreedMemoryLowersTheResidentSet) {
       blocks.back()[0] = 1;
       blocks.back()[255] = 1;
     }
-    EXPECT_GT(ResidentMemoryBytes(), before + (40u << 20));
+    EXPECT_GT(AllocatedResidentBytes(), before + (40u << 20));
   }
   ReleaseFreedMemory();
-  EXPECT_LT(ResidentMemoryBytes(), before + (8u << 20)) << "freed memory stayed resident";
+  EXPECT_LT(AllocatedResidentBytes(), before + (8u << 20)) << "freed memory stayed resident";
 }
 
 }  // namespace

@@ -21,11 +21,12 @@ std::optional<std::string> ReadSmallFile(const char* path) {
 
 }  // namespace
 
-uint64_t ResidentMemoryBytes() {
+uint64_t AllocatedResidentBytes() {
   std::ifstream statm("/proc/self/statm");
-  uint64_t size_pages = 0, resident_pages = 0;
-  if (!(statm >> size_pages >> resident_pages)) return 0;
-  return resident_pages * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  uint64_t size_pages = 0, resident_pages = 0, file_backed_pages = 0;  // "shared": file-backed and shmem
+  if (!(statm >> size_pages >> resident_pages >> file_backed_pages)) return 0;
+  const uint64_t anonymous_pages = resident_pages > file_backed_pages ? resident_pages - file_backed_pages : 0;
+  return anonymous_pages * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
 std::optional<uint64_t> ParseCgroupMemoryLimit(absl::string_view content) {

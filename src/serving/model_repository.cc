@@ -114,7 +114,7 @@ absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::LoadVersion(const 
   // The framework's own libraries are not the model's memory.
   if (absl::Status ready = (*backend)->Prepare(); !ready.ok()) return ready;
   ReleaseFreedMemory();  // memory freed earlier would otherwise be reused unseen and hide this load's cost
-  const uint64_t resident_before = ResidentMemoryBytes();
+  const uint64_t resident_before = AllocatedResidentBytes();
   absl::StatusOr<std::unique_ptr<LoadedModel>> loaded = (*backend)->Load(ModelLoadOptions{
       .artifact_path = artifact.path, .declared_signature = *declared, .intra_op_threads = options_.intra_op_threads});
   if (!loaded.ok()) return loaded.status();
@@ -122,7 +122,7 @@ absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::LoadVersion(const 
   auto served =
       std::make_shared<ServedModel>(artifact, std::move(*loaded), *batching, options_.metrics, compute_slots_,
                                     options_.execute_inline_below);
-  const uint64_t resident_after = ResidentMemoryBytes();
+  const uint64_t resident_after = AllocatedResidentBytes();
   served->set_memory_bytes(resident_after > resident_before ? resident_after - resident_before : 0);
   served->set_cache_settings(*cache);
   served->Touch();
