@@ -13,7 +13,10 @@
 #include <torch/script.h>
 #include <torch/version.h>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace meridian::backends {
 namespace {
@@ -50,6 +53,23 @@ std::optional<DataType> OipType(c10::ScalarType type) {
     case c10::kDouble: return DataType::kFp64;
     default: return std::nullopt;
   }
+}
+
+// The line of a libtorch error that says what went wrong. An error raised while a model runs
+// starts "The following operation failed in the TorchScript interpreter." and ends with the cause
+// ("RuntimeError: mat1 and mat2 shapes cannot be multiplied (1x10 and 784x64)") after two
+// tracebacks; a compilation error starts with a blank line; a c10::Error carries a C++ backtrace.
+std::string TorchErrorSummary(const std::exception& error) {
+  const auto* torch_error = dynamic_cast<const c10::Error*>(&error);
+  const std::string text = torch_error != nullptr ? torch_error->what_without_backtrace() : error.what();
+  std::vector<absl::string_view> lines;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    line = absl::StripAsciiWhitespace(line);
+    if (!line.empty()) lines.push_back(line);
+  }
+  if (lines.empty()) return "(libtorch gave no message)";
+  const bool interpreter_failure = absl::StartsWith(lines.front(), "The following operation failed");
+  return std::string(interpreter_failure ? lines.back() : lines.front());
 }
 
 class TorchScriptModel final : public serving::LoadedModel {
@@ -118,10 +138,7 @@ class TorchScriptModel final : public serving::LoadedModel {
       }
       return serving::SelectOutputs(std::move(outputs), output_names);
     } catch (const std::exception& error) {
-      // The first line of a TorchScript error says what went wrong; the rest is a stack trace.
-      std::string message = error.what();
-      return absl::InvalidArgumentError(absl::StrCat("TorchScript execution failed: ",
-                                                     message.substr(0, message.find('\n'))));
+      return absl::InvalidArgumentError(absl::StrCat("TorchScript execution failed: ", TorchErrorSummary(error)));
     }
   }
 
@@ -171,9 +188,7 @@ class TorchScriptBackend final : public serving::Backend {
       return std::unique_ptr<serving::LoadedModel>(std::make_unique<TorchScriptModel>(
           std::move(module), *options.declared_signature, std::max(1, options.intra_op_threads)));
     } catch (const std::exception& error) {
-      std::string message = error.what();
-      return absl::InvalidArgumentError(absl::StrCat("not a loadable TorchScript file: ",
-                                                     message.substr(0, message.find('\n'))));
+      return absl::InvalidArgumentError(absl::StrCat("not a loadable TorchScript file: ", TorchErrorSummary(error)));
     }
   }
 
@@ -218,9 +233,7 @@ class TorchScriptBackend final : public serving::Backend {
       loaded.forward({torch::ones({32, 256}), torch::ones({1, 1, 28, 28})});
       return absl::OkStatus();
     } catch (const std::exception& error) {
-      std::string message = error.what();
-      return absl::InternalError(absl::StrCat("libtorch failed its first use (a built-in 4x4 module): ",
-                                              message.substr(0, message.find('\n'))));
+      return absl::InternalError(absl::StrCat("libtorch failed its first use (a built-in module): ", TorchErrorSummary(error)));
     }
   }
 

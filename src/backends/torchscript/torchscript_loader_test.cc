@@ -1,6 +1,7 @@
 #include <dlfcn.h>
 #include <stdlib.h>
 
+#include "absl/strings/match.h"
 #include "backends/torchscript/torchscript_backend.h"
 #include "gtest/gtest.h"
 
@@ -77,6 +78,32 @@ TEST(TorchScriptLoaderTest, TheModuleNamedByTheEnvironmentIsUsed) {
   module_opened_here = true;
   auto model = MakeTorchScriptBackend()->Load(MlpOptions());
   EXPECT_TRUE(model.ok()) << model.status();
+}
+
+// libtorch's errors are tracebacks many lines long; the answer names the cause alone.
+TEST(TorchScriptLoaderTest, ErrorsSayWhatWentWrongWithoutTheTraceback) {
+  std::unique_ptr<serving::Backend> backend = MakeTorchScriptBackend();
+  module_opened_here = true;
+  serving::ModelLoadOptions options = MlpOptions();
+  options.declared_signature->inputs[0].shape = {-1, -1};  // lets through what the model cannot take
+  auto model = backend->Load(options);
+  ASSERT_TRUE(model.ok()) << model.status();
+  auto outputs = (*model)->Execute(
+      {serving::Tensor::Owned("input__0", serving::DataType::kFp32, {1, 10}, std::string(10 * sizeof(float), '\0'))},
+      {});
+  ASSERT_FALSE(outputs.ok());
+  EXPECT_EQ(outputs.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(outputs.status().message(),
+            "TorchScript execution failed: RuntimeError: mat1 and mat2 shapes cannot be multiplied (1x10 and 784x64)");
+
+  options.artifact_path = TEST_SOURCE_DIR "/tests/fixtures/models/mlp-torchscript/metadata.json";  // not an archive
+  auto not_a_model = backend->Load(options);
+  ASSERT_FALSE(not_a_model.ok());
+  EXPECT_EQ(not_a_model.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(not_a_model.status().message(), "not a loadable TorchScript file: ")) << not_a_model.status();
+  EXPECT_EQ(not_a_model.status().message().find('\n'), std::string::npos) << not_a_model.status();
+  EXPECT_GT(not_a_model.status().message().size(), std::string("not a loadable TorchScript file: ").size() + 10)
+      << not_a_model.status();
 }
 
 }  // namespace
