@@ -445,10 +445,12 @@ void DynamicBatcher::Execute(std::vector<Pending> batch) {
 void DynamicBatcher::Deliver(Pending& pending, absl::StatusOr<InferenceResponse> result) {
   request_ns_.fetch_add(absl::ToInt64Nanoseconds(absl::Now() - pending.queued), std::memory_order_relaxed);
   if (!result.ok() && options_.metrics) {
-    options_.metrics->RecordFailure(options_.model_name, options_.version,
-                                    result.status().code() == absl::StatusCode::kDeadlineExceeded ? "timeout"
-                                                                                                 : "execution_failed",
-                                    absl::Now() - pending.arrival);
+    // A request dropped because its client left is not a failure of the model.
+    const absl::StatusCode code = result.status().code();
+    const char* reason = code == absl::StatusCode::kDeadlineExceeded ? "timeout"
+                         : code == absl::StatusCode::kCancelled      ? "cancelled"
+                                                                     : "execution_failed";
+    options_.metrics->RecordFailure(options_.model_name, options_.version, reason, absl::Now() - pending.arrival);
   }
   if (!options_.config.preserve_ordering) {
     pending.done(std::move(result));

@@ -3,12 +3,14 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <thread>
 
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "prometheus/registry.h"
 
 namespace meridian::serving {
 namespace {
@@ -259,9 +261,15 @@ TEST(DynamicBatcherTest, RequestsOfDepartedClientsAreDroppedUnexecuted) {
   model.gate_ = &gate;
   Answers answers;
   std::atomic<bool> left{false};
+  prometheus::Registry registry;
+  metrics::InferenceMetrics metrics(registry);
   {
-    DynamicBatcher batcher(
-        {.config = {.max_batch_size = 1}, .model = &model, .client_check_after = absl::ZeroDuration()});
+    DynamicBatcher batcher({.config = {.max_batch_size = 1},
+                            .model = &model,
+                            .model_name = "m",
+                            .version = "1.0.0",
+                            .metrics = &metrics,
+                            .client_check_after = absl::ZeroDuration()});
     ASSERT_TRUE(Enqueue(batcher, Request({0, 0}, {1, 2}), answers.For(0)).ok());  // occupies the instance
     absl::SleepFor(absl::Milliseconds(10));
     InferenceRequest queued = Request({1, 1}, {1, 2});
@@ -283,6 +291,18 @@ TEST(DynamicBatcherTest, RequestsOfDepartedClientsAreDroppedUnexecuted) {
       EXPECT_TRUE(response.ok()) << tag;
     }
   }
+  // Counted as the client's leaving, not as the model failing.
+  std::map<std::string, double> outcomes;
+  for (const auto& family : registry.Collect()) {
+    if (family.name != "inference_requests_total") continue;
+    for (const auto& metric : family.metric) {
+      for (const auto& label : metric.label) {
+        if (label.name == "outcome") outcomes[label.value] += metric.counter.value;
+      }
+    }
+  }
+  EXPECT_EQ(outcomes["cancelled"], 1);
+  EXPECT_EQ(outcomes.count("execution_failed"), 0u);
 }
 
 TEST(DynamicBatcherTest, AFreshRequestIsNotAskedWhetherItsClientLeft) {

@@ -250,8 +250,10 @@ void InferenceService::InferRouted(RouteChoice choice, InferenceRequest request,
   done = [stats = choice.stats, counters = choice.counters, comparison, arrival,
           inner = std::move(done)](absl::StatusOr<InferenceResponse> result) {
     const bool ok = result.ok();
-    if (stats) stats->Record(ok, absl::Now() - arrival);
-    counters.Record(ok);
+    if (TrafficStats::CountsForTheVersion(result.status())) {
+      if (stats) stats->Record(ok, absl::Now() - arrival);
+      counters.Record(ok);
+    }
     if (comparison) comparison->PrimaryDone(result);
     inner(std::move(result));
   };

@@ -55,6 +55,15 @@ TEST(ShadowComparisonTest, ComparesWhicheverAnswerArrivesLast) {
   EXPECT_THAT(verdicts, ::testing::ElementsAre("same", "different", "error"));
 }
 
+TEST(TrafficStatsTest, ARequestDroppedBecauseItsClientLeftIsNotTheVersions) {
+  EXPECT_TRUE(TrafficStats::CountsForTheVersion(absl::OkStatus()));
+  EXPECT_TRUE(TrafficStats::CountsForTheVersion(absl::InvalidArgumentError("wrong shape")));
+  EXPECT_TRUE(TrafficStats::CountsForTheVersion(absl::InternalError("the model failed")));
+  EXPECT_TRUE(TrafficStats::CountsForTheVersion(absl::DeadlineExceededError("past its timeout")));
+  EXPECT_TRUE(TrafficStats::CountsForTheVersion(absl::ResourceExhaustedError("queue full")));
+  EXPECT_FALSE(TrafficStats::CountsForTheVersion(absl::CancelledError("the client went away")));
+}
+
 TEST(TrafficRouterTest, OnlyDeploymentsAreRouted) {
   TrafficRouter router;
   InferenceRequest request;

@@ -19,6 +19,10 @@ int BucketOf(absl::Duration latency) {
 
 }  // namespace
 
+bool TrafficStats::CountsForTheVersion(const absl::Status& outcome) {
+  return outcome.code() != absl::StatusCode::kCancelled;
+}
+
 void TrafficStats::Record(bool ok, absl::Duration latency) {
   requests_.fetch_add(1, std::memory_order_relaxed);
   if (!ok) errors_.fetch_add(1, std::memory_order_relaxed);

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 
 namespace meridian::serving {
@@ -28,6 +29,11 @@ class TrafficStats {
     // zero without requests.
     absl::Duration Percentile(double quantile) const;
   };
+
+  // Whether an answer counts in a version's traffic: every success and failure but a request
+  // dropped unexecuted because its client left (cancelled), which says nothing of the version: a
+  // canary is not rolled back because clients hung up.
+  static bool CountsForTheVersion(const absl::Status& outcome);
 
   void Record(bool ok, absl::Duration latency);
   Snapshot Read() const;
