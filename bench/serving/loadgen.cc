@@ -7,9 +7,12 @@
 //   loadgen --protocol json|binary|grpc|grpc-stream --target 127.0.0.1:8080 --model mlp --fixture mlp-onnx
 //           --concurrency 8 --seconds 5 [--rows 1] [--token TOKEN] [--client-threads 1]
 //           [--grpc-connections N]
+//   loadgen --write-grpc-body FILE --model mlp --fixture mlp-onnx [--rows 1]
 // "json" and "binary" are OIP v2 REST (POST /v2/models/M/infer); "grpc" is OIP v2 gRPC ModelInfer,
 // "grpc-stream" its streaming extension ModelStreamInfer (one stream per client).
 // The request is the fixture's first reference row (tests/fixtures/models/F/reference.json).
+// --write-grpc-body writes the same unary gRPC request, framed as it travels in an HTTP/2 body,
+// and exits: the body for h2load (bench/grpc/multiplexed.sh).
 
 #include <grpcpp/grpcpp.h>
 
@@ -59,6 +62,7 @@ struct Options {
   std::string token;  // sent as a bearer token (REST header, gRPC metadata) when set
   int client_threads = 1;  // threads driving the clients
   int grpc_connections = 0;  // 0: one per client
+  std::string write_grpc_body;  // a path: write the framed request there and exit
 };
 
 struct Input {
@@ -452,12 +456,22 @@ int main(int argc, char** argv) {
     else if (flag == "--token") o.token = value;
     else if (flag == "--client-threads") o.client_threads = std::max(1, std::stoi(value));
     else if (flag == "--grpc-connections") o.grpc_connections = std::max(1, std::stoi(value));
+    else if (flag == "--write-grpc-body") o.write_grpc_body = value;
     else {
       std::cerr << "unknown flag " << flag << "\n";
       return 2;
     }
   }
   const std::vector<Input> inputs = LoadInputs(o);
+  if (!o.write_grpc_body.empty()) {
+    const std::string message = GrpcRequest(o, inputs).SerializeAsString();
+    const uint32_t size = static_cast<uint32_t>(message.size());
+    const char prefix[5] = {0, static_cast<char>(size >> 24), static_cast<char>(size >> 16), static_cast<char>(size >> 8),
+                            static_cast<char>(size)};  // not compressed, then the length, big-endian
+    std::ofstream out(o.write_grpc_body, std::ios::binary);
+    out.write(prefix, sizeof prefix).write(message.data(), static_cast<std::streamsize>(message.size()));
+    return out ? 0 : 1;
+  }
   std::vector<Result> results(static_cast<size_t>(o.concurrency));
   const auto start = Clock::now();
   const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
