@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "common/config.h"
 #include "common/logging.h"
+#include "common/open_file_limit.h"
 #include "common/signal_waiter.h"
 #include "server/platform.h"
 
@@ -32,6 +33,9 @@ std::map<std::string, std::string> ProcessEnvironment() {
   return env;
 }
 
+// Below this many open files a server warns (a connection each, and models, logs and stores).
+constexpr uint64_t kFewOpenFiles = 4096;
+
 int Serve(const ServeFlags& flags) {
   ConfigSources sources;
   sources.env = ProcessEnvironment();
@@ -50,6 +54,16 @@ int Serve(const ServeFlags& flags) {
   if (absl::Status s = log::Init(config->log); !s.ok()) {
     std::cerr << "meridian: " << s.message() << "\n";
     return kExitUsage;
+  }
+
+  // Client connections each hold a descriptor; a low soft limit would refuse clients long before
+  // the machine runs out of anything.
+  if (absl::StatusOr<uint64_t> open_files = RaiseOpenFileLimit(); !open_files.ok()) {
+    log::Warn("the open-file limit was not raised", {{"error", std::string(open_files.status().message())}});
+  } else if (*open_files < kFewOpenFiles) {
+    log::Warn("the open-file limit is low: each client connection holds one; raise the hard limit (ulimit -Hn, "
+              "systemd LimitNOFILE=)",
+              {{"limit", static_cast<int64_t>(*open_files)}});
   }
 
   // Take the shutdown and reload signals on this thread alone, before any of ours starts; a signal

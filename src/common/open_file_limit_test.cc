@@ -1,0 +1,34 @@
+#include "common/open_file_limit.h"
+
+#include <sys/resource.h>
+
+#include "gtest/gtest.h"
+
+namespace meridian {
+namespace {
+
+TEST(OpenFileLimitTest, RaisesTheSoftLimitToTheHardLimit) {
+  rlimit original{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &original), 0);
+  if (original.rlim_max <= 64) GTEST_SKIP() << "the hard limit leaves no room to lower the soft one";
+  rlimit lowered = original;
+  lowered.rlim_cur = 64;  // as a shell's `ulimit -Sn 64` would leave it
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &lowered), 0);
+
+  absl::StatusOr<uint64_t> raised = RaiseOpenFileLimit();
+  ASSERT_TRUE(raised.ok()) << raised.status();
+  EXPECT_EQ(*raised, static_cast<uint64_t>(original.rlim_max));
+  rlimit now{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &now), 0);
+  EXPECT_EQ(now.rlim_cur, original.rlim_max);
+  EXPECT_EQ(now.rlim_max, original.rlim_max);  // never lowered
+
+  // At the hard limit already: nothing to do.
+  raised = RaiseOpenFileLimit();
+  ASSERT_TRUE(raised.ok()) << raised.status();
+  EXPECT_EQ(*raised, static_cast<uint64_t>(original.rlim_max));
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &original), 0);
+}
+
+}  // namespace
+}  // namespace meridian
