@@ -9,6 +9,7 @@
 #include "auth/rbac_json.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "common/thread_name.h"
 
 namespace meridian::auth {
 
@@ -75,7 +76,10 @@ absl::StatusOr<std::unique_ptr<AccessControl>> AccessControl::Create(const Acces
   auto control = std::unique_ptr<AccessControl>(new AccessControl(options));
   RETURN_IF_ERROR(control->Reload());
   if (options.refresh_interval > absl::ZeroDuration()) {
-    control->refresher_ = std::thread([c = control.get()] { c->RefreshLoop(); });
+    control->refresher_ = std::thread([c = control.get()] {
+      NameThisThread("auth-refresh");
+      c->RefreshLoop();
+    });
   }
   return control;
 }

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "common/logging.h"
+#include "common/thread_name.h"
 
 namespace meridian::auth {
 namespace {
@@ -11,7 +12,10 @@ constexpr int kAttempts = 3;
 }  // namespace
 
 AuditLog::AuditLog(const AuditLogOptions& options) : options_(options) {
-  writer_ = std::thread([this] { WriteLoop(); });
+  writer_ = std::thread([this] {
+    NameThisThread("audit-log");
+    WriteLoop();
+  });
 }
 
 AuditLog::~AuditLog() {

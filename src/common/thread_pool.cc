@@ -1,9 +1,14 @@
 #include "common/thread_pool.h"
 
+#include "common/thread_name.h"
+
 namespace meridian {
 
 ThreadPool::ThreadPool(const ThreadPoolOptions& options) : options_(options) {
-  for (int i = 0; i < std::max(1, options.threads); ++i) threads_.emplace_back([this] { Run(); });
+  for (int i = 0; i < std::max(1, options.threads); ++i) threads_.emplace_back([this] {
+    NameThisThread(options_.name);
+    Run();
+  });
 }
 
 ThreadPool::~ThreadPool() {

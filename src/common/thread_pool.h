@@ -19,6 +19,7 @@ struct ThreadPoolOptions {
   int threads = 1;
   // Tasks waiting beyond this are refused (TrySubmit returns false); 0 = unbounded.
   size_t max_queue = 0;
+  std::string name = "pool";  // the threads' name (common/thread_name.h)
 };
 
 class ThreadPool {

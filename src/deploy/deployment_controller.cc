@@ -11,6 +11,7 @@
 #include "common/logging.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
+#include "common/thread_name.h"
 #include "deploy/model_deployment_parser.h"
 #include "deploy/placement_planner.h"
 #include "deploy/version_resolver.h"
@@ -147,7 +148,10 @@ absl::StatusOr<std::unique_ptr<DeploymentController>> DeploymentController::Crea
       controller->quotas_[{q.namespace_name, q.name}] = *hard;
     }
   }
-  controller->loop_ = std::thread([c = controller.get()] { c->Loop(); });
+  controller->loop_ = std::thread([c = controller.get()] {
+    NameThisThread("deployments");
+    c->Loop();
+  });
   return controller;
 }
 

@@ -550,7 +550,7 @@ class Http2Server::Impl {
     }
     for (auto& context : state_->contexts) {
       guards_.emplace_back(context->get_executor());
-      threads_.emplace_back([context = context.get()] { RunIoThread(*context); });
+      threads_.emplace_back([context = context.get()] { RunIoThread(*context, "h2-io"); });
     }
     return absl::OkStatus();
   }

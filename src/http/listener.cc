@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "boost/asio/steady_timer.hpp"
 #include "common/logging.h"
+#include "common/thread_name.h"
 
 namespace meridian::http {
 namespace {
@@ -75,7 +76,8 @@ void AcceptConnections(std::shared_ptr<tcp::acceptor> acceptor,
   std::make_shared<AcceptLoop>(std::move(acceptor), contexts, std::move(start))->Next();
 }
 
-void RunIoThread(net::io_context& context) {
+void RunIoThread(net::io_context& context, absl::string_view name) {
+  NameThisThread(name);
   for (;;) {
     try {
       context.run();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
 
@@ -27,8 +28,8 @@ void AcceptConnections(std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor,
                        const std::vector<std::unique_ptr<boost::asio::io_context>>& contexts,
                        std::function<void(boost::asio::ip::tcp::socket)> start);
 
-// An I/O thread's loop: runs `context` until it is stopped. An exception that escapes a handler
-// is logged and the loop goes on.
-void RunIoThread(boost::asio::io_context& context);
+// An I/O thread's loop, on a thread it names `name`: runs `context` until it is stopped. An
+// exception that escapes a handler is logged and the loop goes on.
+void RunIoThread(boost::asio::io_context& context, absl::string_view name);
 
 }  // namespace meridian::http

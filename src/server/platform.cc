@@ -180,7 +180,7 @@ class Platform::Parts {
     }
     inference_metrics = std::make_unique<metrics::InferenceMetrics>(*metrics_registry);
     RETURN_IF_ERROR(CreateResponseCache());
-    control_pool = std::make_unique<ThreadPool>(ThreadPoolOptions{.threads = 2, .max_queue = 256});
+    control_pool = std::make_unique<ThreadPool>(ThreadPoolOptions{.threads = 2, .max_queue = 256, .name = "control"});
     models = std::make_unique<serving::ModelRepository>(serving::ModelRepositoryOptions{
         .source = model_source.get(),
         .backends = &backends,
@@ -358,7 +358,7 @@ class Platform::Parts {
                                                          "); answering without the cache, retrying every ", retry));
       };
       response_cache = std::make_unique<serving::RedisResponseCache>(redis);
-      cache_pool = std::make_unique<ThreadPool>(ThreadPoolOptions{.threads = 4, .max_queue = 1024});
+      cache_pool = std::make_unique<ThreadPool>(ThreadPoolOptions{.threads = 4, .max_queue = 1024, .name = "cache"});
     } else if (config.serving.cache_max_bytes > 0) {
       response_cache = std::make_unique<serving::LocalResponseCache>(config.serving.cache_max_bytes);
     }

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/thread_name.h"
 
 namespace meridian::serving {
 namespace {
@@ -81,7 +82,10 @@ DynamicBatcher::DynamicBatcher(const DynamicBatcherOptions& options)
     absl::MutexLock lock(&mutex_);
     queues_.resize(static_cast<size_t>(std::max(1, options_.config.priority_levels)));
   }
-  for (int i = 0; i < std::max(1, options_.config.instances); ++i) instances_.emplace_back([this] { RunInstance(); });
+  for (int i = 0; i < std::max(1, options_.config.instances); ++i) instances_.emplace_back([this] {
+      NameThisThread(absl::StrCat("infer:", options_.model_name));
+      RunInstance();
+    });
 }
 
 DynamicBatcher::~DynamicBatcher() {
