@@ -1,15 +1,17 @@
 // http::Http2Server on its own, with a handler that echoes: flow control both ways beyond the
-// windows, the preface timeout, oversized headers, and shutdown's drain. The gRPC layer on top is
-// tested in serving_grpc_e2e_test.cc.
+// windows, the preface and idle timeouts, oversized headers, and shutdown's drain. The gRPC layer
+// on top is tested in serving_grpc_e2e_test.cc.
 
 #include "http/http2_server.h"
 
 #include <arpa/inet.h>
+#include <nghttp2/nghttp2.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <mutex>
@@ -135,6 +137,59 @@ TEST_F(Http2ServerTest, AConnectionThatNeverSpeaksIsClosedAfterThePrefaceTimeout
   absl::StatusOr<testing::RawHttp2Answer> later = testing::RawHttp2Request(server_->port(), Post("/later"), "x");
   ASSERT_TRUE(later.ok()) << later.status();
   EXPECT_EQ(later->body, "x");
+}
+
+// Reads HTTP/2 frames from `fd` until the server closes it or `limit` passes; returns the types of
+// the frames it sent and whether it closed.
+std::pair<std::vector<uint8_t>, bool> FramesUntilClosed(int fd, std::chrono::milliseconds limit) {
+  std::vector<uint8_t> types;
+  std::string pending;
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < limit) {
+    pollfd readable{fd, POLLIN, 0};
+    if (::poll(&readable, 1, 50) <= 0) continue;
+    char buffer[4096];
+    const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+    if (n <= 0) return {types, true};
+    pending.append(buffer, static_cast<size_t>(n));
+    while (pending.size() >= 9) {  // a frame header: length (3 bytes), type, flags, stream (4)
+      const size_t length = (static_cast<uint8_t>(pending[0]) << 16) | (static_cast<uint8_t>(pending[1]) << 8) |
+                            static_cast<uint8_t>(pending[2]);
+      if (pending.size() < 9 + length) break;
+      types.push_back(static_cast<uint8_t>(pending[3]));
+      pending.erase(0, 9 + length);
+    }
+  }
+  return {types, false};
+}
+
+TEST_F(Http2ServerTest, AConnectionWithoutStreamsIsSentGoawayAndClosedAfterTheIdleTimeout) {
+  Start({.idle_timeout = absl::Milliseconds(300)});
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(server_->port());
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  // The client's preface: the magic string, then an empty SETTINGS frame.
+  const std::string preface = std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + std::string("\0\0\0\x04\0\0\0\0\0", 9);
+  ASSERT_EQ(::send(fd, preface.data(), preface.size(), 0), static_cast<ssize_t>(preface.size()));
+  const auto start = std::chrono::steady_clock::now();
+  auto [types, closed] = FramesUntilClosed(fd, std::chrono::seconds(5));
+  const auto waited = std::chrono::steady_clock::now() - start;
+  ::close(fd);
+  EXPECT_TRUE(closed);
+  EXPECT_NE(std::find(types.begin(), types.end(), NGHTTP2_GOAWAY), types.end()) << "closed without GOAWAY";
+  EXPECT_GE(waited, std::chrono::milliseconds(250));
+}
+
+TEST_F(Http2ServerTest, AStreamOpenLongerThanTheIdleTimeoutIsNotCutOff) {
+  Start({.idle_timeout = absl::Milliseconds(100)});
+  absl::StatusOr<testing::RawHttp2Answer> later = testing::RawHttp2Request(server_->port(), Post("/later"), "x");
+  ASSERT_TRUE(later.ok()) << later.status();  // answered after 300 ms, three idle timeouts
+  EXPECT_EQ(later->headers[":status"], "200");
+  EXPECT_EQ(later->body, "x");
+  EXPECT_FALSE(later->goaway) << "a connection with an open stream was told to go away";
 }
 
 TEST_F(Http2ServerTest, HeadersOverTheLimitResetTheirStreamAndTheServerGoesOn) {

@@ -57,6 +57,7 @@ int OnFrameReceived(nghttp2_session*, const nghttp2_frame* frame, void* user) {
     exchange->answer.reset = true;
     exchange->answer.reset_code = frame->rst_stream.error_code;
   }
+  if (frame->hd.type == NGHTTP2_GOAWAY) exchange->answer.goaway = true;
   return 0;
 }
 

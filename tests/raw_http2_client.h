@@ -21,6 +21,7 @@ struct RawHttp2Answer {
   std::string body;
   bool reset = false;  // the server reset the stream (RST_STREAM) before ending it
   uint32_t reset_code = 0;
+  bool goaway = false;  // the server sent GOAWAY before the stream closed
 };
 
 // Sends `headers` (pseudo-headers included) and `body` on one stream of a new connection to

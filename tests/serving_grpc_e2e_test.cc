@@ -140,6 +140,25 @@ TEST_F(GrpcEndToEndTest, EveryFixtureAnswersLikeItsFramework) {
   }
 }
 
+// An idle connection is closed by the server (--grpc-idle-timeout); gRPC's client opens a new one
+// for its next call, unnoticed by the caller.
+TEST(GrpcIdleTimeoutTest, AClientsNextCallAfterTheIdleTimeoutIsAnswered) {
+  const std::string dir = testing::FreshTestDir("grpc_idle_timeout");
+  testing::TestServer server(dir, dir + "/data", {"--grpc-idle-timeout", "200ms"});
+  ASSERT_NE(server.WaitUntilStarted(), 0) << server.child().Stderr();
+  auto channel = grpc::CreateChannel(server.grpc_target(), grpc::InsecureChannelCredentials());
+  auto stub = inference::GRPCInferenceService::NewStub(channel);
+  for (int call = 0; call < 3; ++call) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    inference::ServerLiveResponse live;
+    const grpc::Status status = stub->ServerLive(&context, {}, &live);
+    ASSERT_TRUE(status.ok()) << "call " << call << ": " << status.error_message();
+    EXPECT_TRUE(live.live());
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));  // three idle timeouts
+  }
+}
+
 TEST_F(GrpcEndToEndTest, HealthMetadataAndErrors) {
   const testing::ModelFixture fixture = Push("mlp-onnx");
   {

@@ -180,6 +180,9 @@ std::vector<ConfigOption> BuildOptions() {
                }});
   o.push_back({"grpc.port", "grpc-port", "PORT", "8081", "gRPC port for OIP v2 (inference.GRPCInferenceService); 0 picks a free one",
                [](absl::string_view v, Config& c) { return SetPort(v, c.grpc.port); }});
+  o.push_back({"grpc.idleTimeout", "grpc-idle-timeout", "DURATION", "5m",
+               "gRPC connections without a call this long are sent GOAWAY and closed (clients reconnect); 0 keeps them",
+               [](absl::string_view v, Config& c) { return SetDuration(v, c.grpc.idle_timeout); }});
   o.push_back({"serving.loadModels", "load-models", "NAMES", "",
                "comma-separated registry models whose latest version is loaded at startup",
                [](absl::string_view v, Config& c) {

@@ -39,6 +39,7 @@ struct HttpConfig {
 
 struct GrpcConfig {
   uint16_t port = 0;
+  absl::Duration idle_timeout;  // zero: idle connections stay open
 };
 
 struct ServingConfig {

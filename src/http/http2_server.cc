@@ -85,7 +85,11 @@ struct Http2ServerState {
 class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
  public:
   Http2Connection(std::shared_ptr<Http2ServerState> state, net::io_context& context, std::string peer_address)
-      : state_(std::move(state)), context_(context), peer_address_(std::move(peer_address)), preface_timer_(context) {}
+      : state_(std::move(state)),
+        context_(context),
+        peer_address_(std::move(peer_address)),
+        preface_timer_(context),
+        idle_timer_(context) {}
   virtual ~Http2Connection() {
     if (session_ != nullptr) nghttp2_session_del(session_);
   }
@@ -114,6 +118,7 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
     if (closed_) return;
     closed_ = true;
     preface_timer_.cancel();
+    idle_timer_.cancel();
     CloseSocket();
     state_->connections.Remove(registration_);
     auto streams = std::move(streams_);
@@ -182,8 +187,27 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<uint32_t>(state_->options.max_header_bytes)}};
     nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings));
     nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, kConnectionWindow);
+    if (state_->options.idle_timeout > absl::ZeroDuration()) {
+      idle_since_ = std::chrono::steady_clock::now();
+      WakeForIdleCheck(absl::ToChronoNanoseconds(state_->options.idle_timeout));
+    }
     Flush();
     ReadSome();
+  }
+
+  // The idle timeout is checked by a timer that wakes once per timeout, not re-armed per stream:
+  // closing the last stream only notes the time.
+  void WakeForIdleCheck(std::chrono::steady_clock::duration after) {
+    idle_timer_.expires_after(after);
+    idle_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec || self->closed_) return;
+      const auto timeout = absl::ToChronoNanoseconds(self->state_->options.idle_timeout);
+      if (!self->streams_.empty()) return self->WakeForIdleCheck(timeout);
+      const auto idle = std::chrono::steady_clock::now() - self->idle_since_;
+      if (idle < timeout) return self->WakeForIdleCheck(timeout - idle);
+      log::Debug("closing an idle HTTP/2 connection", {{"peer", self->peer_address_}});
+      self->GoAway();  // no stream is open: the connection closes once GOAWAY is out
+    });
   }
 
   void StartPrefaceTimer() {
@@ -356,6 +380,7 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
     if (found == self->streams_.end()) return 0;
     std::shared_ptr<Http2Stream> stream = std::move(found->second);
     self->streams_.erase(found);
+    if (self->streams_.empty()) self->idle_since_ = std::chrono::steady_clock::now();
     nghttp2_session_set_stream_user_data(session, id, nullptr);
     self->EndStream(*stream);
     return 0;
@@ -405,6 +430,8 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
  private:
   std::string client_certificate_;
   net::steady_timer preface_timer_;
+  net::steady_timer idle_timer_;
+  std::chrono::steady_clock::time_point idle_since_;  // when the last open stream closed
   nghttp2_session* session_ = nullptr;
   uint64_t registration_ = 0;
   absl::flat_hash_map<int32_t, std::shared_ptr<Http2Stream>> streams_;

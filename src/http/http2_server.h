@@ -37,6 +37,9 @@ struct Http2ServerOptions {
   // A connection that has not completed its TLS handshake and HTTP/2 preface by then is closed,
   // so that connections which never speak do not hold sockets.
   absl::Duration preface_timeout = absl::Seconds(10);
+  // A connection without an open stream for this long is sent GOAWAY and closed (clients open a
+  // new one for their next call), so that idle connections do not pile up. Zero: never.
+  absl::Duration idle_timeout = absl::ZeroDuration();
   uint64_t max_header_bytes = 16 * 1024;   // a request's header block; more resets the stream
 };
 

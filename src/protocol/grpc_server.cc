@@ -263,7 +263,11 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOp
   clamped.max_message_bytes = std::min<uint64_t>(options.max_message_bytes, INT32_MAX);
   impl->handler = std::make_unique<InferenceGrpcHandler>(std::move(clamped));
   absl::StatusOr<std::unique_ptr<http::Http2Server>> server = http::Http2Server::Start(
-      {.host = options.host, .port = options.port, .io_threads = options.io_threads, .tls = options.tls},
+      {.host = options.host,
+       .port = options.port,
+       .io_threads = options.io_threads,
+       .tls = options.tls,
+       .idle_timeout = options.idle_timeout},
       impl->handler.get());
   if (server.status().code() == absl::StatusCode::kFailedPrecondition) {
     return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", options.host, ":", options.port, " (",

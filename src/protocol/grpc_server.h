@@ -34,6 +34,8 @@ struct GrpcServerOptions {
   // TLS with the same files as HTTPS (and client certificates when client_ca_file is set). The
   // files are watched: a rotated certificate is in use within a second, without a restart.
   std::optional<http::TlsFiles> tls;
+  // A connection without a call for this long is sent GOAWAY and closed; zero: never.
+  absl::Duration idle_timeout = absl::ZeroDuration();
 };
 
 class GrpcServer {

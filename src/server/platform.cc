@@ -260,7 +260,8 @@ class Platform::Parts {
                                                                .ready = [this] { return health.Ready(); },
                                                                .max_message_bytes = config.serving.max_request_bytes,
                                                                .gate = gate.get(),
-                                                               .tls = options.tls}));
+                                                               .tls = options.tls,
+                                                               .idle_timeout = config.grpc.idle_timeout}));
     if (config.http.tls.redirect_port != 0) {
       http::HttpServerOptions redirect = options;
       redirect.port = config.http.tls.redirect_port;
