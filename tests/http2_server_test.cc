@@ -81,6 +81,20 @@ std::vector<std::pair<std::string, std::string>> Post(const std::string& path,
   return headers;
 }
 
+// A plain TCP connection to 127.0.0.1:port that says nothing yet; -1 when it fails.
+int ConnectTo(uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    if (fd >= 0) ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 class Http2ServerTest : public ::testing::Test {
  protected:
   void Start(Http2ServerOptions options = {}) {
@@ -116,12 +130,8 @@ TEST_F(Http2ServerTest, BodiesLargerThanEveryWindowGoBothWaysWhole) {
 
 TEST_F(Http2ServerTest, AConnectionThatNeverSpeaksIsClosedAfterThePrefaceTimeout) {
   Start({.preface_timeout = absl::Milliseconds(200)});
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(server_->port());
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  const int fd = ConnectTo(server_->port());
+  ASSERT_GE(fd, 0);
   const auto start = std::chrono::steady_clock::now();
   bool closed = false;
   while (!closed && std::chrono::steady_clock::now() - start < std::chrono::seconds(5)) {
@@ -165,12 +175,8 @@ std::pair<std::vector<uint8_t>, bool> FramesUntilClosed(int fd, std::chrono::mil
 
 TEST_F(Http2ServerTest, AConnectionWithoutStreamsIsSentGoawayAndClosedAfterTheIdleTimeout) {
   Start({.idle_timeout = absl::Milliseconds(300)});
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(server_->port());
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  const int fd = ConnectTo(server_->port());
+  ASSERT_GE(fd, 0);
   // The client's preface: the magic string, then an empty SETTINGS frame.
   const std::string preface = std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + std::string("\0\0\0\x04\0\0\0\0\0", 9);
   ASSERT_EQ(::send(fd, preface.data(), preface.size(), 0), static_cast<ssize_t>(preface.size()));
