@@ -61,6 +61,8 @@ import json, re, sys
 label, connections, streams, seconds, out, log, before, after, cpu_ticks, ticks_per_second = sys.argv[1:]
 text = open(out).read()
 counts = re.search(r'requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored', text)
+if not counts:
+    sys.exit(f'{label}: h2load printed no request counts; its output ends:\n{text[-800:]}')
 succeeded, failed = int(counts.group(4)), int(counts.group(5)) + int(counts.group(6))
 latencies = sorted(int(line.split('\t')[2]) for line in open(log) if line.split('\t')[1] == '200')
 pct = lambda p: latencies[min(len(latencies) - 1, int(p * len(latencies)))] if latencies else 0

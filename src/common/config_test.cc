@@ -129,6 +129,22 @@ TEST(ConfigTest, EnvVarNames) {
   EXPECT_EQ(EnvVarName("shutdown.drainTimeout"), "MERIDIAN_SHUTDOWN_DRAIN_TIMEOUT");
 }
 
+TEST(ConfigTest, GrpcIdleTimeoutDefaultsToFiveMinutesTakesZeroForNeverAndRefusesTheRest) {
+  auto defaults = LoadConfig({});
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->grpc.idle_timeout, absl::Minutes(5));
+  auto never = LoadConfig({.flags = {{"grpc.idleTimeout", "0"}}});
+  ASSERT_TRUE(never.ok()) << never.status();
+  EXPECT_EQ(never->grpc.idle_timeout, absl::ZeroDuration());
+  for (const char* bad : {"-1s", "soon", "30"}) {
+    auto refused = LoadConfig({.flags = {{"grpc.idleTimeout", bad}}});
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_THAT(std::string(refused.status().message()), HasSubstr("--grpc-idle-timeout")) << bad;
+  }
+  EXPECT_THAT(std::string(LoadConfig({.flags = {{"grpc.idleTimeout", "-1s"}}}).status().message()),
+              HasSubstr("must not be negative"));
+}
+
 TEST(ConfigTest, EveryOptionHasAFlagHelpAndAParsableDefault) {
   for (const ConfigOption& option : ConfigOptions()) {
     EXPECT_FALSE(option.flag.empty()) << option.key;
