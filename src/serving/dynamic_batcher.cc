@@ -247,12 +247,35 @@ void DynamicBatcher::ExecuteInline(Pending pending, std::optional<ComputeSlots::
   --executing_;
 }
 
-DynamicBatcher::Pending DynamicBatcher::Take(std::deque<Pending>& queue, size_t index) {
-  Pending pending = std::move(queue[index]);
-  queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(index));
-  --queued_;
-  queued_rows_ -= pending.rows;
-  return pending;
+void DynamicBatcher::Take(std::deque<Pending>& queue, const std::vector<size_t>& indices, std::vector<Pending>* taken) {
+  if (indices.empty()) return;
+  taken->reserve(taken->size() + indices.size());
+  auto count = [this](const Pending& pending) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    --queued_;
+    queued_rows_ -= pending.rows;
+  };
+  if (indices.back() == indices.size() - 1) {
+    // The front of the queue, the usual case: nothing behind it moves.
+    for (size_t i = 0; i < indices.size(); ++i) {
+      count(queue[i]);
+      taken->push_back(std::move(queue[i]));
+    }
+    queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(indices.size()));
+    return;
+  }
+  // One pass that moves every request once (erasing one at a time would move the rest each time).
+  std::deque<Pending> kept;
+  size_t next = 0;
+  for (size_t i = 0; i < queue.size(); ++i) {
+    if (next < indices.size() && indices[next] == i) {
+      ++next;
+      count(queue[i]);
+      taken->push_back(std::move(queue[i]));
+    } else {
+      kept.push_back(std::move(queue[i]));
+    }
+  }
+  queue.swap(kept);
 }
 
 std::vector<DynamicBatcher::Pending> DynamicBatcher::NextBatch(std::vector<Pending>* expired) {
@@ -267,17 +290,12 @@ std::vector<DynamicBatcher::Pending> DynamicBatcher::NextBatch(std::vector<Pendi
     std::deque<Pending>& queue = queues_[level];
     const absl::Time now = absl::Now();
     // Requests past their deadline leave the queue unexecuted.
-    for (size_t i = 0; i < queue.size();) {
-      if (queue[i].deadline <= now) {
-        expired->push_back(Take(queue, i));
-      } else {
-        ++i;
-      }
+    std::vector<size_t> late;
+    for (size_t i = 0; i < queue.size(); ++i) {
+      if (queue[i].deadline <= now) late.push_back(i);
     }
-    if (!expired->empty()) {
-      ++takes_;
-      return {};
-    }
+    Take(queue, late, expired);
+    if (!expired->empty()) return {};
     // Gather compatible requests in arrival order, up to maxBatchSize rows (one when not batching).
     const int64_t max_rows = batchable_ ? config.max_batch_size : 1;
     const std::string& key = queue.front().batch_key;
@@ -295,25 +313,27 @@ std::vector<DynamicBatcher::Pending> DynamicBatcher::NextBatch(std::vector<Pendi
     const absl::Time flush_at = queue.front().queued + config.max_queue_delay;
     if (full || preferred || now >= flush_at || stopping_) {
       // A request whose client has gone leaves unexecuted; the rest stay queued for the next look.
-      for (auto it = chosen.rbegin(); it != chosen.rend(); ++it) {
-        const Pending& p = queue[*it];
+      std::vector<size_t> gone;
+      for (size_t index : chosen) {
+        const Pending& p = queue[index];
         if (p.request.client_gone && now - p.arrival >= options_.client_check_after && p.request.client_gone()) {
-          expired->push_back(Take(queue, *it));
+          gone.push_back(index);
         }
       }
-      if (!expired->empty()) {
-        ++takes_;
-        return {};
-      }
+      Take(queue, gone, expired);
+      if (!expired->empty()) return {};
       std::vector<Pending> batch;
-      for (auto it = chosen.rbegin(); it != chosen.rend(); ++it) batch.push_back(Take(queue, *it));
-      std::reverse(batch.begin(), batch.end());
-      ++takes_;
+      Take(queue, chosen, &batch);
       return batch;
     }
-    // Sleep until enough rows have arrived to reach the next size worth executing, another
-    // instance has taken requests, a higher priority has work, or the oldest request's delay has
-    // run out; then look again. (Waking on every arrival would cost a context switch per request.)
+    // Sleep until enough rows have arrived to reach the next size worth executing, a higher
+    // priority has work, another instance has emptied this priority while a lower one has work,
+    // or the oldest request's delay has run out; then look again. (Waking on every arrival would
+    // cost a context switch per request.) Another instance taking part of this priority's queue
+    // does not wake this one: the rows it needs are counted in the whole queue, which that take
+    // shrank, and the delay it waits out is the oldest request's, which no later one's precedes.
+    // With requests of other shapes queued, the count may then ask for more rows than a batch
+    // needs; the delay still bounds the wait.
     int64_t target = max_rows;
     for (int64_t size : config.preferred_batch_sizes) {
       if (size > rows && size < target) target = size;
@@ -321,15 +341,13 @@ std::vector<DynamicBatcher::Pending> DynamicBatcher::NextBatch(std::vector<Pendi
     struct Wake {
       DynamicBatcher* batcher;
       int64_t rows_needed;
-      uint64_t takes;
       size_t level;
-    } wake{this, queued_rows_ + (target - rows), takes_, level};
+    } wake{this, queued_rows_ + (target - rows), level};
     mutex_.AwaitWithDeadline(absl::Condition(
                                  +[](Wake* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
                                    const DynamicBatcher& b = *w->batcher;
-                                   if (b.stopping_ || b.queued_rows_ >= w->rows_needed || b.takes_ != w->takes) {
-                                     return true;
-                                   }
+                                   if (b.stopping_ || b.queued_rows_ >= w->rows_needed) return true;
+                                   if (b.queues_[w->level].empty() && b.queued_ > 0) return true;
                                    for (size_t i = 0; i < w->level; ++i) {
                                      if (!b.queues_[i].empty()) return true;
                                    }

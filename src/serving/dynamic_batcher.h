@@ -132,8 +132,10 @@ class DynamicBatcher {
   // Picks the next batch (empty when stopping with nothing left). Expired requests found on the
   // way are moved to `expired`.
   std::vector<Pending> NextBatch(std::vector<Pending>* expired) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  // Removes queue[index] from its queue, keeping the counters.
-  Pending Take(std::deque<Pending>& queue, size_t index) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Moves queue[i] for each of `indices` (ascending) to the end of *taken, in that order, keeping
+  // the counters; the rest of the queue keeps its order.
+  void Take(std::deque<Pending>& queue, const std::vector<size_t>& indices, std::vector<Pending>* taken)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void Execute(std::vector<Pending> batch);
   void ExecuteOne(Pending& pending, absl::Time start);
   void Deliver(Pending& pending, absl::StatusOr<InferenceResponse> result);
@@ -152,8 +154,6 @@ class DynamicBatcher {
   // The share of recent requests that found others queued or executing (a moving average): how
   // loaded the version is.
   double found_busy_ ABSL_GUARDED_BY(mutex_) = 0;
-  // Batches taken (or requests expired): an instance waiting for a batch to fill looks again.
-  uint64_t takes_ ABSL_GUARDED_BY(mutex_) = 0;
   std::atomic<uint64_t> next_sequence_{0};
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
 

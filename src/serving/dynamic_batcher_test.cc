@@ -16,6 +16,7 @@ namespace meridian::serving {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::UnorderedElementsAre;
 
 // Adds one to every FP32 element; a NaN input makes the whole execution fail (a poisoned
 // request); records the rows of each execution; can hold executions until released.
@@ -209,7 +210,46 @@ TEST(DynamicBatcherTest, DifferentNonBatchShapesAreNotMixed) {
     gate.Notify();
     answers.WaitFor(4);
   }
+  // The second batch was taken from around the odd one out, which stayed queued for the third.
   EXPECT_THAT(model.executions(), ElementsAre(1, 2, 1));
+  EXPECT_THAT(model.first_values(), ElementsAre(0, 1, 2));
+  absl::MutexLock lock(&answers.mutex);
+  for (auto& [tag, response] : answers.got) {
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->outputs[0].shape(), (Shape{1, tag == 2 ? 3 : 2}));
+    EXPECT_FLOAT_EQ(response->outputs[0].At<float>(0), tag + 1.0f) << "request " << tag << " got another's answer";
+  }
+}
+
+TEST(DynamicBatcherTest, AnInstanceWhosePriorityAnotherEmptiedTurnsToTheLowerOne) {
+  FakeRecordingModel model;
+  absl::Notification gate;
+  model.gate_ = &gate;
+  absl::BlockingCounter entered(2);
+  model.entered_ = &entered;
+  Answers answers;
+  {
+    DynamicBatcher batcher({.config = {.max_batch_size = 4, .max_queue_delay = absl::Seconds(2), .priority_levels = 2,
+                                       .default_priority = 2, .instances = 2},
+                            .model = &model});
+    const absl::Time start = absl::Now();
+    // A low-priority row, due at 2 s; both instances wait for its batch to fill.
+    ASSERT_TRUE(Enqueue(batcher, Request({1, 1}, {1, 2}), answers.For(1)).ok());
+    absl::SleepFor(absl::Seconds(1));
+    // High-priority rows: both instances turn to them (due at 3 s); a fourth fills a batch, which
+    // one instance takes and executes (held at the gate).
+    ASSERT_TRUE(Enqueue(batcher, Request({2, 2, 2, 2, 2, 2}, {3, 2}, {{"priority", int64_t{1}}}), answers.For(2)).ok());
+    absl::SleepFor(absl::Milliseconds(100));
+    ASSERT_TRUE(Enqueue(batcher, Request({3, 3}, {1, 2}, {{"priority", int64_t{1}}}), answers.For(3)).ok());
+    // The other instance, left waiting on an empty priority, turns back to the low row at its own
+    // time, not at the high rows' 3 s.
+    entered.Wait();
+    EXPECT_LT(absl::Now() - start, absl::Milliseconds(2800)) << "the low row waited out the high rows' delay";
+    gate.Notify();
+    answers.WaitFor(3);
+  }
+  // Both were held at the gate, so either may be recorded first.
+  EXPECT_THAT(model.executions(), UnorderedElementsAre(4, 1));
 }
 
 TEST(DynamicBatcherTest, APoisonedRequestFailsOnlyItself) {
