@@ -26,7 +26,8 @@ namespace {
 
 // Answers each request with 200, its body (or, with x-response-bytes, that many bytes), and a
 // trailer counting the body it read. Path /hold is never answered; /later is answered from
-// another thread after 300 ms.
+// another thread after 300 ms; /pieces is answered from another thread in 101 tasks handed to
+// the I/O thread one by one (headers, then "0," to "99,").
 class EchoHandler final : public Http2Handler {
  public:
   ~EchoHandler() override {
@@ -57,6 +58,7 @@ class EchoHandler final : public Http2Handler {
                                },
                            .end =
                                [this, raw, answer, path] {
+                                 if (path == "/pieces") return AnswerInPieces(raw);
                                  if (path != "/later") return answer();
                                  std::lock_guard<std::mutex> lock(mu_);
                                  threads_.emplace_back([raw, answer] {
@@ -68,6 +70,15 @@ class EchoHandler final : public Http2Handler {
   }
 
  private:
+  void AnswerInPieces(Http2Stream* raw) {
+    std::lock_guard<std::mutex> lock(mu_);
+    threads_.emplace_back([raw] {
+      raw->Run([raw] { raw->SendHeaders({{":status", "200"}}, false); });
+      for (int i = 0; i < 100; ++i) raw->Run([raw, i] { raw->SendData(std::to_string(i) + ","); });
+      raw->Run([raw] { raw->SendTrailers({{"x-body-bytes", "0"}}); });
+    });
+  }
+
   std::mutex mu_;
   std::vector<std::shared_ptr<Http2Stream>> held_;
   std::vector<std::thread> threads_;
@@ -126,6 +137,19 @@ TEST_F(Http2ServerTest, BodiesLargerThanEveryWindowGoBothWaysWhole) {
   EXPECT_EQ(sized->body.size(), 3u << 20);
   EXPECT_EQ(sized->trailers["x-body-bytes"], "3");
   EXPECT_EQ(server_->open_streams(), 0);
+}
+
+TEST_F(Http2ServerTest, TasksHandedToTheIoThreadRunInOrderAndAllGoOut) {
+  Start();
+  std::string expected;
+  for (int i = 0; i < 100; ++i) expected += std::to_string(i) + ",";
+  for (int round = 0; round < 20; ++round) {
+    absl::StatusOr<testing::RawHttp2Answer> answer = testing::RawHttp2Request(server_->port(), Post("/pieces"), "");
+    ASSERT_TRUE(answer.ok()) << answer.status();
+    EXPECT_EQ(answer->headers[":status"], "200");
+    ASSERT_EQ(answer->body, expected) << "round " << round;
+    EXPECT_EQ(answer->trailers["x-body-bytes"], "0");
+  }
 }
 
 TEST_F(Http2ServerTest, AConnectionThatNeverSpeaksIsClosedAfterThePrefaceTimeout) {

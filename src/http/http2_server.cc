@@ -14,7 +14,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "boost/asio/dispatch.hpp"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/post.hpp"
@@ -32,7 +31,12 @@ namespace {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-constexpr size_t kHttp2ReadChunk = 16 * 1024;
+// What one read takes from the socket: a connection starts small and grows while its reads fill
+// the buffer (a busy connection then reads many requests per system call), and shrinks when
+// they no longer do, so that idle connections hold little.
+constexpr size_t kMinReadChunk = 16 * 1024;
+constexpr size_t kMaxReadChunk = 256 * 1024;
+constexpr int kSmallReadsBeforeShrinking = 64;
 // What one write hands to the socket at most; nghttp2 produces frames of up to 16 KiB.
 constexpr size_t kWriteChunk = 256 * 1024;
 // Flow-control windows advertised to clients. gRPC's own server starts at 64 KiB and grows them
@@ -99,9 +103,19 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
   // On the I/O thread.
   virtual void Start() = 0;
 
+  // Tasks from other threads (answers from a model's instances) are queued and run together by
+  // one hand-off to the I/O thread, and what they send goes out in one write: a batch's answers
+  // for this connection cost one wake of the I/O thread, not one each.
   void Run(std::function<void()> task) {
     if (state_->closed.load(std::memory_order_acquire)) return;
-    net::dispatch(context_, std::move(task));
+    if (context_.get_executor().running_in_this_thread()) return task();
+    bool first = false;
+    {
+      absl::MutexLock lock(&tasks_mutex_);
+      first = tasks_.empty();
+      tasks_.push_back(std::move(task));
+    }
+    if (first) net::post(context_, [self = shared_from_this()] { self->RunQueuedTasks(); });
   }
 
   // Shutdown: no new streams (GOAWAY naming the last one taken); the connection closes once its
@@ -221,7 +235,7 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
     if (closed_) return;
     if (ec) return Close();
     in_nghttp2_ = true;
-    const ssize_t used = nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(buffer_), bytes);
+    const ssize_t used = nghttp2_session_mem_recv(session_, reinterpret_cast<const uint8_t*>(buffer_.data()), bytes);
     in_nghttp2_ = false;
     if (closed_) return;
     if (used < 0) {  // not HTTP/2, or a failure nghttp2 cannot answer with GOAWAY
@@ -230,7 +244,26 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
       return Close();
     }
     Flush();
-    if (!closed_) ReadSome();
+    if (closed_) return;
+    ResizeReadBuffer(bytes);
+    ReadSome();
+  }
+
+  // Doubles the buffer after a read that filled it; halves it after many reads in a row that
+  // used less than an eighth (not after one: reads of a busy connection vary).
+  void ResizeReadBuffer(size_t last_read) {
+    size_t size = buffer_.size();
+    small_reads_ = last_read < size / 8 ? small_reads_ + 1 : 0;
+    if (last_read == size && size < kMaxReadChunk) {
+      size *= 2;
+    } else if (small_reads_ >= kSmallReadsBeforeShrinking && size > kMinReadChunk) {
+      size /= 2;
+      small_reads_ = 0;
+    } else {
+      return;
+    }
+    buffer_.resize(size);
+    buffer_.shrink_to_fit();
   }
 
   void OnWritten(boost::system::error_code ec) {
@@ -240,11 +273,24 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
     Flush();
   }
 
-  char buffer_[kHttp2ReadChunk];
+  std::vector<char> buffer_ = std::vector<char>(kMinReadChunk);
+  int small_reads_ = 0;  // reads in a row that used less than an eighth of buffer_
 
  private:
   void ScheduleFlush() {
-    if (!in_nghttp2_) Flush();
+    if (!in_nghttp2_ && !running_tasks_) Flush();
+  }
+
+  void RunQueuedTasks() {
+    std::vector<std::function<void()>> tasks;
+    {
+      absl::MutexLock lock(&tasks_mutex_);
+      tasks.swap(tasks_);
+    }
+    running_tasks_ = true;
+    for (std::function<void()>& task : tasks) task();
+    running_tasks_ = false;
+    ScheduleFlush();
   }
 
   // Hands what nghttp2 has to send to the socket, one write at a time; closes the connection
@@ -434,11 +480,14 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
   std::chrono::steady_clock::time_point idle_since_;  // when the last open stream closed
   nghttp2_session* session_ = nullptr;
   uint64_t registration_ = 0;
+  absl::Mutex tasks_mutex_;
+  std::vector<std::function<void()>> tasks_ ABSL_GUARDED_BY(tasks_mutex_);  // from Run, for the I/O thread
   absl::flat_hash_map<int32_t, std::shared_ptr<Http2Stream>> streams_;
   std::string out_;
   std::vector<std::shared_ptr<Http2Stream>> sent_;  // streams whose pieces went out in this flush
   bool writing_ = false;
   bool in_nghttp2_ = false;
+  bool running_tasks_ = false;  // in RunQueuedTasks: one flush after them all
   bool closed_ = false;
   bool closed_by_error_ = false;
   bool preface_received_ = false;
