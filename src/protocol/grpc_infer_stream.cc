@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "api/grpc_predict_v2.pb.h"
+#include "protocol/grpc_infer_request_reader.h"
 #include "protocol/grpc_tensor_codec.h"
 
 namespace meridian::protocol {
@@ -21,7 +22,7 @@ class InferStream final : public std::enable_shared_from_this<InferStream> {
   void Start() {
     // The call's handlers hold the stream until the call is over.
     std::shared_ptr<InferStream> self = shared_from_this();
-    GrpcCall::Start(call_, {.message = [self](GrpcMessage message) { self->OnMessage(message.bytes()); },
+    GrpcCall::Start(call_, {.message = [self](GrpcMessage message) { self->OnMessage(std::move(message)); },
                             .end =
                                 [self] {
                                   self->client_done_ = true;
@@ -48,20 +49,31 @@ class InferStream final : public std::enable_shared_from_this<InferStream> {
   const std::shared_ptr<GrpcCall>& call() const { return call_; }
 
  private:
-  void OnMessage(absl::string_view message) {
+  void OnMessage(GrpcMessage message) {
     if (closing_) return;  // taken after shutdown began: not answered
     ++outstanding_;
     if (outstanding_ >= kMaxStreamRequestsInFlight) call_->Pause();
-    auto request = std::make_shared<Request>();
-    if (!request->ParseFromArray(message.data(), static_cast<int>(message.size()))) {
-      return Deliver(FailedAnswer(*request, absl::InvalidArgumentError(
-                                                "a stream message is not a valid inference.ModelInferRequest")));
+    // Most requests are read straight from the message; the rest go through protobuf.
+    auto whole = std::make_shared<const GrpcMessage>(std::move(message));
+    std::optional<serving::InferenceRequest> common = ReadCommonInferRequest(whole->bytes());
+    absl::StatusOr<serving::InferenceRequest> decoded;
+    std::shared_ptr<const void> viewed = whole;
+    if (common) {
+      decoded = std::move(*common);
+    } else {
+      auto request = std::make_shared<Request>();
+      if (!request->ParseFromArray(whole->bytes().data(), static_cast<int>(whole->bytes().size()))) {
+        return Deliver(FailedAnswer(*request, absl::InvalidArgumentError(
+                                                  "a stream message is not a valid inference.ModelInferRequest")));
+      }
+      decoded = DecodeGrpcInferRequest(*request);
+      if (!decoded.ok()) return Deliver(FailedAnswer(*request, decoded.status()));
+      viewed = std::move(request);
     }
-    absl::StatusOr<serving::InferenceRequest> decoded = DecodeGrpcInferRequest(*request);
-    if (!decoded.ok()) return Deliver(FailedAnswer(*request, decoded.status()));
     decoded->client_gone = [call = call_] { return call->cancelled(); };
-    // The decoded tensors view `request`'s bytes: it lives until the answer.
-    service_->Infer(std::move(*decoded), [self = shared_from_this(), request](
+    Identity identity{.model = decoded->model, .version = decoded->version, .id = decoded->id};
+    // The decoded tensors view `viewed`'s bytes: it lives until the answer.
+    service_->Infer(std::move(*decoded), [self = shared_from_this(), viewed, identity = std::move(identity)](
                                              absl::StatusOr<serving::InferenceResponse> result) {
       std::string framed;
       if (result.ok()) {
@@ -69,19 +81,29 @@ class InferStream final : public std::enable_shared_from_this<InferStream> {
         EncodeGrpcInferResponse(*result, answer.mutable_infer_response());
         framed = FrameMessage(answer);
       } else {
-        framed = FrameMessage(FailedAnswer(*request, result.status()));
+        framed = FrameMessage(FailedAnswer(identity, result.status()));
       }
       self->call_->Run([self, framed = std::move(framed)]() mutable { self->Deliver(std::move(framed)); });
     });
   }
 
+  // What a failed answer repeats of its request.
+  struct Identity {
+    std::string model;
+    std::string version;
+    std::string id;
+  };
   static Answer FailedAnswer(const Request& request, const absl::Status& status) {
+    return FailedAnswer({.model = request.model_name(), .version = request.model_version(), .id = request.id()},
+                        status);
+  }
+  static Answer FailedAnswer(const Identity& identity, const absl::Status& status) {
     Answer answer;
     answer.set_error_message(std::string(status.message()));
     inference::ModelInferResponse* response = answer.mutable_infer_response();
-    response->set_model_name(request.model_name());
-    response->set_model_version(request.model_version());
-    response->set_id(request.id());
+    response->set_model_name(identity.model);
+    response->set_model_version(identity.version);
+    response->set_id(identity.id);
     return answer;
   }
   void Deliver(const Answer& answer) { Deliver(FrameMessage(answer)); }

@@ -10,6 +10,7 @@
 #include "api/grpc_predict_v2.pb.h"
 #include "http/http2_server.h"
 #include "protocol/grpc_call.h"
+#include "protocol/grpc_infer_request_reader.h"
 #include "protocol/grpc_infer_stream.h"
 #include "protocol/grpc_tensor_codec.h"
 #include "protocol/serving_routes.h"
@@ -144,6 +145,16 @@ class InferenceGrpcHandler final : public http::Http2Handler {
   template <class Request>
   static void ReadUnary(const std::shared_ptr<GrpcCall>& call,
                         std::function<void(std::shared_ptr<Request>)> method) {
+    ReadUnaryMessage(call, [call, method = std::move(method)](std::shared_ptr<const GrpcMessage> message) {
+      std::shared_ptr<Request> request = Parse<Request>(message->bytes());
+      if (request == nullptr) return call->Finish(NotA<Request>());
+      method(std::move(request));
+    });
+  }
+
+  // The call's one request message, as it came.
+  static void ReadUnaryMessage(const std::shared_ptr<GrpcCall>& call,
+                               std::function<void(std::shared_ptr<const GrpcMessage>)> method) {
     auto message = std::make_shared<std::optional<GrpcMessage>>();
     GrpcCall::Start(call, {.message =
                                [call, message](GrpcMessage bytes) {
@@ -159,15 +170,24 @@ class InferenceGrpcHandler final : public http::Http2Handler {
                                  if (!message->has_value()) {
                                    return call->Finish(absl::InvalidArgumentError("the call has no request message"));
                                  }
-                                 auto request = std::make_shared<Request>();
-                                 const absl::string_view bytes = (*message)->bytes();
-                                 if (!request->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-                                   return call->Finish(absl::InvalidArgumentError(absl::StrCat(
-                                       "the request message is not a valid ", Request::descriptor()->full_name())));
-                                 }
+                                 auto whole = std::make_shared<const GrpcMessage>(std::move(**message));
                                  message->reset();
-                                 method(std::move(request));
+                                 method(std::move(whole));
                                }});
+  }
+
+  // Null when `bytes` is not a valid Request.
+  template <class Request>
+  static std::shared_ptr<Request> Parse(absl::string_view bytes) {
+    auto request = std::make_shared<Request>();
+    if (!request->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return nullptr;
+    return request;
+  }
+
+  template <class Request>
+  static absl::Status NotA() {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the request message is not a valid ", Request::descriptor()->full_name()));
   }
 
   void Serve(const std::shared_ptr<GrpcCall>& call, Method method) {
@@ -222,12 +242,23 @@ class InferenceGrpcHandler final : public http::Http2Handler {
                               });
         });
       case Method::kModelInfer:
-        return ReadUnary<inference::ModelInferRequest>(call, [call, service](auto request) {
-          absl::StatusOr<serving::InferenceRequest> decoded = DecodeGrpcInferRequest(*request);
+        return ReadUnaryMessage(call, [call, service](std::shared_ptr<const GrpcMessage> message) {
+          // Most requests are read straight from the message; the rest go through protobuf.
+          std::optional<serving::InferenceRequest> common = ReadCommonInferRequest(message->bytes());
+          absl::StatusOr<serving::InferenceRequest> decoded;
+          std::shared_ptr<const void> viewed = message;
+          if (common) {
+            decoded = std::move(*common);
+          } else {
+            std::shared_ptr<inference::ModelInferRequest> request = Parse<inference::ModelInferRequest>(message->bytes());
+            if (request == nullptr) return call->Finish(NotA<inference::ModelInferRequest>());
+            decoded = DecodeGrpcInferRequest(*request);
+            viewed = std::move(request);
+          }
           if (!decoded.ok()) return call->Finish(decoded.status());
           decoded->client_gone = [call] { return call->cancelled(); };
-          // The decoded tensors view `request`'s bytes: it lives until the answer.
-          service->Infer(std::move(*decoded), [call, request](absl::StatusOr<serving::InferenceResponse> result) {
+          // The decoded tensors view `viewed`'s bytes: it lives until the answer.
+          service->Infer(std::move(*decoded), [call, viewed](absl::StatusOr<serving::InferenceResponse> result) {
             if (!result.ok()) return Reply(call, absl::StatusOr<inference::ModelInferResponse>(result.status()));
             inference::ModelInferResponse response;
             EncodeGrpcInferResponse(*result, &response);
