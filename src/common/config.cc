@@ -226,8 +226,9 @@ std::vector<ConfigOption> BuildOptions() {
                  return absl::OkStatus();
                }});
   o.push_back({"serving.executeInlineBelow", "execute-inline-below", "DURATION", "100us",
-               "a request to an idle model version whose executions take less than this runs on the thread "
-               "that read it, sparing a thread wake-up (0s: always on the version's instance threads)",
+               "a request to an idle model version whose executions take less than this, and a request that "
+               "completes a full batch of a version whose batches take less than this, run on the thread that "
+               "read it, sparing thread wake-ups (0s: always on the version's instance threads)",
                [](absl::string_view v, Config& c) {
                  ASSIGN_OR_RETURN(c.serving.execute_inline_below, ParseNonNegativeDuration(v));
                  return absl::OkStatus();

@@ -181,6 +181,7 @@ absl::Status DynamicBatcher::Enqueue(InferenceRequest&& request, const Admission
   absl::Status refused;
   std::optional<ComputeSlots::Hold> slot;
   bool run_here = false;
+  std::vector<Pending> batch_here;
   {
     absl::MutexLock lock(&mutex_);
     found_busy_ = (found_busy_ * 15 + (queued_ + executing_ > 0 ? 1 : 0)) / 16;
@@ -198,10 +199,26 @@ absl::Status DynamicBatcher::Enqueue(InferenceRequest&& request, const Admission
     } else {
       pending.done = std::move(done);
       pending.sequence = admission.sequence;
-      queues_[static_cast<size_t>(admission.priority - 1)].push_back(std::move(pending));
+      const auto level = static_cast<size_t>(admission.priority - 1);
+      const absl::Time queued = pending.queued;
+      queues_[level].push_back(std::move(pending));
       queued_rows_ += admission.rows;
-      depth = ++queued_;
+      ++queued_;
+      batch_here = TakeFullBatchToRunHere(level, queued, &slot);
+      depth = queued_;
     }
+  }
+  if (!batch_here.empty()) {
+    if (options_.metrics) options_.metrics->SetQueueDepth(options_.model_name, options_.version, static_cast<int64_t>(depth));
+    const size_t taken = batch_here.size();
+    const absl::Time start = absl::Now();
+    Execute(std::move(batch_here));
+    busy_ns_.fetch_add(absl::ToInt64Nanoseconds(absl::Now() - start), std::memory_order_relaxed);
+    slot.reset();
+    absl::MutexLock lock(&mutex_);
+    executing_ -= taken;
+    --batches_executing_;
+    return absl::OkStatus();
   }
   if (run_here) {
     ExecuteInline(std::move(pending), std::move(slot));
@@ -278,6 +295,53 @@ void DynamicBatcher::Take(std::deque<Pending>& queue, const std::vector<size_t>&
   queue.swap(kept);
 }
 
+std::vector<size_t> DynamicBatcher::Choose(const std::deque<Pending>& queue, int64_t* rows) const {
+  // Compatible requests in arrival order, up to maxBatchSize rows (one when not batching).
+  const int64_t max_rows = batchable_ ? options_.config.max_batch_size : 1;
+  const std::string& key = queue.front().batch_key;
+  *rows = 0;
+  std::vector<size_t> chosen;
+  for (size_t i = 0; i < queue.size() && *rows < max_rows; ++i) {
+    const Pending& p = queue[i];
+    if (p.batch_key != key || (batchable_ && *rows + p.rows > max_rows)) continue;
+    *rows += batchable_ ? p.rows : max_rows;
+    chosen.push_back(i);
+  }
+  return chosen;
+}
+
+std::vector<DynamicBatcher::Pending> DynamicBatcher::TakeFullBatchToRunHere(size_t level, absl::Time now,
+                                                                           std::optional<ComputeSlots::Hold>* slot) {
+  const absl::Duration limit = options_.execute_inline_below;
+  if (!batchable_ || limit <= absl::ZeroDuration() || stopping_ ||
+      queued_rows_ < options_.config.max_batch_size || batches_executing_ >= options_.config.instances) {
+    return {};
+  }
+  for (size_t i = 0; i < level; ++i) {
+    if (!queues_[i].empty()) return {};  // higher priorities go first, on the instances
+  }
+  std::deque<Pending>& queue = queues_[level];
+  int64_t rows = 0;
+  std::vector<size_t> chosen = Choose(queue, &rows);
+  if (rows < options_.config.max_batch_size) return {};
+  const int64_t per_kib = batch_ns_per_kib_.load(std::memory_order_relaxed);
+  if (per_kib <= 0) return {};  // no batch measured yet
+  size_t bytes = 0;
+  for (size_t index : chosen) {
+    const Pending& p = queue[index];
+    // Requests that may have expired or lost their client are left to an instance, which checks.
+    if (!p.request.may_execute_inline || p.deadline <= now || now - p.arrival >= options_.client_check_after) return {};
+    bytes += InputBytes(p.request);
+  }
+  if (absl::Nanoseconds(static_cast<double>(per_kib) * static_cast<double>(bytes) / 1024) >= limit) return {};
+  if (!TakeComputeSlot(slot)) return {};
+  std::vector<Pending> batch;
+  Take(queue, chosen, &batch);
+  executing_ += batch.size();
+  ++batches_executing_;
+  return batch;
+}
+
 std::vector<DynamicBatcher::Pending> DynamicBatcher::NextBatch(std::vector<Pending>* expired) {
   const BatchingConfig& config = options_.config;
   while (true) {
@@ -296,17 +360,9 @@ std::vector<DynamicBatcher::Pending> DynamicBatcher::NextBatch(std::vector<Pendi
     }
     Take(queue, late, expired);
     if (!expired->empty()) return {};
-    // Gather compatible requests in arrival order, up to maxBatchSize rows (one when not batching).
     const int64_t max_rows = batchable_ ? config.max_batch_size : 1;
-    const std::string& key = queue.front().batch_key;
     int64_t rows = 0;
-    std::vector<size_t> chosen;
-    for (size_t i = 0; i < queue.size() && rows < max_rows; ++i) {
-      const Pending& p = queue[i];
-      if (p.batch_key != key || (batchable_ && rows + p.rows > max_rows)) continue;
-      rows += batchable_ ? p.rows : max_rows;
-      chosen.push_back(i);
-    }
+    std::vector<size_t> chosen = Choose(queue, &rows);
     const bool full = rows >= max_rows;
     const bool preferred = std::find(config.preferred_batch_sizes.begin(), config.preferred_batch_sizes.end(), rows) !=
                            config.preferred_batch_sizes.end();
@@ -369,6 +425,7 @@ void DynamicBatcher::RunInstance() {
       depth = queued_;
       if (batch.empty() && expired.empty()) return;  // stopping, nothing left
       executing_ += batch.size() + expired.size();
+      if (!batch.empty()) ++batches_executing_;
     }
     if (options_.metrics) options_.metrics->SetQueueDepth(options_.model_name, options_.version, static_cast<int64_t>(depth));
     for (Pending& p : expired) {
@@ -380,7 +437,8 @@ void DynamicBatcher::RunInstance() {
                                                           ", past its timeout; it was not executed")));
     }
     const size_t taken = batch.size() + expired.size();
-    if (!batch.empty()) {
+    const bool executes = !batch.empty();
+    if (executes) {
       std::optional<ComputeSlots::Hold> slot;
       if (options_.compute_slots) slot.emplace(options_.compute_slots->Acquire());
       const absl::Time start = absl::Now();
@@ -389,6 +447,7 @@ void DynamicBatcher::RunInstance() {
     }
     absl::MutexLock lock(&mutex_);
     executing_ -= taken;
+    if (executes) --batches_executing_;
   }
 }
 
@@ -431,6 +490,14 @@ void DynamicBatcher::Execute(std::vector<Pending> batch) {
   }
   absl::StatusOr<std::vector<Tensor>> outputs = options_.model->Execute(inputs, batch[0].output_names);
   const absl::Time end = absl::Now();
+  if (outputs.ok()) {
+    size_t bytes = 0;
+    for (const Tensor& input : inputs) bytes += input.byte_size();
+    const int64_t sample =
+        std::max<int64_t>(1, absl::ToInt64Nanoseconds(end - start) * 1024 / std::max<int64_t>(1, static_cast<int64_t>(bytes)));
+    const int64_t recent = batch_ns_per_kib_.load(std::memory_order_relaxed);
+    batch_ns_per_kib_.store(recent == 0 ? sample : (recent * 7 + sample) / 8, std::memory_order_relaxed);
+  }
   std::vector<std::vector<Tensor>> split(batch.size());
   if (outputs.ok()) {
     int64_t begin = 0;

@@ -9,8 +9,9 @@
 // a bad request fails only itself. Requests past their deadline answer kDeadlineExceeded (504)
 // without running, requests whose client has gone (InferenceRequest::client_gone, asked when
 // their batch is taken) kCancelled without running; a full queue refuses at once with
-// kResourceExhausted (429). A request to an idle version quick enough to execute at once runs on
-// the thread that submits it instead (DynamicBatcherOptions::execute_inline_below). Thread-safe.
+// kResourceExhausted (429). A request to an idle version quick enough to execute at once, and a
+// request that completes a full batch of a version whose batches are quick, run on the thread
+// that submits them instead (DynamicBatcherOptions::execute_inline_below). Thread-safe.
 
 #include <atomic>
 #include <cstdint>
@@ -53,8 +54,15 @@ struct DynamicBatcherOptions {
   // it itself instead of waking an instance thread: a thread wake-up (15-30 us on a virtual
   // machine) is then a large share of the answer. The submitting thread (an I/O thread)
   // is held for at most about this long. Under load requests still go to the instance threads,
-  // where they form batches and leave the I/O threads to read. Zero: always to the instance
-  // threads. Only without a queue delay to wait out.
+  // where they form batches and leave the I/O threads to read. Only without a queue delay to
+  // wait out.
+  // Under load the same limit lets the submitting thread execute a batch: the request that
+  // completes a full batch (maxBatchSize rows) runs that batch itself when batches have been
+  // measured to execute in less than this (scaled by their input bytes), an instance's share of
+  // executions is free (no more batches execute at once than there are instances), nothing of a
+  // higher priority is queued, and a compute slot is free. The wake-up of an instance thread and
+  // the hand-off of every answer back to its connection's thread then disappear; the I/O thread
+  // is held for at most about this long per batch. Zero: always to the instance threads.
   absl::Duration execute_inline_below = kDefaultExecuteInlineBelow;
 };
 
@@ -129,6 +137,11 @@ class DynamicBatcher {
   // A process-wide compute slot into *slot if one is free now (or no cap is set).
   bool TakeComputeSlot(std::optional<ComputeSlots::Hold>* slot) const;
   void ExecuteInline(Pending pending, std::optional<ComputeSlots::Hold> slot);
+  // The compatible requests at the front of `queue`, up to maxBatchSize rows; *rows: theirs.
+  std::vector<size_t> Choose(const std::deque<Pending>& queue, int64_t* rows) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // A full batch at `level` that the submitting thread may execute itself; empty when not.
+  std::vector<Pending> TakeFullBatchToRunHere(size_t level, absl::Time now, std::optional<ComputeSlots::Hold>* slot)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // Picks the next batch (empty when stopping with nothing left). Expired requests found on the
   // way are moved to `expired`.
   std::vector<Pending> NextBatch(std::vector<Pending>* expired) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
@@ -151,6 +164,7 @@ class DynamicBatcher {
   size_t queued_ ABSL_GUARDED_BY(mutex_) = 0;
   int64_t queued_rows_ ABSL_GUARDED_BY(mutex_) = 0;
   size_t executing_ ABSL_GUARDED_BY(mutex_) = 0;
+  int batches_executing_ ABSL_GUARDED_BY(mutex_) = 0;  // by instances and submitting threads
   // The share of recent requests that found others queued or executing (a moving average): how
   // loaded the version is.
   double found_busy_ ABSL_GUARDED_BY(mutex_) = 0;
@@ -167,6 +181,8 @@ class DynamicBatcher {
   // none measured yet). Per input byte rather than per request, so that a request with more rows
   // or longer sequences is expected to take longer.
   std::atomic<int64_t> execution_ns_per_kib_{0};
+  // The same for executions of several requests together.
+  std::atomic<int64_t> batch_ns_per_kib_{0};
   std::atomic<int64_t> busy_ns_{0};
   std::atomic<int64_t> request_ns_{0};
   std::vector<std::thread> instances_;

@@ -1,5 +1,6 @@
 #include "serving/dynamic_batcher.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -648,6 +649,115 @@ TEST(DynamicBatcherTest, ABusyVersionOrNoFreeComputeSlotSendsRequestsToTheInstan
   }
   later.WaitFor(1);
   EXPECT_NE(model.threads().back(), std::this_thread::get_id());
+}
+
+// Enqueues `rows` one-row requests from this thread and waits for their answers, and for the
+// thread that executed them to count itself done (just after answering).
+void EnqueueRows(DynamicBatcher& batcher, Answers& answers, int rows, size_t answered_before,
+                 Parameters parameters = {}) {
+  for (int i = 0; i < rows; ++i) {
+    ASSERT_TRUE(Enqueue(batcher, Request({float(i), float(i)}, {1, 2}, parameters), answers.For(i)).ok());
+  }
+  answers.WaitFor(answered_before + static_cast<size_t>(rows));
+  while (batcher.outstanding() > 0) absl::SleepFor(absl::Milliseconds(1));
+}
+
+TEST(DynamicBatcherTest, AFullBatchRunsOnTheThreadThatCompletedItOnceBatchesAreMeasuredQuick) {
+  FakeRecordingModel model;
+  Answers answers;
+  DynamicBatcher batcher({.config = {.max_batch_size = 4, .max_queue_delay = absl::Seconds(5)},
+                          .model = &model,
+                          .execute_inline_below = absl::Milliseconds(50)});
+  EnqueueRows(batcher, answers, 4, 0);  // nothing measured yet: an instance runs it
+  EnqueueRows(batcher, answers, 4, 4);  // measured quick: the fourth request's thread runs it
+  const std::vector<std::thread::id> threads = model.threads();
+  ASSERT_EQ(threads.size(), 2u);
+  EXPECT_NE(threads[0], std::this_thread::get_id());
+  EXPECT_EQ(threads[1], std::this_thread::get_id());
+  EXPECT_THAT(model.executions(), ElementsAre(4, 4));
+  absl::MutexLock lock(&answers.mutex);
+  for (auto& [tag, response] : answers.got) {
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_FLOAT_EQ(response->outputs[0].At<float>(0), tag + 1.0f);
+  }
+}
+
+TEST(DynamicBatcherTest, AFullBatchGoesToTheInstancesWhenSlowTurnedOffBehindAHigherPriorityOrEveryInstanceIsBusy) {
+  const DynamicBatcherOptions quick{.config = {.max_batch_size = 4, .max_queue_delay = absl::Seconds(5)},
+                                    .execute_inline_below = absl::Milliseconds(50)};
+  auto last_ran_here = [](FakeRecordingModel& model) { return model.threads().back() == std::this_thread::get_id(); };
+  {
+    FakeRecordingModel model;
+    model.delay_ = absl::Milliseconds(5);
+    Answers answers;
+    DynamicBatcherOptions options = quick;
+    options.model = &model;
+    options.execute_inline_below = absl::Milliseconds(1);
+    DynamicBatcher batcher(options);
+    EnqueueRows(batcher, answers, 4, 0);
+    EnqueueRows(batcher, answers, 4, 4);
+    EXPECT_FALSE(last_ran_here(model)) << "a batch measured slower than the limit";
+  }
+  {
+    FakeRecordingModel model;
+    Answers answers;
+    DynamicBatcherOptions options = quick;
+    options.model = &model;
+    options.execute_inline_below = absl::ZeroDuration();
+    DynamicBatcher batcher(options);
+    EnqueueRows(batcher, answers, 4, 0);
+    EnqueueRows(batcher, answers, 4, 4);
+    EXPECT_FALSE(last_ran_here(model)) << "turned off";
+  }
+  {
+    FakeRecordingModel model;
+    Answers answers;
+    DynamicBatcherOptions options = quick;
+    options.model = &model;
+    options.config.priority_levels = 2;
+    options.config.default_priority = 2;
+    DynamicBatcher batcher(options);
+    EnqueueRows(batcher, answers, 4, 0);
+    // A high-priority row waits for its batch to fill; four low-priority rows that complete a
+    // batch must not run ahead of it on this thread.
+    ASSERT_TRUE(Enqueue(batcher, Request({7, 7}, {1, 2}, {{"priority", int64_t{1}}}), answers.For(7)).ok());
+    for (int i = 0; i < 4; ++i) ASSERT_TRUE(Enqueue(batcher, Request({1, 1}, {1, 2}), answers.For(i)).ok());
+    EXPECT_EQ(model.executions().size(), 1u) << "the low batch ran here ahead of the waiting high row";
+    // A low row waiting does not keep a high batch from running here.
+    EnqueueRows(batcher, answers, 3, 4, {{"priority", int64_t{1}}});  // with the high row: a full batch
+    const std::vector<float> first_values = model.first_values();
+    const auto high = std::find(first_values.begin(), first_values.end(), 7.0f);
+    ASSERT_NE(high, first_values.end());
+    EXPECT_EQ(model.threads()[static_cast<size_t>(high - first_values.begin())], std::this_thread::get_id())
+        << "a waiting lower priority kept the high batch from running here";
+  }
+  {
+    // The version's one instance is executing (held at the gate): a full batch waits for it
+    // rather than running beside it.
+    FakeRecordingModel model;
+    Answers answers;
+    DynamicBatcherOptions options = quick;
+    options.model = &model;
+    options.config.max_queue_delay = absl::Milliseconds(50);
+    DynamicBatcher batcher(options);
+    EnqueueRows(batcher, answers, 4, 0);
+    absl::Notification gate;
+    model.gate_ = &gate;
+    absl::BlockingCounter entered(1);
+    model.entered_ = &entered;
+    ASSERT_TRUE(Enqueue(batcher, Request({1, 1}, {1, 2}), answers.For(1)).ok());  // runs alone after its delay
+    entered.Wait();
+    model.entered_ = nullptr;
+    // From another thread, which the gate would hold if it ran the batch itself.
+    std::thread submitter([&] {
+      for (int i = 0; i < 4; ++i) ASSERT_TRUE(Enqueue(batcher, Request({2, 2}, {1, 2}), answers.For(i)).ok());
+    });
+    for (int i = 0; i < 2000 && batcher.queue_depth() < 4; ++i) absl::SleepFor(absl::Milliseconds(1));
+    EXPECT_EQ(batcher.queue_depth(), 4u) << "the full batch ran beside the busy instance instead of queueing";
+    gate.Notify();
+    submitter.join();
+    answers.WaitFor(9);
+  }
 }
 
 TEST(ComputeSlotsTest, HoldsAreCountedAndWaitedFor) {
