@@ -104,20 +104,34 @@ InferenceMetrics::Series& InferenceMetrics::SeriesLocked(absl::string_view model
   return series_.emplace(key, series).first->second;
 }
 
+InferenceMetrics::VersionSeries InferenceMetrics::ForVersion(absl::string_view model, absl::string_view version) {
+  return VersionSeries(SeriesFor(model, version));
+}
+
+void InferenceMetrics::VersionSeries::RecordSuccess(const InferenceTimings& timings) const {
+  series_.success->Increment();
+  series_.total->Observe(absl::ToDoubleSeconds(timings.total));
+  series_.queue->Observe(absl::ToDoubleSeconds(timings.queue));
+  series_.compute->Observe(absl::ToDoubleSeconds(timings.compute));
+  series_.inferences->Increment(timings.batch_size);
+}
+
+void InferenceMetrics::VersionSeries::RecordExecution(int64_t rows) const {
+  series_.executions->Increment();
+  series_.batch_size->Observe(static_cast<double>(rows));
+}
+
+void InferenceMetrics::VersionSeries::SetQueueDepth(int64_t depth) const {
+  series_.queue_depth->Set(static_cast<double>(depth));
+}
+
 void InferenceMetrics::RecordSuccess(absl::string_view model, absl::string_view version,
                                      const InferenceTimings& timings) {
-  const Series series = SeriesFor(model, version);
-  series.success->Increment();
-  series.total->Observe(absl::ToDoubleSeconds(timings.total));
-  series.queue->Observe(absl::ToDoubleSeconds(timings.queue));
-  series.compute->Observe(absl::ToDoubleSeconds(timings.compute));
-  series.inferences->Increment(timings.batch_size);
+  ForVersion(model, version).RecordSuccess(timings);
 }
 
 void InferenceMetrics::RecordExecution(absl::string_view model, absl::string_view version, int64_t rows) {
-  const Series series = SeriesFor(model, version);
-  series.executions->Increment();
-  series.batch_size->Observe(static_cast<double>(rows));
+  ForVersion(model, version).RecordExecution(rows);
 }
 
 void InferenceMetrics::SetModelMemory(absl::string_view model, absl::string_view version, int64_t bytes) {
@@ -159,7 +173,7 @@ void InferenceMetrics::RemoveModel(absl::string_view model, absl::string_view ve
 }
 
 void InferenceMetrics::SetQueueDepth(absl::string_view model, absl::string_view version, int64_t depth) {
-  SeriesFor(model, version).queue_depth->Set(static_cast<double>(depth));
+  ForVersion(model, version).SetQueueDepth(depth);
 }
 
 void InferenceMetrics::RecordFailure(absl::string_view model, absl::string_view version, absl::string_view reason,

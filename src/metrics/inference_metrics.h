@@ -44,8 +44,37 @@ struct InferenceTimings {
 };
 
 class InferenceMetrics {
+ private:
+  struct Series {
+    prometheus::Counter* success;
+    prometheus::Histogram* total;
+    prometheus::Histogram* queue;
+    prometheus::Histogram* compute;
+    prometheus::Counter* inferences;
+    prometheus::Counter* executions;
+    prometheus::Histogram* batch_size;
+    prometheus::Gauge* queue_depth;
+    // Added on the version's first cache lookup, so that versions without a cache show none.
+    prometheus::Counter* cache_hits = nullptr;
+    prometheus::Counter* cache_misses = nullptr;
+  };
  public:
   explicit InferenceMetrics(prometheus::Registry& registry);
+
+  // One version's series, looked up once, for what is recorded per request without a lookup each
+  // time (a version's batcher). Valid while this object is: series are never removed.
+  class VersionSeries {
+   public:
+    void RecordSuccess(const InferenceTimings& timings) const;
+    void RecordExecution(int64_t rows) const;
+    void SetQueueDepth(int64_t depth) const;
+
+   private:
+    friend class InferenceMetrics;
+    explicit VersionSeries(const Series& series) : series_(series) {}
+    Series series_;
+  };
+  VersionSeries ForVersion(absl::string_view model, absl::string_view version);
 
   // One request answered; `timings.batch_size` is its own row count.
   void RecordSuccess(absl::string_view model, absl::string_view version, const InferenceTimings& timings);
@@ -68,19 +97,6 @@ class InferenceMetrics {
                      absl::Duration total);
 
  private:
-  struct Series {
-    prometheus::Counter* success;
-    prometheus::Histogram* total;
-    prometheus::Histogram* queue;
-    prometheus::Histogram* compute;
-    prometheus::Counter* inferences;
-    prometheus::Counter* executions;
-    prometheus::Histogram* batch_size;
-    prometheus::Gauge* queue_depth;
-    // Added on the version's first cache lookup, so that versions without a cache show none.
-    prometheus::Counter* cache_hits = nullptr;
-    prometheus::Counter* cache_misses = nullptr;
-  };
   // A copy: the map's storage moves when another thread adds a version's series (a reference
   // into it would dangle); the metrics pointed to stay where they are.
   Series SeriesFor(absl::string_view model, absl::string_view version);

@@ -78,6 +78,7 @@ constexpr double kLightlyLoaded = 0.1;
 
 DynamicBatcher::DynamicBatcher(const DynamicBatcherOptions& options)
     : options_(options), batchable_(Batchable()) {
+  if (options_.metrics) series_.emplace(options_.metrics->ForVersion(options_.model_name, options_.version));
   {
     absl::MutexLock lock(&mutex_);
     queues_.resize(static_cast<size_t>(std::max(1, options_.config.priority_levels)));
@@ -209,7 +210,7 @@ absl::Status DynamicBatcher::Enqueue(InferenceRequest&& request, const Admission
     }
   }
   if (!batch_here.empty()) {
-    if (options_.metrics) options_.metrics->SetQueueDepth(options_.model_name, options_.version, static_cast<int64_t>(depth));
+    if (series_) series_->SetQueueDepth(static_cast<int64_t>(depth));
     const size_t taken = batch_here.size();
     const absl::Time start = absl::Now();
     Execute(std::move(batch_here));
@@ -229,7 +230,7 @@ absl::Status DynamicBatcher::Enqueue(InferenceRequest&& request, const Admission
     if (config.preserve_ordering) DeliverInOrder(admission.sequence, nullptr, refused);
     return refused;
   }
-  if (options_.metrics) options_.metrics->SetQueueDepth(options_.model_name, options_.version, static_cast<int64_t>(depth));
+  if (series_) series_->SetQueueDepth(static_cast<int64_t>(depth));
   return absl::OkStatus();
 }
 
@@ -427,7 +428,7 @@ void DynamicBatcher::RunInstance() {
       executing_ += batch.size() + expired.size();
       if (!batch.empty()) ++batches_executing_;
     }
-    if (options_.metrics) options_.metrics->SetQueueDepth(options_.model_name, options_.version, static_cast<int64_t>(depth));
+    if (series_) series_->SetQueueDepth(static_cast<int64_t>(depth));
     for (Pending& p : expired) {
       if (p.deadline > absl::Now()) {
         Deliver(p, absl::CancelledError("the client went away while the request was queued; it was not executed"));
@@ -460,15 +461,14 @@ void DynamicBatcher::ExecuteOne(Pending& pending, absl::Time start) {
     const int64_t recent = execution_ns_per_kib_.load(std::memory_order_relaxed);
     execution_ns_per_kib_.store(recent == 0 ? sample : (recent * 7 + sample) / 8, std::memory_order_relaxed);
   }
-  if (options_.metrics) options_.metrics->RecordExecution(options_.model_name, options_.version, pending.rows);
+  if (series_) series_->RecordExecution(pending.rows);
   if (!outputs.ok()) {
     Deliver(pending, outputs.status());
     return;
   }
-  if (options_.metrics) {
-    options_.metrics->RecordSuccess(options_.model_name, options_.version,
-                                    {.total = end - pending.arrival, .queue = start - pending.queued,
-                                     .compute = end - start, .batch_size = static_cast<int>(pending.rows)});
+  if (series_) {
+    series_->RecordSuccess({.total = end - pending.arrival, .queue = start - pending.queued, .compute = end - start,
+                            .batch_size = static_cast<int>(pending.rows)});
   }
   Deliver(pending, InferenceResponse{.model = options_.model_name, .version = options_.version,
                                      .id = pending.request.id, .outputs = std::move(*outputs)});
@@ -518,13 +518,12 @@ void DynamicBatcher::Execute(std::vector<Pending> batch) {
     for (Pending& p : batch) ExecuteOne(p, absl::Now());
     return;
   }
-  if (options_.metrics) options_.metrics->RecordExecution(options_.model_name, options_.version, total_rows);
+  if (series_) series_->RecordExecution(total_rows);
   for (size_t r = 0; r < batch.size(); ++r) {
     Pending& p = batch[r];
-    if (options_.metrics) {
-      options_.metrics->RecordSuccess(options_.model_name, options_.version,
-                                      {.total = end - p.arrival, .queue = start - p.queued, .compute = end - start,
-                                       .batch_size = static_cast<int>(p.rows)});
+    if (series_) {
+      series_->RecordSuccess({.total = end - p.arrival, .queue = start - p.queued, .compute = end - start,
+                              .batch_size = static_cast<int>(p.rows)});
     }
     Deliver(p, InferenceResponse{.model = options_.model_name, .version = options_.version, .id = p.request.id,
                                  .outputs = std::move(split[r])});

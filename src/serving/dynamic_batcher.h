@@ -159,6 +159,7 @@ class DynamicBatcher {
 
   const DynamicBatcherOptions options_;
   const bool batchable_;
+  std::optional<metrics::InferenceMetrics::VersionSeries> series_;  // set with options_.metrics
   mutable absl::Mutex mutex_;
   std::vector<std::deque<Pending>> queues_ ABSL_GUARDED_BY(mutex_);  // index 0 = priority 1
   size_t queued_ ABSL_GUARDED_BY(mutex_) = 0;
