@@ -11,6 +11,7 @@
 #include "http/http2_server.h"
 #include "protocol/grpc_call.h"
 #include "protocol/grpc_infer_request_reader.h"
+#include "protocol/grpc_infer_response_writer.h"
 #include "protocol/grpc_infer_stream.h"
 #include "protocol/grpc_tensor_codec.h"
 #include "protocol/serving_routes.h"
@@ -46,20 +47,25 @@ constexpr MethodInfo kMethods[] = {
     {"ModelStreamInfer", Method::kModelStreamInfer, "predictions", "predict"},
 };
 
-// Ends `call` with `response` or an error, from any thread: the message is serialized here, and
+// Ends `call` with the answer `framed` (a message as FrameMessage gives it), from any thread: it is
 // handed to the call's I/O thread to send.
-template <class Response>
-void Reply(const std::shared_ptr<GrpcCall>& call, const absl::StatusOr<Response>& response) {
-  if (!response.ok()) {
-    return call->Run([call, status = response.status()] { call->Finish(status); });
-  }
-  call->Run([call, framed = FrameMessage(*response)]() mutable {
+void ReplyFramed(const std::shared_ptr<GrpcCall>& call, std::string framed) {
+  call->Run([call, framed = std::move(framed)]() mutable {
     if (absl::Now() >= call->deadline()) {
       return call->Finish(absl::DeadlineExceededError("the call's deadline (grpc-timeout) passed before its answer"));
     }
     call->SendMessage(std::move(framed));
     call->Finish(absl::OkStatus());
   });
+}
+
+// Ends `call` with `response` or an error, from any thread; the message is serialized here.
+template <class Response>
+void Reply(const std::shared_ptr<GrpcCall>& call, const absl::StatusOr<Response>& response) {
+  if (!response.ok()) {
+    return call->Run([call, status = response.status()] { call->Finish(status); });
+  }
+  ReplyFramed(call, FrameMessage(*response));
 }
 
 void FillModelMetadata(const serving::InferenceService& service, const std::string& name,
@@ -260,9 +266,7 @@ class InferenceGrpcHandler final : public http::Http2Handler {
           // The decoded tensors view `viewed`'s bytes: it lives until the answer.
           service->Infer(std::move(*decoded), [call, viewed](absl::StatusOr<serving::InferenceResponse> result) {
             if (!result.ok()) return Reply(call, absl::StatusOr<inference::ModelInferResponse>(result.status()));
-            inference::ModelInferResponse response;
-            EncodeGrpcInferResponse(*result, &response);
-            Reply(call, absl::StatusOr<inference::ModelInferResponse>(std::move(response)));
+            ReplyFramed(call, FramedInferResponse(*result));
           });
         });
       case Method::kModelStreamInfer:
