@@ -346,8 +346,14 @@ std::vector<DynamicBatcher::Pending> DynamicBatcher::TakeFullBatchToRunHere(size
 std::vector<DynamicBatcher::Pending> DynamicBatcher::NextBatch(std::vector<Pending>* expired) {
   const BatchingConfig& config = options_.config;
   while (true) {
+    // With nothing queued, an instance waits for work, unless another instance already waits for a
+    // batch to fill: that one wakes for everything this one would (rows, a higher priority, the
+    // delay), and once it stops waiting this one looks. So under load the first request of each
+    // batch does not cost its submitting thread a wake-up.
     mutex_.Await(absl::Condition(
-        +[](DynamicBatcher* b) ABSL_EXCLUSIVE_LOCKS_REQUIRED(b->mutex_) { return b->stopping_ || b->queued_ > 0; },
+        +[](DynamicBatcher* b) ABSL_EXCLUSIVE_LOCKS_REQUIRED(b->mutex_) {
+          return b->stopping_ || (b->queued_ > 0 && b->filling_waiters_ == 0);
+        },
         this));
     if (queued_ == 0) return {};  // stopping and drained
     size_t level = 0;
@@ -400,6 +406,7 @@ std::vector<DynamicBatcher::Pending> DynamicBatcher::NextBatch(std::vector<Pendi
       int64_t rows_needed;
       size_t level;
     } wake{this, queued_rows_ + (target - rows), level};
+    ++filling_waiters_;
     mutex_.AwaitWithDeadline(absl::Condition(
                                  +[](Wake* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
                                    const DynamicBatcher& b = *w->batcher;
@@ -412,6 +419,7 @@ std::vector<DynamicBatcher::Pending> DynamicBatcher::NextBatch(std::vector<Pendi
                                  },
                                  &wake),
                              flush_at);
+    --filling_waiters_;
   }
 }
 

@@ -166,6 +166,7 @@ class DynamicBatcher {
   int64_t queued_rows_ ABSL_GUARDED_BY(mutex_) = 0;
   size_t executing_ ABSL_GUARDED_BY(mutex_) = 0;
   int batches_executing_ ABSL_GUARDED_BY(mutex_) = 0;  // by instances and submitting threads
+  int filling_waiters_ ABSL_GUARDED_BY(mutex_) = 0;    // instances waiting for a batch to fill
   // The share of recent requests that found others queued or executing (a moving average): how
   // loaded the version is.
   double found_busy_ ABSL_GUARDED_BY(mutex_) = 0;
