@@ -71,6 +71,7 @@ class InferStream final : public std::enable_shared_from_this<InferStream> {
       viewed = std::move(request);
     }
     decoded->client_gone = [call = call_] { return call->cancelled(); };
+    decoded->may_execute_batch_inline = true;
     Identity identity{.model = decoded->model, .version = decoded->version, .id = decoded->id};
     // The decoded tensors view `viewed`'s bytes: it lives until the answer.
     service_->Infer(std::move(*decoded), [self = shared_from_this(), viewed, identity = std::move(identity)](

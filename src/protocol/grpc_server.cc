@@ -263,6 +263,7 @@ class InferenceGrpcHandler final : public http::Http2Handler {
           }
           if (!decoded.ok()) return call->Finish(decoded.status());
           decoded->client_gone = [call] { return call->cancelled(); };
+          decoded->may_execute_batch_inline = true;
           // The decoded tensors view `viewed`'s bytes: it lives until the answer.
           service->Infer(std::move(*decoded), [call, viewed](absl::StatusOr<serving::InferenceResponse> result) {
             if (!result.ok()) return Reply(call, absl::StatusOr<inference::ModelInferResponse>(result.status()));

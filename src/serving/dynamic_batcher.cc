@@ -202,10 +202,11 @@ absl::Status DynamicBatcher::Enqueue(InferenceRequest&& request, const Admission
       pending.sequence = admission.sequence;
       const auto level = static_cast<size_t>(admission.priority - 1);
       const absl::Time queued = pending.queued;
+      const bool may_execute_batch_inline = pending.request.may_execute_batch_inline;
       queues_[level].push_back(std::move(pending));
       queued_rows_ += admission.rows;
       ++queued_;
-      batch_here = TakeFullBatchToRunHere(level, queued, &slot);
+      if (may_execute_batch_inline) batch_here = TakeFullBatchToRunHere(level, queued, &slot);
       depth = queued_;
     }
   }

@@ -57,7 +57,8 @@ struct DynamicBatcherOptions {
   // where they form batches and leave the I/O threads to read. Only without a queue delay to
   // wait out.
   // Under load the same limit lets the submitting thread execute a batch: the request that
-  // completes a full batch (maxBatchSize rows) runs that batch itself when batches have been
+  // completes a full batch (maxBatchSize rows), if its transport allows it
+  // (InferenceRequest::may_execute_batch_inline), runs that batch itself when batches have been
   // measured to execute in less than this (scaled by their input bytes), an instance's share of
   // executions is free (no more batches execute at once than there are instances), nothing of a
   // higher priority is queued, and a compute slot is free. The wake-up of an instance thread and

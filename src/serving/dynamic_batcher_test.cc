@@ -651,12 +651,19 @@ TEST(DynamicBatcherTest, ABusyVersionOrNoFreeComputeSlotSendsRequestsToTheInstan
   EXPECT_NE(model.threads().back(), std::this_thread::get_id());
 }
 
-// Enqueues `rows` one-row requests from this thread and waits for their answers, and for the
+// A one-row request from a transport that lets its thread execute the batch it completes.
+InferenceRequest BatchableHere(float value, Parameters parameters = {}) {
+  InferenceRequest request = Request({value, value}, {1, 2}, std::move(parameters));
+  request.may_execute_batch_inline = true;
+  return request;
+}
+
+// Enqueues `rows` such requests from this thread and waits for their answers, and for the
 // thread that executed them to count itself done (just after answering).
 void EnqueueRows(DynamicBatcher& batcher, Answers& answers, int rows, size_t answered_before,
                  Parameters parameters = {}) {
   for (int i = 0; i < rows; ++i) {
-    ASSERT_TRUE(Enqueue(batcher, Request({float(i), float(i)}, {1, 2}, parameters), answers.For(i)).ok());
+    ASSERT_TRUE(Enqueue(batcher, BatchableHere(float(i), parameters), answers.For(i)).ok());
   }
   answers.WaitFor(answered_before + static_cast<size_t>(rows));
   while (batcher.outstanding() > 0) absl::SleepFor(absl::Milliseconds(1));
@@ -714,14 +721,25 @@ TEST(DynamicBatcherTest, AFullBatchGoesToTheInstancesWhenSlowTurnedOffBehindAHig
     Answers answers;
     DynamicBatcherOptions options = quick;
     options.model = &model;
+    DynamicBatcher batcher(options);
+    EnqueueRows(batcher, answers, 4, 0);
+    for (int i = 0; i < 4; ++i) ASSERT_TRUE(Enqueue(batcher, Request({1, 1}, {1, 2}), answers.For(i)).ok());
+    answers.WaitFor(8);
+    EXPECT_FALSE(last_ran_here(model)) << "a request whose transport does not allow it (HTTP/1.1)";
+  }
+  {
+    FakeRecordingModel model;
+    Answers answers;
+    DynamicBatcherOptions options = quick;
+    options.model = &model;
     options.config.priority_levels = 2;
     options.config.default_priority = 2;
     DynamicBatcher batcher(options);
     EnqueueRows(batcher, answers, 4, 0);
     // A high-priority row waits for its batch to fill; four low-priority rows that complete a
     // batch must not run ahead of it on this thread.
-    ASSERT_TRUE(Enqueue(batcher, Request({7, 7}, {1, 2}, {{"priority", int64_t{1}}}), answers.For(7)).ok());
-    for (int i = 0; i < 4; ++i) ASSERT_TRUE(Enqueue(batcher, Request({1, 1}, {1, 2}), answers.For(i)).ok());
+    ASSERT_TRUE(Enqueue(batcher, BatchableHere(7, {{"priority", int64_t{1}}}), answers.For(7)).ok());
+    for (int i = 0; i < 4; ++i) ASSERT_TRUE(Enqueue(batcher, BatchableHere(1), answers.For(i)).ok());
     EXPECT_EQ(model.executions().size(), 1u) << "the low batch ran here ahead of the waiting high row";
     // A low row waiting does not keep a high batch from running here.
     EnqueueRows(batcher, answers, 3, 4, {{"priority", int64_t{1}}});  // with the high row: a full batch
@@ -750,7 +768,7 @@ TEST(DynamicBatcherTest, AFullBatchGoesToTheInstancesWhenSlowTurnedOffBehindAHig
     model.entered_ = nullptr;
     // From another thread, which the gate would hold if it ran the batch itself.
     std::thread submitter([&] {
-      for (int i = 0; i < 4; ++i) ASSERT_TRUE(Enqueue(batcher, Request({2, 2}, {1, 2}), answers.For(i)).ok());
+      for (int i = 0; i < 4; ++i) ASSERT_TRUE(Enqueue(batcher, BatchableHere(2), answers.For(i)).ok());
     });
     for (int i = 0; i < 2000 && batcher.queue_depth() < 4; ++i) absl::SleepFor(absl::Milliseconds(1));
     EXPECT_EQ(batcher.queue_depth(), 4u) << "the full batch ran beside the busy instance instead of queueing";

@@ -42,6 +42,13 @@ struct InferenceRequest {
   // idle and quick (DynamicBatcherOptions::execute_inline_below). False for work that must not
   // hold up its caller, such as a shadow deployment's copy of a request.
   bool may_execute_inline = true;
+  // Whether the thread that submits the request may execute the full batch it completes
+  // (DynamicBatcherOptions::execute_inline_below). Set by transports whose I/O threads gain from
+  // it: a gRPC connection carries many calls, whose answers then leave together. An HTTP/1.1 I/O
+  // thread serves many connections with one request each; held for a batch (and writing the
+  // answers of its own connections one by one) it delays them all, which raised the 99th
+  // percentile at 64 REST clients from about 2 ms to 2.3-4.6 ms for no gain in throughput.
+  bool may_execute_batch_inline = false;
 };
 
 struct InferenceResponse {

@@ -240,6 +240,7 @@ void InferenceService::InferRouted(RouteChoice choice, InferenceRequest request,
     InferenceRequest copy = request;  // tensors share their bytes
     copy.client_gone = nullptr;       // the shadow's answer is wanted even if the client leaves
     copy.may_execute_inline = false;   // nor may it hold up the primary's dispatch
+    copy.may_execute_batch_inline = false;
     const absl::Time start = absl::Now();
     Dispatch(choice.shadow, std::move(copy),
              [comparison, start](absl::StatusOr<InferenceResponse> result) {
