@@ -3,7 +3,6 @@
 #include <memory>
 
 #include "api/grpc_predict_v2.pb.h"
-#include "protocol/grpc_infer_request_reader.h"
 #include "protocol/grpc_tensor_codec.h"
 
 namespace meridian::protocol {
@@ -53,23 +52,18 @@ class InferStream final : public std::enable_shared_from_this<InferStream> {
     if (closing_) return;  // taken after shutdown began: not answered
     ++outstanding_;
     if (outstanding_ >= kMaxStreamRequestsInFlight) call_->Pause();
-    // Most requests are read straight from the message; the rest go through protobuf.
     auto whole = std::make_shared<const GrpcMessage>(std::move(message));
-    std::optional<serving::InferenceRequest> common = ReadCommonInferRequest(whole->bytes());
-    absl::StatusOr<serving::InferenceRequest> decoded;
-    std::shared_ptr<const void> viewed = whole;
-    if (common) {
-      decoded = std::move(*common);
-    } else {
-      auto request = std::make_shared<Request>();
-      if (!request->ParseFromArray(whole->bytes().data(), static_cast<int>(whole->bytes().size()))) {
-        return Deliver(FailedAnswer(*request, absl::InvalidArgumentError(
-                                                  "a stream message is not a valid inference.ModelInferRequest")));
-      }
-      decoded = DecodeGrpcInferRequest(*request);
-      if (!decoded.ok()) return Deliver(FailedAnswer(*request, decoded.status()));
-      viewed = std::move(request);
+    std::shared_ptr<Request> parsed;
+    std::optional<absl::StatusOr<serving::InferenceRequest>> read = DecodeGrpcInferMessage(whole->bytes(), &parsed);
+    if (!read) {
+      return Deliver(FailedAnswer(*parsed, absl::InvalidArgumentError(
+                                               "a stream message is not a valid inference.ModelInferRequest")));
     }
+    absl::StatusOr<serving::InferenceRequest>& decoded = *read;
+    // Only what protobuf decoded can be refused: what the reader reads is valid.
+    if (!decoded.ok()) return Deliver(FailedAnswer(*parsed, decoded.status()));
+    std::shared_ptr<const void> viewed = whole;
+    if (parsed != nullptr) viewed = std::move(parsed);
     decoded->client_gone = [call = call_] { return call->cancelled(); };
     decoded->may_execute_batch_inline = true;
     Identity identity{.model = decoded->model, .version = decoded->version, .id = decoded->id};

@@ -10,7 +10,6 @@
 #include "api/grpc_predict_v2.pb.h"
 #include "http/http2_server.h"
 #include "protocol/grpc_call.h"
-#include "protocol/grpc_infer_request_reader.h"
 #include "protocol/grpc_infer_response_writer.h"
 #include "protocol/grpc_infer_stream.h"
 #include "protocol/grpc_tensor_codec.h"
@@ -249,19 +248,14 @@ class InferenceGrpcHandler final : public http::Http2Handler {
         });
       case Method::kModelInfer:
         return ReadUnaryMessage(call, [call, service](std::shared_ptr<const GrpcMessage> message) {
-          // Most requests are read straight from the message; the rest go through protobuf.
-          std::optional<serving::InferenceRequest> common = ReadCommonInferRequest(message->bytes());
-          absl::StatusOr<serving::InferenceRequest> decoded;
-          std::shared_ptr<const void> viewed = message;
-          if (common) {
-            decoded = std::move(*common);
-          } else {
-            std::shared_ptr<inference::ModelInferRequest> request = Parse<inference::ModelInferRequest>(message->bytes());
-            if (request == nullptr) return call->Finish(NotA<inference::ModelInferRequest>());
-            decoded = DecodeGrpcInferRequest(*request);
-            viewed = std::move(request);
-          }
+          std::shared_ptr<inference::ModelInferRequest> parsed;
+          std::optional<absl::StatusOr<serving::InferenceRequest>> read =
+              DecodeGrpcInferMessage(message->bytes(), &parsed);
+          if (!read) return call->Finish(NotA<inference::ModelInferRequest>());
+          absl::StatusOr<serving::InferenceRequest>& decoded = *read;
           if (!decoded.ok()) return call->Finish(decoded.status());
+          std::shared_ptr<const void> viewed = message;
+          if (parsed != nullptr) viewed = std::move(parsed);
           decoded->client_gone = [call] { return call->cancelled(); };
           decoded->may_execute_batch_inline = true;
           // The decoded tensors view `viewed`'s bytes: it lives until the answer.

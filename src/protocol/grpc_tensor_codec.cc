@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "protocol/grpc_infer_request_reader.h"
 
 namespace meridian::protocol {
 namespace {
@@ -120,6 +121,14 @@ absl::StatusOr<serving::InferenceRequest> DecodeGrpcInferRequest(const inference
     decoded.outputs.push_back({output.name(), std::move(*output_parameters)});
   }
   return decoded;
+}
+
+std::optional<absl::StatusOr<serving::InferenceRequest>> DecodeGrpcInferMessage(
+    absl::string_view bytes, std::shared_ptr<inference::ModelInferRequest>* parsed) {
+  if (std::optional<serving::InferenceRequest> common = ReadCommonInferRequest(bytes)) return std::move(*common);
+  *parsed = std::make_shared<inference::ModelInferRequest>();
+  if (!(*parsed)->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return std::nullopt;
+  return DecodeGrpcInferRequest(**parsed);
 }
 
 void EncodeGrpcInferResponse(const serving::InferenceResponse& response, inference::ModelInferResponse* out) {

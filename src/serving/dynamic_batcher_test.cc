@@ -693,29 +693,21 @@ TEST(DynamicBatcherTest, AFullBatchGoesToTheInstancesWhenSlowTurnedOffBehindAHig
   const DynamicBatcherOptions quick{.config = {.max_batch_size = 4, .max_queue_delay = absl::Seconds(5)},
                                     .execute_inline_below = absl::Milliseconds(50)};
   auto last_ran_here = [](FakeRecordingModel& model) { return model.threads().back() == std::this_thread::get_id(); };
-  {
+  // Two full batches; whether the second ran on this thread.
+  auto second_ran_here = [&](absl::Duration execution, absl::Duration limit) {
     FakeRecordingModel model;
-    model.delay_ = absl::Milliseconds(5);
+    model.delay_ = execution;
     Answers answers;
     DynamicBatcherOptions options = quick;
     options.model = &model;
-    options.execute_inline_below = absl::Milliseconds(1);
+    options.execute_inline_below = limit;
     DynamicBatcher batcher(options);
     EnqueueRows(batcher, answers, 4, 0);
     EnqueueRows(batcher, answers, 4, 4);
-    EXPECT_FALSE(last_ran_here(model)) << "a batch measured slower than the limit";
-  }
-  {
-    FakeRecordingModel model;
-    Answers answers;
-    DynamicBatcherOptions options = quick;
-    options.model = &model;
-    options.execute_inline_below = absl::ZeroDuration();
-    DynamicBatcher batcher(options);
-    EnqueueRows(batcher, answers, 4, 0);
-    EnqueueRows(batcher, answers, 4, 4);
-    EXPECT_FALSE(last_ran_here(model)) << "turned off";
-  }
+    return last_ran_here(model);
+  };
+  EXPECT_FALSE(second_ran_here(absl::Milliseconds(5), absl::Milliseconds(1))) << "a batch measured slower than the limit";
+  EXPECT_FALSE(second_ran_here(absl::ZeroDuration(), absl::ZeroDuration())) << "turned off";
   {
     FakeRecordingModel model;
     Answers answers;
