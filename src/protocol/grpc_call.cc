@@ -9,8 +9,6 @@
 namespace meridian::protocol {
 namespace {
 
-constexpr size_t kPrefixBytes = 5;
-
 uint32_t ReadLength(absl::string_view prefix) {
   return (static_cast<uint32_t>(static_cast<uint8_t>(prefix[1])) << 24) |
          (static_cast<uint32_t>(static_cast<uint8_t>(prefix[2])) << 16) |
@@ -58,13 +56,13 @@ std::string PercentEncodeGrpcMessage(absl::string_view message) {
 
 std::string FrameMessage(const google::protobuf::MessageLite& message) {
   const size_t size = message.ByteSizeLong();
-  std::string framed(kPrefixBytes + size, '\0');
+  std::string framed(kGrpcMessagePrefixBytes + size, '\0');
   const auto n = static_cast<uint32_t>(size);
   framed[1] = static_cast<char>(n >> 24);
   framed[2] = static_cast<char>(n >> 16);
   framed[3] = static_cast<char>(n >> 8);
   framed[4] = static_cast<char>(n);
-  message.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(framed.data() + kPrefixBytes));
+  message.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(framed.data() + kGrpcMessagePrefixBytes));
   return framed;
 }
 
@@ -128,7 +126,7 @@ void GrpcCall::Resume() {
 }
 
 void GrpcCall::Deliver() {
-  while (!paused_ && !finished_ && buffer_.size() >= kPrefixBytes) {
+  while (!paused_ && !finished_ && buffer_.size() >= kGrpcMessagePrefixBytes) {
     const uint8_t flags = static_cast<uint8_t>(buffer_[0]);
     const uint64_t length = ReadLength(buffer_);
     if (length > max_message_bytes_) {
@@ -136,14 +134,14 @@ void GrpcCall::Deliver() {
                                                             " bytes, more than the server's limit of ",
                                                             max_message_bytes_, " bytes")));
     }
-    if (buffer_.size() < kPrefixBytes + length) break;
+    if (buffer_.size() < kGrpcMessagePrefixBytes + length) break;
     std::optional<GrpcMessage> message;
-    if (buffer_.size() == kPrefixBytes + length) {
-      message.emplace(std::move(buffer_), kPrefixBytes);
+    if (buffer_.size() == kGrpcMessagePrefixBytes + length) {
+      message.emplace(std::move(buffer_), kGrpcMessagePrefixBytes);
       buffer_.clear();
     } else {
-      message.emplace(buffer_.substr(kPrefixBytes, length), 0);
-      buffer_.erase(0, kPrefixBytes + length);
+      message.emplace(buffer_.substr(kGrpcMessagePrefixBytes, length), 0);
+      buffer_.erase(0, kGrpcMessagePrefixBytes + length);
     }
     if ((flags & 1) != 0) {
       absl::StatusOr<std::string> inflated = DecompressGrpcMessage(encoding_, message->bytes(), max_message_bytes_);

@@ -112,6 +112,9 @@ class GrpcCall {
 
 // `message` serialized behind gRPC's 5-byte prefix (uncompressed, big-endian length), in one
 // allocation.
+// Before each gRPC message: a compressed flag and its length (4 bytes, big-endian).
+inline constexpr size_t kGrpcMessagePrefixBytes = 5;
+
 std::string FrameMessage(const google::protobuf::MessageLite& message);
 
 }  // namespace meridian::protocol

@@ -1,8 +1,9 @@
 #include "protocol/grpc_infer_response_writer.h"
 
 #include <cstdint>
-#include "absl/strings/string_view.h"
 
+#include "absl/strings/string_view.h"
+#include "protocol/grpc_call.h"
 #include "serving/data_type.h"
 
 namespace meridian::protocol {
@@ -13,7 +14,6 @@ namespace {
 constexpr char kModelNameTag = 1 << 3 | 2, kModelVersionTag = 2 << 3 | 2, kIdTag = 3 << 3 | 2, kOutputsTag = 5 << 3 | 2,
                kRawOutputContentsTag = 6 << 3 | 2;
 constexpr char kOutputNameTag = 1 << 3 | 2, kOutputDatatypeTag = 2 << 3 | 2, kOutputShapeTag = 3 << 3 | 2;
-constexpr size_t kPrefixBytes = 5;
 
 size_t VarintSize(uint64_t value) {
   size_t size = 1;
@@ -68,7 +68,7 @@ std::string FramedInferResponse(const serving::InferenceResponse& response) {
   for (const serving::Tensor& output : response.outputs) size += FieldSize(OutputSize(output));
   for (const serving::Tensor& output : response.outputs) size += FieldSize(output.byte_size());
   std::string framed;
-  framed.reserve(kPrefixBytes + size);
+  framed.reserve(kGrpcMessagePrefixBytes + size);
   const auto length = static_cast<uint32_t>(size);
   framed.push_back('\0');  // not compressed
   framed.push_back(static_cast<char>(length >> 24));
