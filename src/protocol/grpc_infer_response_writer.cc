@@ -14,6 +14,7 @@ namespace {
 constexpr char kModelNameTag = 1 << 3 | 2, kModelVersionTag = 2 << 3 | 2, kIdTag = 3 << 3 | 2, kOutputsTag = 5 << 3 | 2,
                kRawOutputContentsTag = 6 << 3 | 2;
 constexpr char kOutputNameTag = 1 << 3 | 2, kOutputDatatypeTag = 2 << 3 | 2, kOutputShapeTag = 3 << 3 | 2;
+constexpr char kStreamInferResponseTag = 2 << 3 | 2;  // ModelStreamInferResponse.infer_response
 
 size_t VarintSize(uint64_t value) {
   size_t size = 1;
@@ -61,38 +62,66 @@ size_t OutputSize(const serving::Tensor& output) {
          (shape == 0 ? 0 : FieldSize(shape));
 }
 
-}  // namespace
-
-std::string FramedInferResponse(const serving::InferenceResponse& response) {
+size_t ResponseSize(const serving::InferenceResponse& response) {
   size_t size = StringFieldSize(response.model) + StringFieldSize(response.version) + StringFieldSize(response.id);
   for (const serving::Tensor& output : response.outputs) size += FieldSize(OutputSize(output));
   for (const serving::Tensor& output : response.outputs) size += FieldSize(output.byte_size());
-  std::string framed;
-  framed.reserve(kGrpcMessagePrefixBytes + size);
+  return size;
+}
+
+// The gRPC message prefix: not compressed, then the length, big-endian.
+void AppendPrefix(std::string* out, size_t size) {
   const auto length = static_cast<uint32_t>(size);
-  framed.push_back('\0');  // not compressed
-  framed.push_back(static_cast<char>(length >> 24));
-  framed.push_back(static_cast<char>(length >> 16));
-  framed.push_back(static_cast<char>(length >> 8));
-  framed.push_back(static_cast<char>(length));
-  AppendStringField(&framed, kModelNameTag, response.model);
-  AppendStringField(&framed, kModelVersionTag, response.version);
-  AppendStringField(&framed, kIdTag, response.id);
+  out->push_back('\0');
+  out->push_back(static_cast<char>(length >> 24));
+  out->push_back(static_cast<char>(length >> 16));
+  out->push_back(static_cast<char>(length >> 8));
+  out->push_back(static_cast<char>(length));
+}
+
+// A ModelInferResponse's fields, in field-number order as protobuf writes them.
+void AppendResponse(std::string* out, const serving::InferenceResponse& response) {
+  AppendStringField(out, kModelNameTag, response.model);
+  AppendStringField(out, kModelVersionTag, response.version);
+  AppendStringField(out, kIdTag, response.id);
   for (const serving::Tensor& output : response.outputs) {
-    framed.push_back(kOutputsTag);
-    AppendVarint(&framed, OutputSize(output));
-    AppendStringField(&framed, kOutputNameTag, output.name());
-    AppendStringField(&framed, kOutputDatatypeTag, serving::DataTypeName(output.type()));
+    out->push_back(kOutputsTag);
+    AppendVarint(out, OutputSize(output));
+    AppendStringField(out, kOutputNameTag, output.name());
+    AppendStringField(out, kOutputDatatypeTag, serving::DataTypeName(output.type()));
     const size_t shape = PackedShapeSize(output.shape());
     if (shape > 0) {
-      framed.push_back(kOutputShapeTag);
-      AppendVarint(&framed, shape);
-      for (int64_t dimension : output.shape()) AppendVarint(&framed, static_cast<uint64_t>(dimension));
+      out->push_back(kOutputShapeTag);
+      AppendVarint(out, shape);
+      for (int64_t dimension : output.shape()) AppendVarint(out, static_cast<uint64_t>(dimension));
     }
   }
   for (const serving::Tensor& output : response.outputs) {
-    AppendBytesField(&framed, kRawOutputContentsTag, output.bytes());
+    AppendBytesField(out, kRawOutputContentsTag, output.bytes());
   }
+}
+
+}  // namespace
+
+std::string FramedInferResponse(const serving::InferenceResponse& response) {
+  const size_t size = ResponseSize(response);
+  std::string framed;
+  framed.reserve(kGrpcMessagePrefixBytes + size);
+  AppendPrefix(&framed, size);
+  AppendResponse(&framed, response);
+  return framed;
+}
+
+std::string FramedStreamInferResponse(const serving::InferenceResponse& response) {
+  // A ModelStreamInferResponse without an error message: only its infer_response field.
+  const size_t inner = ResponseSize(response);
+  const size_t size = FieldSize(inner);
+  std::string framed;
+  framed.reserve(kGrpcMessagePrefixBytes + size);
+  AppendPrefix(&framed, size);
+  framed.push_back(kStreamInferResponseTag);
+  AppendVarint(&framed, inner);
+  AppendResponse(&framed, response);
   return framed;
 }
 

@@ -5,10 +5,24 @@
 #include "api/grpc_predict_v2.pb.h"
 #include "gtest/gtest.h"
 #include "protocol/grpc_call.h"
-#include "protocol/grpc_tensor_codec.h"
+#include "serving/data_type.h"
 
 namespace meridian::protocol {
 namespace {
+
+// The answer as a protobuf message, filled field by field: the reference the writer must match.
+void EncodeGrpcInferResponse(const serving::InferenceResponse& response, inference::ModelInferResponse* out) {
+  out->set_model_name(response.model);
+  out->set_model_version(response.version);
+  out->set_id(response.id);
+  for (const serving::Tensor& tensor : response.outputs) {
+    auto* output = out->add_outputs();
+    output->set_name(tensor.name());
+    output->set_datatype(std::string(serving::DataTypeName(tensor.type())));
+    for (int64_t dim : tensor.shape()) output->add_shape(dim);
+    out->add_raw_output_contents(tensor.data(), tensor.byte_size());
+  }
+}
 
 std::string ThroughProtobuf(const serving::InferenceResponse& response) {
   inference::ModelInferResponse message;
@@ -45,6 +59,11 @@ TEST(GrpcInferResponseWriterTest, WritesWhatProtobufWritesByteForByte) {
     ASSERT_TRUE(parsed.ParseFromArray(written.data() + 5, static_cast<int>(written.size() - 5))) << "response " << i;
     EXPECT_EQ(parsed.model_name(), responses[i].model);
     ASSERT_EQ(parsed.outputs_size(), static_cast<int>(responses[i].outputs.size()));
+    // The same answer on a stream.
+    inference::ModelStreamInferResponse streamed;
+    EncodeGrpcInferResponse(responses[i], streamed.mutable_infer_response());
+    EXPECT_TRUE(FramedStreamInferResponse(responses[i]) == FrameMessage(streamed))
+        << "response " << i << " on a stream differs from protobuf's";
   }
 }
 

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "api/grpc_predict_v2.pb.h"
+#include "protocol/grpc_infer_response_writer.h"
 #include "protocol/grpc_tensor_codec.h"
 
 namespace meridian::protocol {
@@ -70,14 +71,8 @@ class InferStream final : public std::enable_shared_from_this<InferStream> {
     // The decoded tensors view `viewed`'s bytes: it lives until the answer.
     service_->Infer(std::move(*decoded), [self = shared_from_this(), viewed, identity = std::move(identity)](
                                              absl::StatusOr<serving::InferenceResponse> result) {
-      std::string framed;
-      if (result.ok()) {
-        Answer answer;
-        EncodeGrpcInferResponse(*result, answer.mutable_infer_response());
-        framed = FrameMessage(answer);
-      } else {
-        framed = FrameMessage(FailedAnswer(identity, result.status()));
-      }
+      std::string framed = result.ok() ? FramedStreamInferResponse(*result)
+                                       : FrameMessage(FailedAnswer(identity, result.status()));
       self->call_->Run([self, framed = std::move(framed)]() mutable { self->Deliver(std::move(framed)); });
     });
   }

@@ -131,17 +131,4 @@ std::optional<absl::StatusOr<serving::InferenceRequest>> DecodeGrpcInferMessage(
   return DecodeGrpcInferRequest(**parsed);
 }
 
-void EncodeGrpcInferResponse(const serving::InferenceResponse& response, inference::ModelInferResponse* out) {
-  out->set_model_name(response.model);
-  out->set_model_version(response.version);
-  out->set_id(response.id);
-  for (const serving::Tensor& tensor : response.outputs) {
-    auto* output = out->add_outputs();
-    output->set_name(tensor.name());
-    output->set_datatype(std::string(serving::DataTypeName(tensor.type())));
-    for (int64_t dim : tensor.shape()) output->add_shape(dim);
-    out->add_raw_output_contents(tensor.data(), tensor.byte_size());
-  }
-}
-
 }  // namespace meridian::protocol

@@ -1,7 +1,8 @@
 #pragma once
 
-// ModelInferRequest/Response <-> the protocol-neutral inference types. Raw contents are viewed,
-// not copied: the gRPC request message must outlive the decoded request's execution.
+// ModelInferRequest -> the protocol-neutral inference request. Raw contents are viewed, not
+// copied: the gRPC request message must outlive the decoded request's execution. Answers are
+// written by grpc_infer_response_writer.h.
 
 #include <memory>
 #include <optional>
@@ -22,7 +23,5 @@ absl::StatusOr<serving::InferenceRequest> DecodeGrpcInferRequest(const inference
 std::optional<absl::StatusOr<serving::InferenceRequest>> DecodeGrpcInferMessage(
     absl::string_view bytes, std::shared_ptr<inference::ModelInferRequest>* parsed);
 
-// Outputs go out as raw_output_contents, one entry per output.
-void EncodeGrpcInferResponse(const serving::InferenceResponse& response, inference::ModelInferResponse* out);
 
 }  // namespace meridian::protocol
