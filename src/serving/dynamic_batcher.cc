@@ -212,14 +212,7 @@ absl::Status DynamicBatcher::Enqueue(InferenceRequest&& request, const Admission
   }
   if (!batch_here.empty()) {
     if (series_) series_->SetQueueDepth(static_cast<int64_t>(depth));
-    const size_t taken = batch_here.size();
-    const absl::Time start = absl::Now();
-    Execute(std::move(batch_here));
-    busy_ns_.fetch_add(absl::ToInt64Nanoseconds(absl::Now() - start), std::memory_order_relaxed);
-    slot.reset();
-    absl::MutexLock lock(&mutex_);
-    executing_ -= taken;
-    --batches_executing_;
+    ExecuteBatchInline(std::move(batch_here), std::move(slot));
     return absl::OkStatus();
   }
   if (run_here) {
@@ -264,6 +257,17 @@ void DynamicBatcher::ExecuteInline(Pending pending, std::optional<ComputeSlots::
   slot.reset();
   absl::MutexLock lock(&mutex_);
   --executing_;
+}
+
+void DynamicBatcher::ExecuteBatchInline(std::vector<Pending> batch, std::optional<ComputeSlots::Hold> slot) {
+  const size_t taken = batch.size();
+  const absl::Time start = absl::Now();
+  Execute(std::move(batch));
+  busy_ns_.fetch_add(absl::ToInt64Nanoseconds(absl::Now() - start), std::memory_order_relaxed);
+  slot.reset();
+  absl::MutexLock lock(&mutex_);
+  executing_ -= taken;
+  --batches_executing_;
 }
 
 void DynamicBatcher::Take(std::deque<Pending>& queue, const std::vector<size_t>& indices, std::vector<Pending>* taken) {

@@ -138,6 +138,8 @@ class DynamicBatcher {
   // A process-wide compute slot into *slot if one is free now (or no cap is set).
   bool TakeComputeSlot(std::optional<ComputeSlots::Hold>* slot) const;
   void ExecuteInline(Pending pending, std::optional<ComputeSlots::Hold> slot);
+  // Executes a batch taken by TakeFullBatchToRunHere on the submitting thread, then counts it done.
+  void ExecuteBatchInline(std::vector<Pending> batch, std::optional<ComputeSlots::Hold> slot);
   // The compatible requests at the front of `queue`, up to maxBatchSize rows; *rows: theirs.
   std::vector<size_t> Choose(const std::deque<Pending>& queue, int64_t* rows) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // A full batch at `level` that the submitting thread may execute itself; empty when not.
