@@ -9,8 +9,10 @@
 #include <memory>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "boost/asio/ip/tcp.hpp"
+#include "common/blas_kernels.h"
 #include "common/config.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -50,7 +52,7 @@ TEST(MeridianBinaryTest, VersionPrintsBuildDetails) {
   auto r = RunMeridian({"version"});
   EXPECT_EQ(r.exit_status, 0);
   EXPECT_THAT(r.out, AllOf(HasSubstr("meridian 0.1.0"), HasSubstr("commit:"), HasSubstr("build type:"),
-                           HasSubstr("backends:")));
+                           HasSubstr("blas:"), HasSubstr("backends:")));
 }
 
 TEST(MeridianBinaryTest, HelpListsCommandsAndEveryServeOptionWithItsDefault) {
@@ -204,6 +206,29 @@ TEST(MeridianBinaryTest, FlagsOverrideEnvironmentWhichOverridesTheFile) {
   EXPECT_THAT(err, HasSubstr(R"("msg":"meridian started")"));
   child.Signal(SIGTERM);
   EXPECT_EQ(child.Wait(10s), 0);
+}
+
+// common/blas_kernels.h: where OpenBLAS does not recognise the CPU and falls back to its generic
+// kernels, the server restarts itself once with the kernels the CPU's vector units run. The
+// startup log names the kernels in use.
+TEST(MeridianBinaryTest, TheServerRunsOpenBlasKernelsForItsCpuNotTheGenericFallback) {
+  if (std::getenv("OPENBLAS_CORETYPE") != nullptr) GTEST_SKIP() << "OPENBLAS_CORETYPE is set: the user's choice is kept";
+  Server server(FreshDir("blas-kernels"));
+  ASSERT_NE(server.WaitUntilStarted(), 0);
+  const std::string err = server.child().Stderr();
+  const std::string key = R"("blas_kernels":")";
+  const size_t at = err.find(key);
+  ASSERT_NE(at, std::string::npos) << err;
+  const std::string kernels = err.substr(at + key.size(), err.find('"', at + key.size()) - at - key.size());
+  EXPECT_NE(kernels, "none loaded");
+  if (DetectCpuVectorFeatures().avx2_fma) {
+    EXPECT_FALSE(absl::StartsWithIgnoreCase(kernels, "prescott")) << kernels;
+  }
+  // `meridian version` names the kernels the server runs (for a peer benchmarked against it).
+  auto version = RunMeridian({"version"});
+  EXPECT_THAT(version.out, HasSubstr("blas:       OpenBLAS, " + kernels.substr(0, kernels.find(' ')) + " kernels"));
+  server.child().Signal(SIGTERM);
+  EXPECT_EQ(server.child().Wait(10s), 0);
 }
 
 TEST(MeridianBinaryTest, SecondServerOnTheSameDataDirIsRefused) {

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/blas_kernels.h"
 #include "rapidjson/document.h"
 #include "server/backends.h"
 #include "serving/backend.h"
@@ -111,4 +112,12 @@ BENCHMARK_CAPTURE(RunAfterIdle, mlp_torchscript, std::string("mlp-torchscript"),
                   std::string("model.pt"))
     ->Arg(0)->Arg(150)->UseRealTime();
 
-BENCHMARK_MAIN();
+// The in-process loop runs with the kernels `meridian serve` runs with (common/blas_kernels.h).
+int main(int argc, char** argv) {
+  meridian::RestartWithBetterBlasKernels(argv);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

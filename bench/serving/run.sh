@@ -98,7 +98,9 @@ echo "-- overload: 512 clients, queue bounded at 64"
 run meridian-overload mlp-small-queue mlp-torchscript binary 512
 
 echo "== 3. python peer (FastAPI + uvicorn + torch)"
-/usr/bin/python3 bench/serving/python_peer.py "$PEER" tests/fixtures/models/mlp-torchscript/model.pt > "$WORK/peer.log" 2>&1 &
+# The peer's torch runs the OpenBLAS kernels Meridian's server runs (docs/serving.md, OpenBLAS kernels).
+OPENBLAS_CORETYPE=$($M version | sed -n 's/^blas: *OpenBLAS, \(.*\) kernels$/\1/p') \
+  /usr/bin/python3 bench/serving/python_peer.py "$PEER" tests/fixtures/models/mlp-torchscript/model.pt > "$WORK/peer.log" 2>&1 &
 for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$PEER/health" >/dev/null && break; sleep 0.1; done
 for c in 1 8 64; do run python-fastapi mlp mlp-torchscript json "$c" "$PEER"; done
 

@@ -3,6 +3,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "common/allocator.h"
+#include "common/blas_kernels.h"
 #include "common/build_info.h"
 #include "server/backends.h"
 
@@ -17,6 +18,7 @@ void AddVersionCommand(CLI::App& app, int& exit_code) {
               << "build type: " << build.build_type << "\n"
               << "sanitizers: " << build.sanitizers << "\n"
               << "allocator:  " << AllocatorName() << "\n"
+              << "blas:       OpenBLAS, " << ServingBlasCoreName() << " kernels\n"
               << "backends:  ";
     serving::BackendRegistry backends;
     server::RegisterBackends(backends);

@@ -14,6 +14,7 @@
 #include "auth/auth_routes.h"
 #include "auth/jwt_verifier.h"
 #include "auth/request_authorizer.h"
+#include "common/blas_kernels.h"
 #include "common/build_info.h"
 #include "common/cpu_limits.h"
 #include "common/memory_limits.h"
@@ -280,6 +281,7 @@ class Platform::Parts {
                                    {"port", http_server->port()},
                                    {"grpc_port", grpc_server->port()},
                                    {"io_threads", options.io_threads},
+                                   {"blas_kernels", BlasKernelsDescription()},
                                    {"metadata", config.store.postgres_url.empty() ? "sqlite" : "postgresql"},
                                    {"auth", config.auth.enabled ? "tokens" : "off"},
                                    {"data_dir", config.data_dir}});
