@@ -330,7 +330,7 @@ std::vector<DynamicBatcher::Pending> DynamicBatcher::TakeFullBatchToRunHere(size
   int64_t rows = 0;
   std::vector<size_t> chosen = Choose(queue, &rows);
   if (rows < options_.config.max_batch_size) return {};
-  const int64_t per_kib = batch_ns_per_kib_.load(std::memory_order_relaxed);
+  const int64_t per_kib = batch_time_.ns_per_kib();
   if (per_kib <= 0) return {};  // no batch measured yet
   size_t bytes = 0;
   for (size_t index : chosen) {
@@ -508,8 +508,7 @@ void DynamicBatcher::Execute(std::vector<Pending> batch) {
     for (const Tensor& input : inputs) bytes += input.byte_size();
     const int64_t sample =
         std::max<int64_t>(1, absl::ToInt64Nanoseconds(end - start) * 1024 / std::max<int64_t>(1, static_cast<int64_t>(bytes)));
-    const int64_t recent = batch_ns_per_kib_.load(std::memory_order_relaxed);
-    batch_ns_per_kib_.store(recent == 0 ? sample : (recent * 7 + sample) / 8, std::memory_order_relaxed);
+    batch_time_.Add(sample);
   }
   std::vector<std::vector<Tensor>> split(batch.size());
   if (outputs.ok()) {

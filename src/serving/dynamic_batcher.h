@@ -30,6 +30,7 @@
 #include "serving/backend.h"
 #include "serving/batching_config.h"
 #include "serving/compute_slots.h"
+#include "serving/execution_time_estimate.h"
 #include "serving/inference.h"
 
 namespace meridian::serving {
@@ -186,8 +187,8 @@ class DynamicBatcher {
   // none measured yet). Per input byte rather than per request, so that a request with more rows
   // or longer sequences is expected to take longer.
   std::atomic<int64_t> execution_ns_per_kib_{0};
-  // The same for executions of several requests together.
-  std::atomic<int64_t> batch_ns_per_kib_{0};
+  // The same for executions of several requests together, but the low end of recent ones.
+  ExecutionTimeEstimate batch_time_;
   std::atomic<int64_t> busy_ns_{0};
   std::atomic<int64_t> request_ns_{0};
   std::vector<std::thread> instances_;
