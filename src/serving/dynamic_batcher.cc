@@ -335,8 +335,11 @@ std::vector<DynamicBatcher::Pending> DynamicBatcher::TakeFullBatchToRunHere(size
   size_t bytes = 0;
   for (size_t index : chosen) {
     const Pending& p = queue[index];
-    // Requests that may have expired or lost their client are left to an instance, which checks.
-    if (!p.request.may_execute_inline || p.deadline <= now || now - p.arrival >= options_.client_check_after) return {};
+    // A batch with an expired request, or one whose client has gone, is left to an instance, which
+    // drops those. Whether a client has gone is asked as an instance asks it: only of a request
+    // that has waited client_check_after.
+    if (!p.request.may_execute_inline || p.deadline <= now) return {};
+    if (now - p.arrival >= options_.client_check_after && p.request.client_gone && p.request.client_gone()) return {};
     bytes += InputBytes(p.request);
   }
   if (absl::Nanoseconds(static_cast<double>(per_kib) * static_cast<double>(bytes) / 1024) >= limit) return {};

@@ -689,6 +689,40 @@ TEST(DynamicBatcherTest, AFullBatchRunsOnTheThreadThatCompletedItOnceBatchesAreM
   }
 }
 
+TEST(DynamicBatcherTest, AFullBatchOfRequestsThatWaitedRunsHereUnlessOneOfTheirClientsHasGone) {
+  FakeRecordingModel model;
+  Answers answers;
+  DynamicBatcher batcher({.config = {.max_batch_size = 4, .max_queue_delay = absl::Milliseconds(50)},
+                          .model = &model,
+                          .execute_inline_below = absl::Milliseconds(50)});
+  EnqueueRows(batcher, answers, 4, 0);  // measured
+  // Requests that arrived 5 ms ago, past client_check_after: whether their clients are there is asked.
+  const absl::Time arrived = absl::Now() - absl::Milliseconds(5);
+  auto waited = [](int value, bool client_gone) {
+    InferenceRequest request = BatchableHere(static_cast<float>(value));
+    request.client_gone = [client_gone] { return client_gone; };
+    return request;
+  };
+  for (int i = 10; i < 14; ++i) ASSERT_TRUE(batcher.Enqueue(waited(i, false), answers.For(i), arrived).ok());
+  answers.WaitFor(8);
+  EXPECT_EQ(model.threads().back(), std::this_thread::get_id()) << "their clients are there: it runs here";
+  while (batcher.outstanding() > 0) absl::SleepFor(absl::Milliseconds(1));
+  // One client of the next batch has gone: an instance takes it, drops that request unexecuted and
+  // runs the others once their delay is out.
+  for (int i = 20; i < 24; ++i) ASSERT_TRUE(batcher.Enqueue(waited(i, i == 21), answers.For(i), arrived).ok());
+  answers.WaitFor(12);
+  EXPECT_NE(model.threads().back(), std::this_thread::get_id());
+  EXPECT_THAT(model.executions(), ElementsAre(4, 4, 3));
+  absl::MutexLock lock(&answers.mutex);
+  for (auto& [tag, response] : answers.got) {
+    if (tag == 21) {
+      EXPECT_EQ(response.status().code(), absl::StatusCode::kCancelled);
+    } else {
+      ASSERT_TRUE(response.ok()) << tag << ": " << response.status();
+    }
+  }
+}
+
 TEST(DynamicBatcherTest, AFullBatchGoesToTheInstancesWhenSlowTurnedOffBehindAHigherPriorityOrEveryInstanceIsBusy) {
   const DynamicBatcherOptions quick{.config = {.max_batch_size = 4, .max_queue_delay = absl::Seconds(5)},
                                     .execute_inline_below = absl::Milliseconds(50)};
