@@ -27,7 +27,8 @@ namespace {
 // Answers each request with 200, its body (or, with x-response-bytes, that many bytes), and a
 // trailer counting the body it read. Path /hold is never answered; /later is answered from
 // another thread after 300 ms; /pieces is answered from another thread in 101 tasks handed to
-// the I/O thread one by one (headers, then "0," to "99,").
+// the I/O thread one by one (headers, then "0," to "99,"); /streams is answered with a trailer
+// counting the streams open on its connection when its request ended.
 class EchoHandler final : public Http2Handler {
  public:
   ~EchoHandler() override {
@@ -59,6 +60,11 @@ class EchoHandler final : public Http2Handler {
                            .end =
                                [this, raw, answer, path] {
                                  if (path == "/pieces") return AnswerInPieces(raw);
+                                 if (path == "/streams") {
+                                   raw->SendHeaders({{":status", "200"}}, false);
+                                   return raw->SendTrailers(
+                                       {{"x-streams-on-connection", std::to_string(raw->streams_on_connection())}});
+                                 }
                                  if (path != "/later") return answer();
                                  std::lock_guard<std::mutex> lock(mu_);
                                  threads_.emplace_back([raw, answer] {
@@ -150,6 +156,20 @@ TEST_F(Http2ServerTest, TasksHandedToTheIoThreadRunInOrderAndAllGoOut) {
     ASSERT_EQ(answer->body, expected) << "round " << round;
     EXPECT_EQ(answer->trailers["x-body-bytes"], "0");
   }
+}
+
+// What the gRPC endpoint asks to tell a channel's many calls from a lone call per connection.
+TEST_F(Http2ServerTest, AStreamCountsTheStreamsOpenOnItsConnection) {
+  Start();
+  absl::StatusOr<testing::RawHttp2Answer> lone = testing::RawHttp2Request(server_->port(), Post("/streams"), "");
+  ASSERT_TRUE(lone.ok()) << lone.status();
+  EXPECT_EQ(lone->trailers["x-streams-on-connection"], "1");
+  // A call still open (answered in 300 ms) beside it on the same connection.
+  absl::StatusOr<std::vector<testing::RawHttp2Answer>> two =
+      testing::RawHttp2Requests(server_->port(), {{Post("/later"), "a"}, {Post("/streams"), ""}});
+  ASSERT_TRUE(two.ok()) << two.status();
+  EXPECT_EQ((*two)[0].trailers["x-body-bytes"], "1");
+  EXPECT_EQ((*two)[1].trailers["x-streams-on-connection"], "2");
 }
 
 TEST_F(Http2ServerTest, AConnectionThatNeverSpeaksIsClosedAfterThePrefaceTimeout) {

@@ -9,20 +9,32 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 
 namespace meridian::testing {
 namespace {
 
-struct Exchange {
-  int fd = -1;
-  int32_t stream_id = 0;
-  bool closed = false;
+// One request's stream and its answer.
+struct StreamState {
   int header_blocks = 0;
+  bool closed = false;
   RawHttp2Answer answer;
   std::string body;
   size_t body_sent = 0;
+};
+
+// One connection's streams.
+struct Exchange {
+  int fd = -1;
+  std::map<int32_t, StreamState> streams;
+  size_t open = 0;
+
+  StreamState* Find(int32_t id) {
+    auto found = streams.find(id);
+    return found == streams.end() ? nullptr : &found->second;
+  }
 };
 
 ssize_t Send(nghttp2_session*, const uint8_t* data, size_t length, int, void* user) {
@@ -33,47 +45,59 @@ ssize_t Send(nghttp2_session*, const uint8_t* data, size_t length, int, void* us
 
 int OnHeader(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name, size_t name_length,
              const uint8_t* value, size_t value_length, uint8_t, void* user) {
-  auto* exchange = static_cast<Exchange*>(user);
-  auto& target = exchange->header_blocks <= 1 ? exchange->answer.headers : exchange->answer.trailers;
-  (void)frame;
+  StreamState* stream = static_cast<Exchange*>(user)->Find(frame->hd.stream_id);
+  if (stream == nullptr) return 0;
+  auto& target = stream->header_blocks <= 1 ? stream->answer.headers : stream->answer.trailers;
   target[std::string(reinterpret_cast<const char*>(name), name_length)] =
       std::string(reinterpret_cast<const char*>(value), value_length);
   return 0;
 }
 
-int OnBeginHeaders(nghttp2_session*, const nghttp2_frame*, void* user) {
-  ++static_cast<Exchange*>(user)->header_blocks;
+int OnBeginHeaders(nghttp2_session*, const nghttp2_frame* frame, void* user) {
+  if (StreamState* stream = static_cast<Exchange*>(user)->Find(frame->hd.stream_id)) ++stream->header_blocks;
   return 0;
 }
 
-int OnData(nghttp2_session*, uint8_t, int32_t, const uint8_t* data, size_t length, void* user) {
-  static_cast<Exchange*>(user)->answer.body.append(reinterpret_cast<const char*>(data), length);
+int OnData(nghttp2_session*, uint8_t, int32_t id, const uint8_t* data, size_t length, void* user) {
+  if (StreamState* stream = static_cast<Exchange*>(user)->Find(id)) {
+    stream->answer.body.append(reinterpret_cast<const char*>(data), length);
+  }
   return 0;
 }
 
 int OnFrameReceived(nghttp2_session*, const nghttp2_frame* frame, void* user) {
   auto* exchange = static_cast<Exchange*>(user);
-  if (frame->hd.type == NGHTTP2_RST_STREAM && frame->hd.stream_id == exchange->stream_id) {
-    exchange->answer.reset = true;
-    exchange->answer.reset_code = frame->rst_stream.error_code;
+  StreamState* stream = exchange->Find(frame->hd.stream_id);
+  if (frame->hd.type == NGHTTP2_RST_STREAM && stream != nullptr) {
+    stream->answer.reset = true;
+    stream->answer.reset_code = frame->rst_stream.error_code;
   }
-  if (frame->hd.type == NGHTTP2_GOAWAY) exchange->answer.goaway = true;
+  if (frame->hd.type == NGHTTP2_GOAWAY) {
+    for (auto& [id, each] : exchange->streams) {
+      if (!each.closed) each.answer.goaway = true;
+    }
+  }
   return 0;
 }
 
 int OnClose(nghttp2_session*, int32_t id, uint32_t, void* user) {
   auto* exchange = static_cast<Exchange*>(user);
-  if (id == exchange->stream_id) exchange->closed = true;
+  StreamState* stream = exchange->Find(id);
+  if (stream != nullptr && !stream->closed) {
+    stream->closed = true;
+    --exchange->open;
+  }
   return 0;
 }
 
-ssize_t ReadBody(nghttp2_session*, int32_t, uint8_t* buffer, size_t length, uint32_t* flags, nghttp2_data_source*,
+ssize_t ReadBody(nghttp2_session*, int32_t id, uint8_t* buffer, size_t length, uint32_t* flags, nghttp2_data_source*,
                  void* user) {
-  auto* exchange = static_cast<Exchange*>(user);
-  const size_t n = std::min(length, exchange->body.size() - exchange->body_sent);
-  std::memcpy(buffer, exchange->body.data() + exchange->body_sent, n);
-  exchange->body_sent += n;
-  if (exchange->body_sent == exchange->body.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+  StreamState* stream = static_cast<Exchange*>(user)->Find(id);
+  if (stream == nullptr) return NGHTTP2_ERR_CALLBACK_FAILURE;
+  const size_t n = std::min(length, stream->body.size() - stream->body_sent);
+  std::memcpy(buffer, stream->body.data() + stream->body_sent, n);
+  stream->body_sent += n;
+  if (stream->body_sent == stream->body.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
   return static_cast<ssize_t>(n);
 }
 
@@ -82,8 +106,14 @@ ssize_t ReadBody(nghttp2_session*, int32_t, uint8_t* buffer, size_t length, uint
 absl::StatusOr<RawHttp2Answer> RawHttp2Request(uint16_t port,
                                                const std::vector<std::pair<std::string, std::string>>& headers,
                                                const std::string& body, absl::Duration timeout) {
+  absl::StatusOr<std::vector<RawHttp2Answer>> answers = RawHttp2Requests(port, {{headers, body}}, timeout);
+  if (!answers.ok()) return answers.status();
+  return std::move(answers->front());
+}
+
+absl::StatusOr<std::vector<RawHttp2Answer>> RawHttp2Requests(uint16_t port, const std::vector<RawHttp2Call>& calls,
+                                                             absl::Duration timeout) {
   Exchange exchange;
-  exchange.body = body;
   exchange.fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -108,18 +138,25 @@ absl::StatusOr<RawHttp2Answer> RawHttp2Request(uint16_t port,
   nghttp2_session_client_new(&session, callbacks, &exchange);
   nghttp2_session_callbacks_del(callbacks);
   nghttp2_submit_settings(session, NGHTTP2_FLAG_NONE, nullptr, 0);
-  std::vector<nghttp2_nv> nvs;
-  for (const auto& [name, value] : headers) {
-    nvs.push_back({reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
-                   reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
-                   NGHTTP2_NV_FLAG_NONE});
+  std::vector<int32_t> ids;
+  for (const RawHttp2Call& call : calls) {
+    std::vector<nghttp2_nv> nvs;
+    for (const auto& [name, value] : call.headers) {
+      nvs.push_back({reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
+                     reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
+                     NGHTTP2_NV_FLAG_NONE});
+    }
+    nghttp2_data_provider provider{};
+    provider.read_callback = &ReadBody;
+    // The stream's state exists before nghttp2 asks for its body.
+    const int32_t id = nghttp2_submit_request(session, nullptr, nvs.data(), nvs.size(), &provider, nullptr);
+    exchange.streams[id].body = call.body;
+    ++exchange.open;
+    ids.push_back(id);
   }
-  nghttp2_data_provider provider{};
-  provider.read_callback = &ReadBody;
-  exchange.stream_id = nghttp2_submit_request(session, nullptr, nvs.data(), nvs.size(), &provider, nullptr);
   const absl::Time deadline = absl::Now() + timeout;
   absl::Status failure;
-  while (!exchange.closed) {
+  while (exchange.open > 0) {
     if (nghttp2_session_send(session) != 0) {
       failure = absl::UnavailableError("cannot send");
       break;
@@ -145,7 +182,9 @@ absl::StatusOr<RawHttp2Answer> RawHttp2Request(uint16_t port,
   nghttp2_session_del(session);
   ::close(exchange.fd);
   if (!failure.ok()) return failure;
-  return exchange.answer;
+  std::vector<RawHttp2Answer> answers;
+  for (int32_t id : ids) answers.push_back(std::move(exchange.streams[id].answer));
+  return answers;
 }
 
 std::vector<std::pair<std::string, std::string>> GrpcHeaders(const std::string& method,

@@ -1,7 +1,7 @@
 #pragma once
 
-// A bare HTTP/2 client for tests (nghttp2, blocking, cleartext with prior knowledge): sends one
-// request exactly as given, which gRPC's own client never would (a wrong method or content type,
+// A bare HTTP/2 client for tests (nghttp2, blocking, cleartext with prior knowledge): sends
+// requests exactly as given, which gRPC's own client never would (a wrong method or content type,
 // an unsupported encoding, a body cut inside a message), and reports the whole answer.
 
 #include <cstdint>
@@ -29,6 +29,17 @@ struct RawHttp2Answer {
 absl::StatusOr<RawHttp2Answer> RawHttp2Request(uint16_t port,
                                                const std::vector<std::pair<std::string, std::string>>& headers,
                                                const std::string& body, absl::Duration timeout = absl::Seconds(10));
+
+// One request for RawHttp2Requests.
+struct RawHttp2Call {
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+// Sends every call on its own stream of one new connection, all at once, and waits up to
+// `timeout` for every stream to close; the answers in the calls' order.
+absl::StatusOr<std::vector<RawHttp2Answer>> RawHttp2Requests(uint16_t port, const std::vector<RawHttp2Call>& calls,
+                                                             absl::Duration timeout = absl::Seconds(10));
 
 // The headers of a unary gRPC call to `method` of inference.GRPCInferenceService, plus `extra`.
 std::vector<std::pair<std::string, std::string>> GrpcHeaders(const std::string& method,

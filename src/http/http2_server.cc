@@ -141,6 +141,7 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
   }
 
   net::io_context& context() { return context_; }
+  size_t open_streams() const { return streams_.size(); }  // on the I/O thread
 
   // Called by Http2Stream, on the I/O thread.
   void SubmitResponse(Http2Stream& stream, const Http2Stream::HeaderList& headers, bool end_stream) {
@@ -571,6 +572,11 @@ absl::string_view Http2Stream::Header(absl::string_view name) const {
 
 void Http2Stream::Run(std::function<void()> task) {
   if (std::shared_ptr<Http2Connection> connection = connection_.lock()) connection->Run(std::move(task));
+}
+
+size_t Http2Stream::streams_on_connection() const {
+  std::shared_ptr<Http2Connection> connection = connection_.lock();
+  return connection == nullptr ? 0 : connection->open_streams();
 }
 
 void Http2Stream::SendHeaders(const HeaderList& headers, bool end_stream) {

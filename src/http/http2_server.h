@@ -94,6 +94,9 @@ class Http2Stream {
   void Consume(size_t bytes);
   // Closed: reset, ended both ways, or the connection gone.
   bool closed() const { return closed_; }
+  // On the I/O thread: the streams open on this stream's connection, this one included (0 once
+  // the connection is gone).
+  size_t streams_on_connection() const;
 
  private:
   friend class Http2Connection;

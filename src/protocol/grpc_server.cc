@@ -257,7 +257,10 @@ class InferenceGrpcHandler final : public http::Http2Handler {
           std::shared_ptr<const void> viewed = message;
           if (parsed != nullptr) viewed = std::move(parsed);
           decoded->client_gone = [call] { return call->cancelled(); };
-          decoded->may_execute_batch_inline = true;
+          // A connection that carries many calls at once (a gRPC channel's way) has their answers
+          // go out together; one with a lone call is like an HTTP/1.1 connection, where a batch run
+          // on the I/O thread holds up the thread's other connections (see InferenceRequest).
+          decoded->may_execute_batch_inline = call->stream().streams_on_connection() > 1;
           // The decoded tensors view `viewed`'s bytes: it lives until the answer.
           service->Infer(std::move(*decoded), [call, viewed](absl::StatusOr<serving::InferenceResponse> result) {
             if (!result.ok()) return Reply(call, absl::StatusOr<inference::ModelInferResponse>(result.status()));
