@@ -18,7 +18,9 @@ void AddVersionCommand(CLI::App& app, int& exit_code) {
               << "build type: " << build.build_type << "\n"
               << "sanitizers: " << build.sanitizers << "\n"
               << "allocator:  " << AllocatorName() << "\n"
-              << "blas:       OpenBLAS, " << ServingBlasCoreName() << " kernels\n"
+              << "blas:       "
+              << (ServingBlasCoreName().empty() ? "none loaded" : "OpenBLAS, " + ServingBlasCoreName() + " kernels")
+              << "\n"
               << "backends:  ";
     serving::BackendRegistry backends;
     server::RegisterBackends(backends);
