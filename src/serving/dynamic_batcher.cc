@@ -74,6 +74,10 @@ absl::StatusOr<Tensor> SliceRows(const Tensor& output, int64_t begin, int64_t co
 // threads (which lets the I/O threads read on and batches form) measured faster.
 constexpr double kLightlyLoaded = 0.1;
 
+// An instance watches an empty queue on a timer of one queue delay (see NextBatch) only when that
+// delay is at least this: a shorter one would wake it more often than arrivals would.
+constexpr absl::Duration kShortestWatch = absl::Microseconds(100);
+
 }  // namespace
 
 DynamicBatcher::DynamicBatcher(const DynamicBatcherOptions& options)
@@ -93,6 +97,8 @@ DynamicBatcher::~DynamicBatcher() {
   {
     absl::MutexLock lock(&mutex_);
     stopping_ = true;
+    watcher_.SignalAll();
+    idle_.SignalAll();
   }
   for (std::thread& instance : instances_) instance.join();
 }
@@ -206,7 +212,9 @@ absl::Status DynamicBatcher::Enqueue(InferenceRequest&& request, const Admission
       queues_[level].push_back(std::move(pending));
       queued_rows_ += admission.rows;
       ++queued_;
+      ++arrivals_;
       if (may_execute_batch_inline) batch_here = TakeFullBatchToRunHere(level, queued, &slot);
+      WakeWhoIsNeeded();
       depth = queued_;
     }
   }
@@ -351,19 +359,59 @@ std::vector<DynamicBatcher::Pending> DynamicBatcher::TakeFullBatchToRunHere(size
   return batch;
 }
 
+bool DynamicBatcher::WatcherShouldLook() const {
+  if (!watch_.active) return false;
+  if (stopping_ || queued_rows_ >= watch_.rows_needed) return true;
+  if (watch_.level == kNoLevel) return false;  // watching an empty queue: only rows or its timer
+  if (queues_[watch_.level].empty() && queued_ > 0) return true;
+  for (size_t i = 0; i < watch_.level; ++i) {
+    if (!queues_[i].empty()) return true;
+  }
+  return false;
+}
+
+void DynamicBatcher::WakeWhoIsNeeded() {
+  if (watch_.active) {
+    if (WatcherShouldLook()) watcher_.Signal();
+    return;
+  }
+  // Work nobody looks at: one idle instance, not one per request (the one woken wakes the next if
+  // work is left once it has taken its batch).
+  if (queued_ > 0 && idle_instances_ > 0 && idle_wakes_pending_ == 0) {
+    ++idle_wakes_pending_;
+    idle_.Signal();
+  }
+}
+
 std::vector<DynamicBatcher::Pending> DynamicBatcher::NextBatch(std::vector<Pending>* expired) {
   const BatchingConfig& config = options_.config;
+  const int64_t max_rows = batchable_ ? config.max_batch_size : 1;
+  // The smallest batch worth executing before the delay is out.
+  int64_t smallest = max_rows;
+  for (int64_t size : config.preferred_batch_sizes) smallest = std::min(smallest, size);
   while (true) {
-    // With nothing queued, an instance waits for work, unless another instance already waits for a
-    // batch to fill: that one wakes for everything this one would (rows, a higher priority, the
-    // delay), and once it stops waiting this one looks. So under load the first request of each
-    // batch does not cost its submitting thread a wake-up.
-    mutex_.Await(absl::Condition(
-        +[](DynamicBatcher* b) ABSL_EXCLUSIVE_LOCKS_REQUIRED(b->mutex_) {
-          return b->stopping_ || (b->queued_ > 0 && b->filling_waiters_ == 0);
-        },
-        this));
-    if (queued_ == 0) return {};  // stopping and drained
+    if (stopping_ && queued_ == 0) return {};
+    if (queued_ == 0 || (watch_.active && !stopping_)) {
+      // Under load, the queue empties between batches when the submitting threads run full batches
+      // themselves. Then an instance watches the empty queue on a timer of one queue delay instead
+      // of waiting to be woken by the next request: no request waits longer for it (one that
+      // arrives during a watch comes due after the watch ends), and the submitting thread makes no
+      // system call to wake anyone. Only while requests keep arriving, and only when requests
+      // wait for company anyway; otherwise an idle instance waits to be woken.
+      if (queued_ == 0 && !watch_.active && batchable_ && config.max_queue_delay >= kShortestWatch &&
+          arrivals_ != arrivals_at_last_watch_) {
+        arrivals_at_last_watch_ = arrivals_;
+        watch_ = {.active = true, .rows_needed = smallest, .level = kNoLevel};
+        watcher_.WaitWithDeadline(&mutex_, absl::Now() + config.max_queue_delay);
+        watch_.active = false;
+        continue;
+      }
+      ++idle_instances_;
+      idle_.Wait(&mutex_);
+      --idle_instances_;
+      if (idle_wakes_pending_ > 0) --idle_wakes_pending_;
+      continue;
+    }
     size_t level = 0;
     while (queues_[level].empty()) ++level;
     std::deque<Pending>& queue = queues_[level];
@@ -375,7 +423,6 @@ std::vector<DynamicBatcher::Pending> DynamicBatcher::NextBatch(std::vector<Pendi
     }
     Take(queue, late, expired);
     if (!expired->empty()) return {};
-    const int64_t max_rows = batchable_ ? config.max_batch_size : 1;
     int64_t rows = 0;
     std::vector<size_t> chosen = Choose(queue, &rows);
     const bool full = rows >= max_rows;
@@ -398,36 +445,20 @@ std::vector<DynamicBatcher::Pending> DynamicBatcher::NextBatch(std::vector<Pendi
       return batch;
     }
     // Sleep until enough rows have arrived to reach the next size worth executing, a higher
-    // priority has work, another instance has emptied this priority while a lower one has work,
-    // or the oldest request's delay has run out; then look again. (Waking on every arrival would
-    // cost a context switch per request.) Another instance taking part of this priority's queue
-    // does not wake this one: the rows it needs are counted in the whole queue, which that take
-    // shrank, and the delay it waits out is the oldest request's, which no later one's precedes.
-    // With requests of other shapes queued, the count may then ask for more rows than a batch
-    // needs; the delay still bounds the wait.
+    // priority has work, another thread has emptied this priority while a lower one has work, or
+    // the oldest request's delay has run out; then look again (WatcherShouldLook). Waking on every
+    // arrival would cost a context switch per request. Another thread taking part of this
+    // priority's queue does not wake the watcher: the rows it needs are counted in the whole
+    // queue, which that take shrank, and the delay it waits out is the oldest request's, which no
+    // later one's precedes. With requests of other shapes queued, the count may then ask for more
+    // rows than a batch needs; the delay still bounds the wait.
     int64_t target = max_rows;
     for (int64_t size : config.preferred_batch_sizes) {
       if (size > rows && size < target) target = size;
     }
-    struct Wake {
-      DynamicBatcher* batcher;
-      int64_t rows_needed;
-      size_t level;
-    } wake{this, queued_rows_ + (target - rows), level};
-    ++filling_waiters_;
-    mutex_.AwaitWithDeadline(absl::Condition(
-                                 +[](Wake* w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-                                   const DynamicBatcher& b = *w->batcher;
-                                   if (b.stopping_ || b.queued_rows_ >= w->rows_needed) return true;
-                                   if (b.queues_[w->level].empty() && b.queued_ > 0) return true;
-                                   for (size_t i = 0; i < w->level; ++i) {
-                                     if (!b.queues_[i].empty()) return true;
-                                   }
-                                   return false;
-                                 },
-                                 &wake),
-                             flush_at);
-    --filling_waiters_;
+    watch_ = {.active = true, .rows_needed = queued_rows_ + (target - rows), .level = level};
+    watcher_.WaitWithDeadline(&mutex_, flush_at);
+    watch_.active = false;
   }
 }
 
@@ -439,6 +470,7 @@ void DynamicBatcher::RunInstance() {
     {
       absl::MutexLock lock(&mutex_);
       batch = NextBatch(&expired);
+      WakeWhoIsNeeded();  // work this instance left, for another
       depth = queued_;
       if (batch.empty() && expired.empty()) return;  // stopping, nothing left
       executing_ += batch.size() + expired.size();

@@ -160,6 +160,11 @@ class DynamicBatcher {
   // earlier sequence has gone out.
   void DeliverInOrder(uint64_t sequence, InferenceCallback done, absl::StatusOr<InferenceResponse> result);
   bool Batchable() const;
+  // Signals the watcher when what it waits for has happened, or an idle instance when queued work
+  // has no instance looking at it.
+  void WakeWhoIsNeeded() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // Whether the watcher should look at the queue again now.
+  bool WatcherShouldLook() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   const DynamicBatcherOptions options_;
   const bool batchable_;
@@ -170,7 +175,25 @@ class DynamicBatcher {
   int64_t queued_rows_ ABSL_GUARDED_BY(mutex_) = 0;
   size_t executing_ ABSL_GUARDED_BY(mutex_) = 0;
   int batches_executing_ ABSL_GUARDED_BY(mutex_) = 0;  // by instances and submitting threads
-  int filling_waiters_ ABSL_GUARDED_BY(mutex_) = 0;    // instances waiting for a batch to fill
+  // How the instances wait, without making the submitting thread evaluate their conditions on every
+  // unlock (as absl::Condition waits would): at most one instance, the watcher, waits for the
+  // queue's next batch to fill or come due; the others wait for work on idle_. A submitting thread
+  // signals only when a wait's condition has become true (WakeWhoIsNeeded).
+  static constexpr size_t kNoLevel = static_cast<size_t>(-1);
+  struct Watch {
+    bool active = false;
+    int64_t rows_needed = 0;  // queued rows at which the watcher looks again
+    // Work queued at a higher priority than this wakes it too, as does this level emptying while a
+    // lower one has work; kNoLevel: the watcher watches an empty queue.
+    size_t level = kNoLevel;
+  };
+  Watch watch_ ABSL_GUARDED_BY(mutex_);
+  uint64_t arrivals_at_last_watch_ ABSL_GUARDED_BY(mutex_) = 0;
+  absl::CondVar watcher_;
+  absl::CondVar idle_;
+  int idle_instances_ ABSL_GUARDED_BY(mutex_) = 0;
+  int idle_wakes_pending_ ABSL_GUARDED_BY(mutex_) = 0;  // signalled on idle_, not yet running
+  uint64_t arrivals_ ABSL_GUARDED_BY(mutex_) = 0;       // requests queued since the start
   // The share of recent requests that found others queued or executing (a moving average): how
   // loaded the version is.
   double found_busy_ ABSL_GUARDED_BY(mutex_) = 0;

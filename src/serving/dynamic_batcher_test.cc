@@ -253,6 +253,69 @@ TEST(DynamicBatcherTest, AnInstanceWhosePriorityAnotherEmptiedTurnsToTheLowerOne
   EXPECT_THAT(model.executions(), UnorderedElementsAre(4, 1));
 }
 
+TEST(DynamicBatcherTest, ARequestArrivingWhileAnInstanceWatchesTheEmptyQueueComesDueAtItsOwnTime) {
+  // After a batch, the instance watches the empty queue on a timer of one delay instead of waiting
+  // to be woken. A request arriving halfway through that watch is neither taken when the watch
+  // ends (before its delay is out) nor left beyond its delay.
+  FakeRecordingModel model;
+  Answers answers;
+  const absl::Duration delay = absl::Milliseconds(400);
+  DynamicBatcher batcher({.config = {.max_batch_size = 4, .max_queue_delay = delay}, .model = &model});
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(Enqueue(batcher, Request({1, 1}, {1, 2}), answers.For(i)).ok());
+  answers.WaitFor(4);  // a full batch: the watch begins about now
+  absl::SleepFor(delay / 2);
+  const absl::Time arrival = absl::Now();
+  ASSERT_TRUE(Enqueue(batcher, Request({2, 2}, {1, 2}), answers.For(4)).ok());
+  answers.WaitFor(5);
+  const absl::Duration waited = absl::Now() - arrival;
+  EXPECT_GE(waited, delay) << "taken when the watch ended, before its own delay was out";
+  EXPECT_LT(waited, delay + absl::Milliseconds(300)) << "left waiting past its delay";
+  EXPECT_THAT(model.executions(), ElementsAre(4, 1));
+}
+
+TEST(DynamicBatcherTest, ManyThreadsSubmittingAtOnceHaveEveryRequestAnswered) {
+  // Instances waiting in every way (watching a filling batch, watching the empty queue, idle) while
+  // four threads submit requests of one to three rows at two priorities: none is left unlooked-at.
+  FakeRecordingModel model;
+  Answers answers;
+  constexpr int kThreads = 4;
+  constexpr int kEach = 400;
+  {
+    DynamicBatcher batcher({.config = {.max_batch_size = 8, .preferred_batch_sizes = {4},
+                                       .max_queue_delay = absl::Microseconds(300), .max_queue_size = kThreads * kEach,
+                                       .priority_levels = 2, .default_priority = 2, .instances = 2},
+                            .model = &model});
+    std::vector<std::thread> submitters;
+    for (int t = 0; t < kThreads; ++t) {
+      submitters.emplace_back([&, t] {
+        for (int i = 0; i < kEach; ++i) {
+          const int tag = t * kEach + i;
+          const int rows = 1 + tag % 3;
+          Parameters priority{{"priority", int64_t{1 + tag % 2}}};
+          ASSERT_TRUE(Enqueue(batcher, Request(std::vector<float>(rows * 2, float(tag)), {rows, 2}, priority),
+                              answers.For(tag))
+                          .ok());
+          if (i % 50 == 0) absl::SleepFor(absl::Milliseconds(2));  // let the queue drain now and then
+        }
+      });
+    }
+    for (std::thread& submitter : submitters) submitter.join();
+    std::pair<Answers*, size_t> wanted(&answers, kThreads * kEach);
+    absl::MutexLock lock(&answers.mutex);
+    ASSERT_TRUE(answers.mutex.AwaitWithTimeout(
+        absl::Condition(
+            +[](std::pair<Answers*, size_t>* a) ABSL_NO_THREAD_SAFETY_ANALYSIS { return a->first->got.size() >= a->second; },
+            &wanted),
+        absl::Seconds(30)))
+        << "only " << answers.got.size() << " of " << kThreads * kEach << " requests were answered";
+  }
+  absl::MutexLock lock(&answers.mutex);
+  for (auto& [tag, response] : answers.got) {
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_FLOAT_EQ(response->outputs[0].At<float>(0), tag + 1.0f) << "request " << tag << " got another's answer";
+  }
+}
+
 TEST(DynamicBatcherTest, APoisonedRequestFailsOnlyItself) {
   FakeRecordingModel model;
   absl::Notification gate;
