@@ -225,7 +225,7 @@ std::vector<ConfigOption> BuildOptions() {
                  ASSIGN_OR_RETURN(c.serving.max_queue_delay, ParseNonNegativeDuration(v));
                  return absl::OkStatus();
                }});
-  o.push_back({"serving.executeInlineBelow", "execute-inline-below", "DURATION", "100us",
+  o.push_back({"serving.executeInlineBelow", "execute-inline-below", "DURATION", "200us",
                "a request to an idle model version whose executions take less than this, and a request that "
                "completes a full batch of a version whose batches take less than this, run on the thread that "
                "read it, sparing thread wake-ups (0s: always on the version's instance threads)",

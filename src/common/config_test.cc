@@ -27,7 +27,7 @@ TEST(ConfigTest, DefaultsMatchTheDocumentedOnes) {
   EXPECT_EQ(c.http.read_timeout, absl::Seconds(30));
   EXPECT_EQ(c.log.format, log::Format::kText);
   EXPECT_TRUE(c.http.access_log);
-  EXPECT_EQ(c.serving.execute_inline_below, absl::Microseconds(100));
+  EXPECT_EQ(c.serving.execute_inline_below, absl::Microseconds(200));
 }
 
 TEST(ConfigTest, ExecutingOnTheIoThreadCanBeTurnedOffButNotGivenANegativeLimit) {

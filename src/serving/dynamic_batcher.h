@@ -35,7 +35,7 @@
 
 namespace meridian::serving {
 
-inline constexpr absl::Duration kDefaultExecuteInlineBelow = absl::Microseconds(100);
+inline constexpr absl::Duration kDefaultExecuteInlineBelow = absl::Microseconds(200);
 
 struct DynamicBatcherOptions {
   BatchingConfig config;
