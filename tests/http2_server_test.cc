@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/raw_http2_client.h"
 
@@ -253,6 +254,21 @@ TEST_F(Http2ServerTest, HeadersOverTheLimitResetTheirStreamAndTheServerGoesOn) {
   ASSERT_TRUE(fine.ok()) << fine.status();
   EXPECT_EQ(fine->body, "body");
   EXPECT_EQ(server_->open_streams(), 0);
+}
+
+// A stream keeps a typical request's headers in itself and grows onto the heap past that: a
+// header read after many others, long ones, is found whole, and a repeated one by its first value.
+TEST_F(Http2ServerTest, AHeaderAfterManyLongOnesIsReadWholeAndARepeatedOneByItsFirstValue) {
+  Start();
+  std::vector<std::pair<std::string, std::string>> extra;
+  for (int i = 0; i < 24; ++i) extra.emplace_back(absl::StrCat("x-padding-", i), std::string(40 + i, 'a' + i % 26));
+  extra.emplace_back("x-response-bytes", "1234");
+  extra.emplace_back("x-response-bytes", "7");
+  absl::StatusOr<testing::RawHttp2Answer> answer =
+      testing::RawHttp2Request(server_->port(), Post("/echo", std::move(extra)), "body");
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->headers[":status"], "200");
+  EXPECT_EQ(answer->body, std::string(1234, 'r'));
 }
 
 TEST_F(Http2ServerTest, ShutdownLetsOpenStreamsFinishWithinTheDrainTime) {

@@ -170,9 +170,10 @@ void GrpcCall::Fail(const absl::Status& status) {
   }
 }
 
-http::Http2Stream::HeaderList GrpcCall::ResponseHeaders() {
-  return {{":status", "200"}, {"content-type", "application/grpc"},
-          {"grpc-accept-encoding", std::string(kGrpcAcceptEncoding)}};
+const http::Http2Stream::HeaderList& GrpcCall::ResponseHeaders() {
+  static const auto* const headers = new http::Http2Stream::HeaderList{
+      {":status", "200"}, {"content-type", "application/grpc"}, {"grpc-accept-encoding", std::string(kGrpcAcceptEncoding)}};
+  return *headers;
 }
 
 void GrpcCall::EnsureHeaders() {
@@ -191,17 +192,18 @@ void GrpcCall::Finish(const absl::Status& status, const http::Http2Stream::Heade
   if (finished_) return;
   finished_ = true;
   http::Http2Stream::HeaderList out;
-  if (!headers_sent_) {  // trailers-only: one HEADERS frame carries the status
+  const bool trailers_only = !headers_sent_;  // one HEADERS frame carries the status
+  if (trailers_only) {
     headers_sent_ = true;
     out = ResponseHeaders();
   }
   out.emplace_back("grpc-status", std::to_string(status.ok() ? 0 : ToGrpcCode(status)));
   if (!status.ok()) out.emplace_back("grpc-message", PercentEncodeGrpcMessage(status.message()));
-  for (const auto& trailer : trailers) out.push_back(trailer);
-  if (out.front().first == ":status") {
+  out.insert(out.end(), trailers.begin(), trailers.end());
+  if (trailers_only) {
     stream_->SendHeaders(out, /*end_stream=*/true);
   } else {
-    stream_->SendTrailers(out);
+    stream_->SendTrailers(std::move(out));
   }
 }
 

@@ -93,7 +93,7 @@ class GrpcCall {
   void Deliver();
   void Fail(const absl::Status& status);
   void EnsureHeaders();
-  static http::Http2Stream::HeaderList ResponseHeaders();
+  static const http::Http2Stream::HeaderList& ResponseHeaders();
 
   std::shared_ptr<http::Http2Stream> stream_;
   const uint64_t max_message_bytes_;

@@ -36,7 +36,7 @@ absl::StatusOr<std::shared_ptr<ServedModel>> InferenceService::Find(absl::string
   return repository_->Find(model, version, lookup);
 }
 
-void InferenceService::Infer(InferenceRequest request, Callback done) {
+void InferenceService::Infer(InferenceRequest&& request, Callback done) {
   Infer(std::move(request), std::move(done), absl::Now(), /*may_load=*/options_.loader != nullptr);
 }
 
@@ -173,7 +173,7 @@ void InferenceService::LoadNewestInBackground(const std::string& model, const st
   WaitForLoad(model, *newest, [](const absl::Status&) {});
 }
 
-void InferenceService::Infer(InferenceRequest request, Callback done, absl::Time arrival, bool may_load,
+void InferenceService::Infer(InferenceRequest&& request, Callback done, absl::Time arrival, bool may_load,
                              bool asked_off_thread) {
   if (options_.router != nullptr) {
     if (std::optional<absl::StatusOr<RouteChoice>> routed = options_.router->Route(request)) {
@@ -228,7 +228,7 @@ void InferenceService::Infer(InferenceRequest request, Callback done, absl::Time
   Dispatch(*found, std::move(request), std::move(done), arrival);
 }
 
-void InferenceService::InferRouted(RouteChoice choice, InferenceRequest request, Callback done, absl::Time arrival) {
+void InferenceService::InferRouted(RouteChoice choice, InferenceRequest&& request, Callback done, absl::Time arrival) {
   std::shared_ptr<ShadowComparison> comparison;
   if (choice.shadow) {
     metrics::DeploymentMetrics* metrics = options_.deployment_metrics;
@@ -261,7 +261,7 @@ void InferenceService::InferRouted(RouteChoice choice, InferenceRequest request,
   Dispatch(choice.served, std::move(request), std::move(done), arrival);
 }
 
-void InferenceService::Dispatch(const std::shared_ptr<ServedModel>& served, InferenceRequest request, Callback done,
+void InferenceService::Dispatch(const std::shared_ptr<ServedModel>& served, InferenceRequest&& request, Callback done,
                                 absl::Time arrival) {
   std::vector<std::string> output_names;
   for (const RequestedOutput& output : request.outputs) output_names.push_back(output.name);
@@ -303,7 +303,7 @@ void InferenceService::Dispatch(const std::shared_ptr<ServedModel>& served, Infe
   }
 }
 
-void InferenceService::AnswerFromCacheOrQueue(const std::shared_ptr<ServedModel>& served, InferenceRequest request,
+void InferenceService::AnswerFromCacheOrQueue(const std::shared_ptr<ServedModel>& served, InferenceRequest&& request,
                                               Callback done, absl::Time arrival,
                                               const DynamicBatcher::Admission& admission) {
   const std::string& version = served->version();
@@ -336,7 +336,7 @@ void InferenceService::AnswerFromCacheOrQueue(const std::shared_ptr<ServedModel>
   Queue(served, std::move(request), std::move(done), arrival, admission);
 }
 
-void InferenceService::Queue(const std::shared_ptr<ServedModel>& served, InferenceRequest request, Callback done,
+void InferenceService::Queue(const std::shared_ptr<ServedModel>& served, InferenceRequest&& request, Callback done,
                              absl::Time arrival, const DynamicBatcher::Admission& admission) {
   if (absl::Status queued = served->batcher().Enqueue(std::move(request), admission, std::move(done), arrival);
       !queued.ok()) {

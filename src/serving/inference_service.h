@@ -59,7 +59,7 @@ class InferenceService {
   // when the request is refused before queueing or answered from the in-process cache, or on a
   // cache_pool thread when answered from a remote cache.
   using Callback = InferenceCallback;
-  void Infer(InferenceRequest request, Callback done);
+  void Infer(InferenceRequest&& request, Callback done);
 
   ModelRepository& repository() { return *repository_; }
   // The version a request for `model` would reach, for metadata and readiness: a deployment's
@@ -82,18 +82,18 @@ class InferenceService {
   // What to do once a model's load ends (with its status).
   using Resume = std::function<void(const absl::Status& loaded)>;
   // `asked_off_thread`: the request already went on `lookups` (it must not go again).
-  void Infer(InferenceRequest request, Callback done, absl::Time arrival, bool may_load,
+  void Infer(InferenceRequest&& request, Callback done, absl::Time arrival, bool may_load,
              bool asked_off_thread = false);
   // A deployment's request: counted for its track, copied to the shadow when chosen.
-  void InferRouted(RouteChoice choice, InferenceRequest request, Callback done, absl::Time arrival);
+  void InferRouted(RouteChoice choice, InferenceRequest&& request, Callback done, absl::Time arrival);
   // Validates, consults the response cache, queues on the version's batcher.
-  void Dispatch(const std::shared_ptr<ServedModel>& served, InferenceRequest request, Callback done,
+  void Dispatch(const std::shared_ptr<ServedModel>& served, InferenceRequest&& request, Callback done,
                 absl::Time arrival);
   // A validated, admitted request for a version with the response cache on: answered from the
   // cache, or queued and its answer stored.
-  void AnswerFromCacheOrQueue(const std::shared_ptr<ServedModel>& served, InferenceRequest request, Callback done,
+  void AnswerFromCacheOrQueue(const std::shared_ptr<ServedModel>& served, InferenceRequest&& request, Callback done,
                               absl::Time arrival, const DynamicBatcher::Admission& admission);
-  void Queue(const std::shared_ptr<ServedModel>& served, InferenceRequest request, Callback done, absl::Time arrival,
+  void Queue(const std::shared_ptr<ServedModel>& served, InferenceRequest&& request, Callback done, absl::Time arrival,
              const DynamicBatcher::Admission& admission);
   // True when `found` says the version is not loaded but could be (or is being) loaded.
   bool ShouldWaitForLoad(const absl::Status& found, absl::string_view model, absl::string_view version);

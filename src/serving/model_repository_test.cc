@@ -230,7 +230,7 @@ TEST_F(ModelRepositoryTest, InferenceServiceValidatesExecutesAndRecords) {
   InferenceRequest bad{.model = "doubler"};
   bad.inputs.push_back(Tensor::Owned("x", DataType::kInt32, {1}, std::string(4, '\0')));
   absl::Status bad_status;
-  service.Infer(bad, [&](absl::StatusOr<InferenceResponse> r) { bad_status = r.status(); });
+  service.Infer(std::move(bad), [&](absl::StatusOr<InferenceResponse> r) { bad_status = r.status(); });
   EXPECT_EQ(bad_status.code(), absl::StatusCode::kInvalidArgument);
 
   bool counted = false;
@@ -275,7 +275,7 @@ TEST_F(ModelRepositoryTest, ARemoteResponseCacheIsNeverWaitedForOnTheRequestsThr
   absl::Notification returned, answered;
   absl::StatusOr<InferenceResponse> response;
   std::thread io_thread([&] {
-    service.Infer(request, [&](absl::StatusOr<InferenceResponse> r) {
+    service.Infer(std::move(request), [&](absl::StatusOr<InferenceResponse> r) {
       response = std::move(r);
       answered.Notify();
     });
