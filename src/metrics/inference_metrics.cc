@@ -1,5 +1,8 @@
 #include "metrics/inference_metrics.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 
 namespace meridian::metrics {
@@ -114,6 +117,24 @@ void InferenceMetrics::VersionSeries::RecordSuccess(const InferenceTimings& timi
   series_.queue->Observe(absl::ToDoubleSeconds(timings.queue));
   series_.compute->Observe(absl::ToDoubleSeconds(timings.compute));
   series_.inferences->Increment(timings.batch_size);
+}
+
+void InferenceMetrics::VersionSeries::RecordBatchSuccess(int64_t requests, int64_t rows, absl::Duration compute) const {
+  series_.success->Increment(static_cast<double>(requests));
+  series_.inferences->Increment(static_cast<double>(rows));
+  // Every request of the batch waited the same execution: `requests` observations in its bucket
+  // (the bucket Observe picks: the first bound not below the value).
+  const prometheus::Histogram::BucketBoundaries& bounds = LatencyBuckets();
+  const double seconds = absl::ToDoubleSeconds(compute);
+  std::vector<double> increments(bounds.size() + 1, 0.0);
+  increments[static_cast<size_t>(std::lower_bound(bounds.begin(), bounds.end(), seconds) - bounds.begin())] =
+      static_cast<double>(requests);
+  series_.compute->ObserveMultiple(increments, seconds * static_cast<double>(requests));
+}
+
+void InferenceMetrics::VersionSeries::RecordAnswerTimes(absl::Duration total, absl::Duration queue) const {
+  series_.total->Observe(absl::ToDoubleSeconds(total));
+  series_.queue->Observe(absl::ToDoubleSeconds(queue));
 }
 
 void InferenceMetrics::VersionSeries::RecordExecution(int64_t rows) const {

@@ -66,6 +66,11 @@ class InferenceMetrics {
   class VersionSeries {
    public:
     void RecordSuccess(const InferenceTimings& timings) const;
+    // A batch of `requests` requests (`rows` rows in all) answered after `compute` of execution:
+    // what RecordSuccess records for each of them but their own times, in one update per series.
+    // Each request then needs RecordAnswerTimes.
+    void RecordBatchSuccess(int64_t requests, int64_t rows, absl::Duration compute) const;
+    void RecordAnswerTimes(absl::Duration total, absl::Duration queue) const;
     void RecordExecution(int64_t rows) const;
     void SetQueueDepth(int64_t depth) const;
 

@@ -84,5 +84,43 @@ TEST(InferenceMetricsTest, RecordingWhileOtherVersionsAppearIsSafe) {
   }
 }
 
+// A batch's answers are recorded with one update per series for what they share (their count,
+// rows and execution time); every series must read as if each request had been recorded alone,
+// a compute time on a bucket's bound included.
+TEST(InferenceMetricsTest, ABatchRecordedAtOnceReadsAsItsRequestsRecordedOneByOne) {
+  auto one_by_one_registry = std::make_shared<prometheus::Registry>();
+  auto batched_registry = std::make_shared<prometheus::Registry>();
+  InferenceMetrics one_by_one(*one_by_one_registry);
+  InferenceMetrics batched(*batched_registry);
+  const int rows[] = {2, 1, 2};
+  for (const absl::Duration compute : {absl::Microseconds(2500), absl::Microseconds(730)}) {
+    const InferenceMetrics::VersionSeries series = batched.ForVersion("m", "1.0.0");
+    series.RecordBatchSuccess(3, 5, compute);
+    for (int i = 0; i < 3; ++i) {
+      const absl::Duration total = compute + absl::Microseconds(100 * (i + 1));
+      const absl::Duration queue = absl::Microseconds(40 * (i + 1));
+      series.RecordAnswerTimes(total, queue);
+      one_by_one.RecordSuccess("m", "1.0.0", {.total = total, .queue = queue, .compute = compute, .batch_size = rows[i]});
+    }
+  }
+  // Every sample line of one exposition, and the same series in the other.
+  const std::string expected = RenderText({one_by_one_registry});
+  const std::string actual = RenderText({batched_registry});
+  int compared = 0;
+  size_t at = 0;
+  while ((at = expected.find('\n', at)) != std::string::npos) {
+    const size_t end = expected.find('\n', at + 1);
+    const std::string line = expected.substr(at + 1, end == std::string::npos ? std::string::npos : end - at - 1);
+    at = end;
+    if (line.empty() || line[0] == '#') continue;
+    const std::string series = line.substr(0, line.rfind(' '));
+    EXPECT_DOUBLE_EQ(ValueOf(actual, series), ValueOf(expected, series)) << series;
+    ++compared;
+  }
+  EXPECT_GT(compared, 50);
+  EXPECT_EQ(ValueOf(actual, R"(inference_compute_duration_seconds_count{model="m",version="1.0.0"})"), 6);
+  EXPECT_EQ(ValueOf(actual, R"(inference_count_total{model="m",version="1.0.0"})"), 10);
+}
+
 }  // namespace
 }  // namespace meridian::metrics

@@ -565,14 +565,14 @@ void DynamicBatcher::Execute(std::vector<Pending> batch) {
     for (Pending& p : batch) ExecuteOne(p, absl::Now());
     return;
   }
-  if (series_) series_->RecordExecution(total_rows);
+  if (series_) {
+    series_->RecordExecution(total_rows);
+    series_->RecordBatchSuccess(static_cast<int64_t>(batch.size()), total_rows, end - start);
+  }
   for (size_t r = 0; r < batch.size(); ++r) {
     Pending& p = batch[r];
-    if (series_) {
-      series_->RecordSuccess({.total = end - p.arrival, .queue = start - p.queued, .compute = end - start,
-                              .batch_size = static_cast<int>(p.rows)});
-    }
-    Deliver(p, InferenceResponse{.model = options_.model_name, .version = options_.version, .id = p.request.id,
+    if (series_) series_->RecordAnswerTimes(end - p.arrival, start - p.queued);
+    Deliver(p, InferenceResponse{.model = options_.model_name, .version = options_.version, .id = std::move(p.request.id),
                                  .outputs = std::move(split[r])});
   }
 }
