@@ -201,8 +201,9 @@ void InferenceService::Infer(InferenceRequest&& request, Callback done, absl::Ti
         [pending](absl::Status refused) { pending->done(std::move(refused)); });
     return;
   }
+  bool found_newest = false;  // the source's newest version, as remembered: nothing newer to load
   absl::StatusOr<std::shared_ptr<ServedModel>> found =
-      repository_->Find(request.model, request.version, LookupOnCaller());
+      repository_->Find(request.model, request.version, LookupOnCaller(), &found_newest);
   if (!found.ok() && may_load && ShouldWaitForLoad(found.status(), request.model, request.version)) {
     const std::string model = request.model;
     const std::string version = request.version;
@@ -224,7 +225,9 @@ void InferenceService::Infer(InferenceRequest&& request, Callback done, absl::Ti
     done(found.status());
     return;
   }
-  if (request.version.empty() && options_.loader != nullptr) LoadNewestInBackground(request.model, (*found)->version());
+  if (request.version.empty() && options_.loader != nullptr && !found_newest) {
+    LoadNewestInBackground(request.model, (*found)->version());
+  }
   Dispatch(*found, std::move(request), std::move(done), arrival);
 }
 

@@ -382,14 +382,18 @@ absl::Status ModelRepository::Unload(absl::string_view model_name) {
 }
 
 absl::StatusOr<std::shared_ptr<ServedModel>> ModelRepository::Find(absl::string_view model, absl::string_view version,
-                                                                    Lookup lookup) const {
+                                                                    Lookup lookup, bool* found_remembered_newest) const {
+  if (found_remembered_newest != nullptr) *found_remembered_newest = false;
   if (version.empty() && lookup == Lookup::kRememberedOnly) {
     // The newest version of the source when it is loaded; else the newest loaded (below) while
     // the newest loads (NewerVersionToLoad).
     std::optional<absl::StatusOr<std::string>> newest = resolver_.Remembered(model, version);
     if (newest.has_value() && newest->ok()) {
       absl::StatusOr<std::shared_ptr<ServedModel>> found = FindLoaded(model, **newest);
-      if (found.ok()) return found;
+      if (found.ok()) {
+        if (found_remembered_newest != nullptr) *found_remembered_newest = true;
+        return found;
+      }
     }
   }
   absl::StatusOr<std::shared_ptr<ServedModel>> found = FindLoaded(model, version);

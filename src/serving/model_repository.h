@@ -160,9 +160,12 @@ class ModelRepository {
   // request) the newest version of the source when it is ready, else the newest ready one (see
   // NewerVersionToLoad). kNotFound for a model or version this server does not hold (the
   // source's own answer when it is remembered to name nothing); kUnavailable (503) when it
-  // exists but is not ready.
+  // exists but is not ready. `found_remembered_newest`, when given, is set to whether the answer
+  // is the source's newest version as remembered (then NewerVersionToLoad would say nullopt, and
+  // need not be asked).
   absl::StatusOr<std::shared_ptr<ServedModel>> Find(absl::string_view model, absl::string_view version,
-                                                    Lookup lookup = Lookup::kMayAsk) const;
+                                                    Lookup lookup = Lookup::kMayAsk,
+                                                    bool* found_remembered_newest = nullptr) const;
   // True when the source was asked lately and said `version` ("" for the newest) of `model`
   // names nothing: loading it on first request would only ask again.
   bool RememberedAbsent(absl::string_view model, absl::string_view version) const;
