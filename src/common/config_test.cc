@@ -39,6 +39,18 @@ TEST(ConfigTest, ExecutingOnTheIoThreadCanBeTurnedOffButNotGivenANegativeLimit) 
   EXPECT_THAT(std::string(negative.status().message()), HasSubstr("--execute-inline-below"));
 }
 
+// The header limit reaches parsers that hold it in 32 bits: 4 GiB once wrapped to 0 and every
+// request was refused as too large.
+TEST(ConfigTest, TheHeaderLimitHasACeiling) {
+  auto largest = LoadConfig({.flags = {{"http.maxHeaderBytes", "8MiB"}}});
+  ASSERT_TRUE(largest.ok()) << largest.status();
+  EXPECT_EQ(largest->http.max_header_bytes, 8u << 20);
+  auto huge = LoadConfig({.flags = {{"http.maxHeaderBytes", "4GiB"}}});
+  ASSERT_FALSE(huge.ok());
+  EXPECT_THAT(std::string(huge.status().message()),
+              AllOf(HasSubstr("--max-header-bytes"), HasSubstr("at most 8388608 bytes")));
+}
+
 TEST(ConfigTest, FileThenEnvThenFlags) {
   std::string file = WriteFile("precedence.yaml",
                                "dataDir: /tmp/from-file\n"
