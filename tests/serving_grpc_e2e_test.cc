@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "http/http_client.h"
 #include "protocol/grpc_compression.h"
+#include "rapidjson/document.h"
 #include "tests/raw_http2_client.h"
 #include "tests/serving_fixtures.h"
 #include "tests/test_server.h"
@@ -90,6 +91,56 @@ class GrpcEndToEndTest : public ::testing::Test {
   std::unique_ptr<http::HttpClient> client_;
   std::unique_ptr<inference::GRPCInferenceService::Stub> stub_;
 };
+
+// A shadow deployment gets a copy of each request, which views the request message's bytes and may
+// still be queued when the call already has its answer: the copy holds those bytes itself (under
+// ASan, a read of freed bytes ends the server here).
+TEST_F(GrpcEndToEndTest, AShadowDeploymentComparesWholeCopiesOfGrpcRequests) {
+  auto torchscript = testing::LoadFixture("mlp-torchscript");
+  auto onnx = testing::LoadFixture("mlp-onnx");
+  ASSERT_TRUE(torchscript.ok() && onnx.ok());
+  // The shadow holds each copy for a batch, long after the primary has answered.
+  onnx->metadata_json = R"({"batching":{"maxBatchSize":32,"maxQueueDelay":"300ms","instances":1}})";
+  ASSERT_TRUE(testing::Push(*client_, *torchscript, "mlp", "1.0.0").ok());
+  ASSERT_TRUE(testing::Push(*client_, *onnx, "mlp", "1.1.0").ok());
+  auto applied = client_->Send(http::HttpMethod::kPut, "/api/v1/namespaces/default/deployments/mlp",
+                               "apiVersion: meridian.ai/v1\nkind: ModelDeployment\n"
+                               "metadata: {name: mlp, namespace: default}\n"
+                               "spec:\n  model: mlp\n  version: 1.0.0\n  shadow: {version: 1.1.0, percent: 100}\n",
+                               {{"Content-Type", "application/yaml"}});
+  ASSERT_TRUE(applied.ok() && applied->status < 300) << (applied.ok() ? applied->body : applied.status().ToString());
+  bool shadow_ready = false;
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(30); !shadow_ready && absl::Now() < deadline;) {
+    absl::SleepFor(absl::Milliseconds(100));
+    auto got = client_->Send(http::HttpMethod::kGet, "/api/v1/namespaces/default/deployments/mlp");
+    rapidjson::Document d;
+    if (!got.ok() || d.Parse(got->body.c_str()).HasParseError() || !d.IsObject() || !d.HasMember("status")) continue;
+    const rapidjson::Value& status = d["status"];
+    shadow_ready = status.IsObject() && status.HasMember("shadow") && status["shadow"].HasMember("replicas") &&
+                   status["shadow"]["replicas"].GetInt() == 1;
+  }
+  ASSERT_TRUE(shadow_ready);
+
+  inference::ModelInferRequest request = RawRequest(*torchscript);
+  request.set_model_name("mlp");
+  for (int i = 0; i < 20; ++i) {
+    grpc::ClientContext context;
+    inference::ModelInferResponse response;
+    grpc::Status status = stub_->ModelInfer(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(response.model_version(), "1.0.0");
+  }
+  // TorchScript and ONNX exports of one model agree, on whole copies of the requests.
+  const std::string same = R"(deployment_shadow_requests_total{deployment="mlp",result="same",version="1.1.0"})";
+  double compared = 0;
+  for (const absl::Time deadline = absl::Now() + absl::Seconds(10); compared < 20 && absl::Now() < deadline;) {
+    absl::SleepFor(absl::Milliseconds(50));
+    auto metrics = client_->Send(http::HttpMethod::kGet, "/metrics");
+    if (metrics.ok()) compared = testing::MetricValue(metrics->body, same);
+  }
+  EXPECT_EQ(compared, 20);
+  EXPECT_FALSE(server_->exited());
+}
 
 std::vector<serving::Tensor> Outputs(const inference::ModelInferResponse& response) {
   std::vector<serving::Tensor> outputs;

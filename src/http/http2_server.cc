@@ -106,9 +106,14 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
   // Tasks from other threads (answers from a model's instances) are queued and run together by
   // one hand-off to the I/O thread, and what they send goes out in one write: a batch's answers
   // for this connection cost one wake of the I/O thread, not one each.
+  // Whether the I/O threads are gone (tasks are then dropped, see Run), and whether this is the
+  // connection's I/O thread.
+  bool io_threads_gone() const { return state_->closed.load(std::memory_order_acquire); }
+  bool on_io_thread() const { return context_.get_executor().running_in_this_thread(); }
+
   void Run(std::function<void()> task) {
-    if (state_->closed.load(std::memory_order_acquire)) return;
-    if (context_.get_executor().running_in_this_thread()) return task();
+    if (io_threads_gone()) return;
+    if (on_io_thread()) return task();
     bool first = false;
     {
       absl::MutexLock lock(&tasks_mutex_);
@@ -589,9 +594,12 @@ absl::string_view Http2Stream::Header(absl::string_view name) const {
   return {};
 }
 
-void Http2Stream::Run(std::function<void()> task) {
-  if (std::shared_ptr<Http2Connection> connection = connection_.lock()) connection->Run(std::move(task));
+Http2Stream::ConnectionThread Http2Stream::ThreadOf(const Http2Connection& connection) {
+  if (connection.io_threads_gone()) return ConnectionThread::kGone;
+  return connection.on_io_thread() ? ConnectionThread::kThisOne : ConnectionThread::kAnother;
 }
+
+void Http2Stream::Post(Http2Connection& connection, std::function<void()> task) { connection.Run(std::move(task)); }
 
 size_t Http2Stream::streams_on_connection() const {
   std::shared_ptr<Http2Connection> connection = connection_.lock();

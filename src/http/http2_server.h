@@ -79,9 +79,19 @@ class Http2Stream {
 
   void set_callbacks(Callbacks callbacks) { callbacks_ = std::move(callbacks); }
 
-  // Runs `task` on the stream's I/O thread: at once when called there, else posted to it. Dropped
-  // when the connection is gone.
-  void Run(std::function<void()> task);
+  // Runs `task` on the stream's I/O thread: at once when called there (without wrapping it in a
+  // std::function, which would allocate for most closures), else posted to it. Dropped when the
+  // connection is gone.
+  template <class Task>
+  void Run(Task&& task) {
+    std::shared_ptr<Http2Connection> connection = connection_.lock();
+    if (connection == nullptr) return;
+    switch (ThreadOf(*connection)) {
+      case ConnectionThread::kGone: return;
+      case ConnectionThread::kThisOne: return task();
+      case ConnectionThread::kAnother: return Post(*connection, std::function<void()>(std::forward<Task>(task)));
+    }
+  }
 
   // The response, on the I/O thread. Each is ignored once the stream is closed. Trailers (or
   // headers with end_stream) end the response; a client still sending is then told to stop.
@@ -99,6 +109,10 @@ class Http2Stream {
 
  private:
   friend class Http2Connection;
+
+  enum class ConnectionThread { kGone, kThisOne, kAnother };
+  static ConnectionThread ThreadOf(const Http2Connection& connection);
+  static void Post(Http2Connection& connection, std::function<void()> task);
 
   std::weak_ptr<Http2Connection> connection_;
   const int32_t id_;

@@ -88,19 +88,46 @@ void GrpcCall::Start(const std::shared_ptr<GrpcCall>& call, Handlers handlers) {
           [self] {
             self->gone_.store(true, std::memory_order_release);
             self->finished_ = true;
-            if (auto cancelled = std::move(self->handlers_.cancelled)) {
-              self->handlers_ = {};
-              cancelled();
-            }
+            std::function<void()> cancelled = std::move(self->handlers_.cancelled);
+            self->ReleaseHandlers();
+            if (cancelled) cancelled();
           },
       .sent =
           [self] {
             if (self->handlers_.sent) self->handlers_.sent();
           },
       // The method's handlers may hold the call: let go of them, or neither is ever freed.
-      .closed = [self] { self->handlers_ = {}; },
+      .closed = [self] { self->ReleaseHandlers(); },
       .owner = call,
   });
+}
+
+void GrpcCall::StartUnary(const std::shared_ptr<GrpcCall>& call, UnaryMethod method) {
+  call->unary_method_ = std::move(method);
+  GrpcCall* self = call.get();  // the stream holds the call while its handlers can run
+  Start(call, {.message =
+                   [self](GrpcMessage message) {
+                     if (self->request_) {
+                       return self->Finish(
+                           absl::InvalidArgumentError("a unary call carries one request message; this one has more"));
+                     }
+                     self->request_ = std::move(message);
+                   },
+               .end =
+                   [self] {
+                     if (self->finished_) return;
+                     if (!self->request_) {
+                       return self->Finish(absl::InvalidArgumentError("the call has no request message"));
+                     }
+                     UnaryMethod method = std::move(self->unary_method_);
+                     self->unary_method_ = nullptr;
+                     method(self->shared_from_this());
+                   }});
+}
+
+void GrpcCall::ReleaseHandlers() {
+  handlers_ = {};
+  unary_method_ = nullptr;
 }
 
 void GrpcCall::OnData(absl::string_view piece) {
@@ -164,10 +191,9 @@ void GrpcCall::Deliver() {
 void GrpcCall::Fail(const absl::Status& status) {
   Finish(status);
   gone_.store(true, std::memory_order_release);
-  if (auto cancelled = std::move(handlers_.cancelled)) {
-    handlers_ = {};
-    cancelled();
-  }
+  std::function<void()> cancelled = std::move(handlers_.cancelled);
+  ReleaseHandlers();
+  if (cancelled) cancelled();
 }
 
 const http::Http2Stream::HeaderList& GrpcCall::ResponseHeaders() {

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,7 +44,7 @@ class GrpcMessage {
   size_t offset_;
 };
 
-class GrpcCall {
+class GrpcCall : public std::enable_shared_from_this<GrpcCall> {
  public:
   // What the method hears; each runs on the I/O thread.
   struct Handlers {
@@ -73,8 +74,19 @@ class GrpcCall {
   // Starts reading the request's messages. The call keeps itself alive through the stream's
   // callbacks until the stream closes.
   static void Start(const std::shared_ptr<GrpcCall>& call, Handlers handlers);
+  // Starts a unary call: reads its one request message, and once the client has ended the request
+  // runs `method` (on the I/O thread), which finds the message in request_message(). A request
+  // without a message, or with more than one, ends the call with INVALID_ARGUMENT instead.
+  using UnaryMethod = std::function<void(const std::shared_ptr<GrpcCall>& call)>;
+  static void StartUnary(const std::shared_ptr<GrpcCall>& call, UnaryMethod method);
+  // A unary call's request message, kept as long as the call is: what views its bytes may hold
+  // the call instead of a copy.
+  absl::string_view request_message() const { return request_ ? request_->bytes() : absl::string_view(); }
   // Runs `task` on the call's I/O thread (see Http2Stream::Run).
-  void Run(std::function<void()> task) { stream_->Run(std::move(task)); }
+  template <class Task>
+  void Run(Task&& task) {
+    stream_->Run(std::forward<Task>(task));
+  }
 
   // Sends one response message: `framed` is its 5-byte prefix and bytes (FrameMessage). The first
   // sends the response headers.
@@ -93,6 +105,7 @@ class GrpcCall {
   void Deliver();
   void Fail(const absl::Status& status);
   void EnsureHeaders();
+  void ReleaseHandlers();
   static const http::Http2Stream::HeaderList& ResponseHeaders();
 
   std::shared_ptr<http::Http2Stream> stream_;
@@ -101,6 +114,8 @@ class GrpcCall {
   GrpcEncoding encoding_ = GrpcEncoding::kIdentity;
   std::atomic<bool> gone_{false};
   Handlers handlers_;
+  UnaryMethod unary_method_;  // StartUnary's, until it runs or the call ends
+  std::optional<GrpcMessage> request_;  // StartUnary's request message
   std::string buffer_;  // request bytes not yet delivered as messages
   size_t unconsumed_ = 0;  // received while paused: the client's window is not yet given back
   bool paused_ = false;

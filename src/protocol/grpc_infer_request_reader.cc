@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "serving/data_type.h"
 #include "serving/tensor.h"
 
@@ -237,10 +238,12 @@ bool ReadOutput(absl::string_view bytes, serving::RequestedOutput* output) {
 
 }  // namespace
 
-std::optional<serving::InferenceRequest> ReadCommonInferRequest(absl::string_view message) {
+std::optional<serving::InferenceRequest> ReadCommonInferRequest(absl::string_view message,
+                                                                const std::shared_ptr<const void>& owner) {
   serving::InferenceRequest request;
-  std::vector<WireInput> inputs;
-  std::vector<absl::string_view> raw_contents;
+  // Requests commonly carry one or two inputs: these cost no allocation.
+  absl::InlinedVector<WireInput, 2> inputs;
+  absl::InlinedVector<absl::string_view, 2> raw_contents;
   WireReader reader(message);
   uint32_t field = 0;
   uint32_t wire_type = 0;
@@ -277,7 +280,7 @@ std::optional<serving::InferenceRequest> ReadCommonInferRequest(absl::string_vie
     WireInput& input = inputs[i];
     const std::optional<serving::DataType> type = serving::ParseDataType(input.datatype);
     if (input.name.empty() || !type) return std::nullopt;
-    serving::Tensor tensor = serving::Tensor::View(input.name, *type, std::move(input.shape), raw_contents[i], nullptr);
+    serving::Tensor tensor = serving::Tensor::View(input.name, *type, std::move(input.shape), raw_contents[i], owner);
     if (!tensor.CheckConsistent().ok()) return std::nullopt;
     request.inputs.push_back(std::move(tensor));
     if (!input.parameters.empty()) request.input_parameters[input.name] = std::move(input.parameters);

@@ -11,6 +11,7 @@
 // (DecodeGrpcInferRequest), which decodes or refuses it with its own messages. For every message
 // it does read, the protobuf path gives the same request.
 
+#include <memory>
 #include <optional>
 
 #include "absl/strings/string_view.h"
@@ -18,7 +19,9 @@
 
 namespace meridian::protocol {
 
-// nullopt: not read here (see above). The tensors view `message`, which must outlive them.
-std::optional<serving::InferenceRequest> ReadCommonInferRequest(absl::string_view message);
+// nullopt: not read here (see above). The tensors view `message` and hold `owner`, which keeps it
+// valid as long as a tensor does (null: the caller keeps it valid).
+std::optional<serving::InferenceRequest> ReadCommonInferRequest(absl::string_view message,
+                                                                const std::shared_ptr<const void>& owner);
 
 }  // namespace meridian::protocol

@@ -67,13 +67,13 @@ inference::ModelInferRequest TypicalRequest() {
 absl::StatusOr<serving::InferenceRequest> ThroughProtobuf(const std::string& bytes,
                                                           inference::ModelInferRequest* parsed) {
   if (!parsed->ParseFromString(bytes)) return absl::InvalidArgumentError("not a valid ModelInferRequest");
-  return DecodeGrpcInferRequest(*parsed);
+  return DecodeGrpcInferRequest(*parsed, nullptr);
 }
 
 // What the reader reads of `bytes`, checked against protobuf's decoding; nullopt (and a failure)
 // when it reads nothing or protobuf refuses the bytes.
 std::optional<serving::InferenceRequest> ReadLikeProtobuf(const std::string& bytes) {
-  std::optional<serving::InferenceRequest> read = ReadCommonInferRequest(bytes);
+  std::optional<serving::InferenceRequest> read = ReadCommonInferRequest(bytes, nullptr);
   if (!read) {
     ADD_FAILURE() << "the reader left the request to protobuf";
     return std::nullopt;
@@ -127,7 +127,7 @@ TEST(GrpcInferRequestReaderTest, ReadsAnUnpackedShapeAndRepeatedFieldsAsProtobuf
 
 TEST(GrpcInferRequestReaderTest, LeavesEverythingElseToProtobuf) {
   auto left = [](const inference::ModelInferRequest& request) {
-    return !ReadCommonInferRequest(request.SerializeAsString()).has_value();
+    return !ReadCommonInferRequest(request.SerializeAsString(), nullptr).has_value();
   };
   inference::ModelInferRequest typed = TypicalRequest();
   typed.clear_raw_input_contents();
@@ -168,12 +168,12 @@ TEST(GrpcInferRequestReaderTest, LeavesEverythingElseToProtobuf) {
   EXPECT_TRUE(left(unnamed)) << "an input without a name";
 
   std::string unknown_field = TypicalRequest().SerializeAsString() + std::string("\x40\x01", 2);  // field 8
-  EXPECT_FALSE(ReadCommonInferRequest(unknown_field).has_value()) << "a field this reader does not know";
+  EXPECT_FALSE(ReadCommonInferRequest(unknown_field, nullptr).has_value()) << "a field this reader does not know";
   std::string long_tag = std::string("\x8a\x00\x01" "a", 4) + TypicalRequest().SerializeAsString();
-  EXPECT_FALSE(ReadCommonInferRequest(long_tag).has_value()) << "a tag in more bytes than it needs";
+  EXPECT_FALSE(ReadCommonInferRequest(long_tag, nullptr).has_value()) << "a tag in more bytes than it needs";
   std::string truncated = TypicalRequest().SerializeAsString();
   truncated.pop_back();
-  EXPECT_FALSE(ReadCommonInferRequest(truncated).has_value()) << "a truncated message";
+  EXPECT_FALSE(ReadCommonInferRequest(truncated, nullptr).has_value()) << "a truncated message";
 }
 
 // The reader's promise, checked on many requests, valid and damaged: whatever it reads, protobuf
@@ -228,7 +228,7 @@ TEST(GrpcInferRequestReaderTest, WhatItReadsProtobufReadsTheSame) {
         default: bytes.resize(at); break;
       }
     }
-    std::optional<serving::InferenceRequest> read = ReadCommonInferRequest(bytes);
+    std::optional<serving::InferenceRequest> read = ReadCommonInferRequest(bytes, nullptr);
     if (!read) continue;
     ++read_count;
     inference::ModelInferRequest parsed;

@@ -53,9 +53,11 @@ class InferStream final : public std::enable_shared_from_this<InferStream> {
     if (closing_) return;  // taken after shutdown began: not answered
     ++outstanding_;
     if (outstanding_ >= kMaxStreamRequestsInFlight) call_->Pause();
+    // The decoded tensors view the message and hold it.
     auto whole = std::make_shared<const GrpcMessage>(std::move(message));
     std::shared_ptr<Request> parsed;
-    std::optional<absl::StatusOr<serving::InferenceRequest>> read = DecodeGrpcInferMessage(whole->bytes(), &parsed);
+    std::optional<absl::StatusOr<serving::InferenceRequest>> read =
+        DecodeGrpcInferMessage(whole->bytes(), whole, &parsed);
     if (!read) {
       return Deliver(FailedAnswer(*parsed, absl::InvalidArgumentError(
                                                "a stream message is not a valid inference.ModelInferRequest")));
@@ -63,13 +65,10 @@ class InferStream final : public std::enable_shared_from_this<InferStream> {
     absl::StatusOr<serving::InferenceRequest>& decoded = *read;
     // Only what protobuf decoded can be refused: what the reader reads is valid.
     if (!decoded.ok()) return Deliver(FailedAnswer(*parsed, decoded.status()));
-    std::shared_ptr<const void> viewed = whole;
-    if (parsed != nullptr) viewed = std::move(parsed);
     decoded->client_gone = [call = call_] { return call->cancelled(); };
     decoded->may_execute_batch_inline = true;
     Identity identity{.model = decoded->model, .version = decoded->version, .id = decoded->id};
-    // The decoded tensors view `viewed`'s bytes: it lives until the answer.
-    service_->Infer(std::move(*decoded), [self = shared_from_this(), viewed, identity = std::move(identity)](
+    service_->Infer(std::move(*decoded), [self = shared_from_this(), identity = std::move(identity)](
                                              absl::StatusOr<serving::InferenceResponse> result) {
       std::string framed = result.ok() ? FramedStreamInferResponse(*result)
                                        : FrameMessage(FailedAnswer(identity, result.status()));

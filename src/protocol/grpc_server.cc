@@ -150,35 +150,11 @@ class InferenceGrpcHandler final : public http::Http2Handler {
   template <class Request>
   static void ReadUnary(const std::shared_ptr<GrpcCall>& call,
                         std::function<void(std::shared_ptr<Request>)> method) {
-    ReadUnaryMessage(call, [call, method = std::move(method)](std::shared_ptr<const GrpcMessage> message) {
-      std::shared_ptr<Request> request = Parse<Request>(message->bytes());
+    GrpcCall::StartUnary(call, [method = std::move(method)](const std::shared_ptr<GrpcCall>& call) {
+      std::shared_ptr<Request> request = Parse<Request>(call->request_message());
       if (request == nullptr) return call->Finish(NotA<Request>());
       method(std::move(request));
     });
-  }
-
-  // The call's one request message, as it came.
-  static void ReadUnaryMessage(const std::shared_ptr<GrpcCall>& call,
-                               std::function<void(std::shared_ptr<const GrpcMessage>)> method) {
-    auto message = std::make_shared<std::optional<GrpcMessage>>();
-    GrpcCall::Start(call, {.message =
-                               [call, message](GrpcMessage bytes) {
-                                 if (message->has_value()) {
-                                   return call->Finish(absl::InvalidArgumentError(
-                                       "a unary call carries one request message; this one has more"));
-                                 }
-                                 *message = std::move(bytes);
-                               },
-                           .end =
-                               [call, message, method = std::move(method)] {
-                                 if (call->finished()) return;
-                                 if (!message->has_value()) {
-                                   return call->Finish(absl::InvalidArgumentError("the call has no request message"));
-                                 }
-                                 auto whole = std::make_shared<const GrpcMessage>(std::move(**message));
-                                 message->reset();
-                                 method(std::move(whole));
-                               }});
   }
 
   // Null when `bytes` is not a valid Request.
@@ -193,6 +169,27 @@ class InferenceGrpcHandler final : public http::Http2Handler {
   static absl::Status NotA() {
     return absl::InvalidArgumentError(
         absl::StrCat("the request message is not a valid ", Request::descriptor()->full_name()));
+  }
+
+  // ModelInfer, once its request message is in.
+  static void Infer(serving::InferenceService& service, const std::shared_ptr<GrpcCall>& call) {
+    std::shared_ptr<inference::ModelInferRequest> parsed;
+    // The decoded tensors view the call's message and hold the call, which keeps it: a copy of the
+    // request (a shadow deployment's) may outlive the answer.
+    std::optional<absl::StatusOr<serving::InferenceRequest>> read =
+        DecodeGrpcInferMessage(call->request_message(), std::shared_ptr<const void>(call, call.get()), &parsed);
+    if (!read) return call->Finish(NotA<inference::ModelInferRequest>());
+    absl::StatusOr<serving::InferenceRequest>& decoded = *read;
+    if (!decoded.ok()) return call->Finish(decoded.status());
+    decoded->client_gone = [call] { return call->cancelled(); };
+    // A connection that carries many calls at once (a gRPC channel's way) has their answers go out
+    // together; one with a lone call is like an HTTP/1.1 connection, where a batch run on the I/O
+    // thread holds up the thread's other connections (see InferenceRequest).
+    decoded->may_execute_batch_inline = call->stream().streams_on_connection() > 1;
+    service.Infer(std::move(*decoded), [call](absl::StatusOr<serving::InferenceResponse> result) {
+      if (!result.ok()) return Reply(call, absl::StatusOr<inference::ModelInferResponse>(result.status()));
+      ReplyFramed(call, FramedInferResponse(*result));
+    });
   }
 
   void Serve(const std::shared_ptr<GrpcCall>& call, Method method) {
@@ -247,26 +244,7 @@ class InferenceGrpcHandler final : public http::Http2Handler {
                               });
         });
       case Method::kModelInfer:
-        return ReadUnaryMessage(call, [call, service](std::shared_ptr<const GrpcMessage> message) {
-          std::shared_ptr<inference::ModelInferRequest> parsed;
-          std::optional<absl::StatusOr<serving::InferenceRequest>> read =
-              DecodeGrpcInferMessage(message->bytes(), &parsed);
-          if (!read) return call->Finish(NotA<inference::ModelInferRequest>());
-          absl::StatusOr<serving::InferenceRequest>& decoded = *read;
-          if (!decoded.ok()) return call->Finish(decoded.status());
-          std::shared_ptr<const void> viewed = message;
-          if (parsed != nullptr) viewed = std::move(parsed);
-          decoded->client_gone = [call] { return call->cancelled(); };
-          // A connection that carries many calls at once (a gRPC channel's way) has their answers
-          // go out together; one with a lone call is like an HTTP/1.1 connection, where a batch run
-          // on the I/O thread holds up the thread's other connections (see InferenceRequest).
-          decoded->may_execute_batch_inline = call->stream().streams_on_connection() > 1;
-          // The decoded tensors view `viewed`'s bytes: it lives until the answer.
-          service->Infer(std::move(*decoded), [call, viewed](absl::StatusOr<serving::InferenceResponse> result) {
-            if (!result.ok()) return Reply(call, absl::StatusOr<inference::ModelInferResponse>(result.status()));
-            ReplyFramed(call, FramedInferResponse(*result));
-          });
-        });
+        return GrpcCall::StartUnary(call, [service](const std::shared_ptr<GrpcCall>& call) { Infer(*service, call); });
       case Method::kModelStreamInfer:
         return StartInferStream(call, service, streams_);
     }

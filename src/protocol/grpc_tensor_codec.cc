@@ -74,7 +74,8 @@ absl::StatusOr<serving::Parameters> ToParameters(
 
 }  // namespace
 
-absl::StatusOr<serving::InferenceRequest> DecodeGrpcInferRequest(const inference::ModelInferRequest& request) {
+absl::StatusOr<serving::InferenceRequest> DecodeGrpcInferRequest(const inference::ModelInferRequest& request,
+                                                                 const std::shared_ptr<const void>& owner) {
   serving::InferenceRequest decoded;
   decoded.id = request.id();
   decoded.model = request.model_name();
@@ -102,9 +103,8 @@ absl::StatusOr<serving::InferenceRequest> DecodeGrpcInferRequest(const inference
       if (input.has_contents()) {
         return absl::InvalidArgumentError(absl::StrCat(what, " has contents, but the request uses raw_input_contents"));
       }
-      // A view: the gRPC request outlives the execution (the call finishes after it).
       decoded.inputs.push_back(serving::Tensor::View(input.name(), *type, std::move(shape),
-                                                     request.raw_input_contents(i), nullptr));
+                                                     request.raw_input_contents(i), owner));
     } else {
       auto bytes = TypedContents(input.contents(), *type, what);
       if (!bytes.ok()) return bytes.status();
@@ -124,11 +124,14 @@ absl::StatusOr<serving::InferenceRequest> DecodeGrpcInferRequest(const inference
 }
 
 std::optional<absl::StatusOr<serving::InferenceRequest>> DecodeGrpcInferMessage(
-    absl::string_view bytes, std::shared_ptr<inference::ModelInferRequest>* parsed) {
-  if (std::optional<serving::InferenceRequest> common = ReadCommonInferRequest(bytes)) return std::move(*common);
+    absl::string_view bytes, const std::shared_ptr<const void>& owner,
+    std::shared_ptr<inference::ModelInferRequest>* parsed) {
+  if (std::optional<serving::InferenceRequest> common = ReadCommonInferRequest(bytes, owner)) {
+    return std::move(*common);
+  }
   *parsed = std::make_shared<inference::ModelInferRequest>();
   if (!(*parsed)->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return std::nullopt;
-  return DecodeGrpcInferRequest(**parsed);
+  return DecodeGrpcInferRequest(**parsed, *parsed);
 }
 
 }  // namespace meridian::protocol

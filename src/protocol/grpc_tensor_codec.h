@@ -1,8 +1,9 @@
 #pragma once
 
 // ModelInferRequest -> the protocol-neutral inference request. Raw contents are viewed, not
-// copied: the gRPC request message must outlive the decoded request's execution. Answers are
-// written by grpc_infer_response_writer.h.
+// copied; each viewing tensor holds an owner that keeps the bytes valid, so a request may outlive
+// the call that carried it (a shadow deployment's copy still queued when the call has its answer).
+// Answers are written by grpc_infer_response_writer.h.
 
 #include <memory>
 #include <optional>
@@ -14,14 +15,17 @@
 
 namespace meridian::protocol {
 
-absl::StatusOr<serving::InferenceRequest> DecodeGrpcInferRequest(const inference::ModelInferRequest& request);
+// Tensors of raw contents view `request`'s bytes and hold `owner`, which keeps `request` valid
+// (null: the caller keeps it valid until the decoded request is gone).
+absl::StatusOr<serving::InferenceRequest> DecodeGrpcInferRequest(const inference::ModelInferRequest& request,
+                                                                 const std::shared_ptr<const void>& owner);
 
 // A serialized ModelInferRequest, read straight from its bytes when ReadCommonInferRequest can
-// (the tensors then view `bytes`), else parsed by protobuf into *parsed and decoded (the tensors
-// view *parsed). nullopt: `bytes` is not a valid ModelInferRequest (*parsed holds what protobuf
-// made of it). Whichever the tensors view must outlive the request's execution.
+// (the tensors then view `bytes` and hold `owner`, which keeps them valid), else parsed by
+// protobuf into *parsed and decoded (the tensors view and hold *parsed). nullopt: `bytes` is not
+// a valid ModelInferRequest (*parsed holds what protobuf made of it).
 std::optional<absl::StatusOr<serving::InferenceRequest>> DecodeGrpcInferMessage(
-    absl::string_view bytes, std::shared_ptr<inference::ModelInferRequest>* parsed);
-
+    absl::string_view bytes, const std::shared_ptr<const void>& owner,
+    std::shared_ptr<inference::ModelInferRequest>* parsed);
 
 }  // namespace meridian::protocol

@@ -64,8 +64,10 @@ absl::StatusOr<Tensor> SliceRows(const Tensor& output, int64_t begin, int64_t co
     return Tensor::Owned(output.name(), output.type(), std::move(shape), std::move(data));
   }
   const size_t row_bytes = total_rows == 0 ? 0 : output.byte_size() / static_cast<size_t>(total_rows);
-  return Tensor::Owned(output.name(), output.type(), std::move(shape),
-                       std::string(output.data() + begin * row_bytes, count * row_bytes));
+  const absl::string_view rows = output.bytes().substr(begin * row_bytes, count * row_bytes);
+  // A view sharing the batch's output where it has an owner: no allocation or copy per request.
+  if (output.owner() != nullptr) return Tensor::View(output.name(), output.type(), std::move(shape), rows, output.owner());
+  return Tensor::Owned(output.name(), output.type(), std::move(shape), std::string(rows));
 }
 
 // A version is lightly loaded, for executing on the submitting thread, while fewer than this share
@@ -549,6 +551,7 @@ void DynamicBatcher::Execute(std::vector<Pending> batch) {
   if (outputs.ok()) {
     int64_t begin = 0;
     for (size_t r = 0; r < batch.size() && outputs.ok(); ++r) {
+      split[r].reserve(outputs->size());
       for (const Tensor& output : *outputs) {
         absl::StatusOr<Tensor> slice = SliceRows(output, begin, batch[r].rows, total_rows);
         if (!slice.ok()) {

@@ -1,8 +1,11 @@
 #include "serving/model_signature.h"
-#include "common/json.h"
 
+#include <utility>
+
+#include "common/json.h"
 #include "absl/algorithm/container.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
@@ -97,7 +100,8 @@ bool ShapeMatches(const Shape& spec, const Shape& actual) {
 
 absl::Status ValidateRequest(const ModelSignature& signature, const std::vector<Tensor>& inputs,
                              const std::vector<std::string>& requested_outputs) {
-  absl::flat_hash_set<std::string> seen;
+  // Which of the signature's inputs the request gives, by position (no copy of their names).
+  absl::InlinedVector<bool, 8> seen(signature.inputs.size(), false);
   for (const Tensor& input : inputs) {
     const TensorSpec* spec = signature.FindInput(input.name());
     if (spec == nullptr) {
@@ -106,7 +110,7 @@ absl::Status ValidateRequest(const ModelSignature& signature, const std::vector<
       return absl::InvalidArgumentError(
           absl::StrCat("unknown input '", input.name(), "'; the model takes: ", expected));
     }
-    if (!seen.insert(input.name()).second) {
+    if (std::exchange(seen[static_cast<size_t>(spec - signature.inputs.data())], true)) {
       return absl::InvalidArgumentError(absl::StrCat("input '", input.name(), "' is given twice"));
     }
     if (input.type() != spec->type) {
@@ -127,8 +131,9 @@ absl::Status ValidateRequest(const ModelSignature& signature, const std::vector<
     }
     if (absl::Status consistent = input.CheckConsistent(); !consistent.ok()) return consistent;
   }
-  for (const TensorSpec& spec : signature.inputs) {
-    if (!seen.contains(spec.name)) {
+  for (size_t i = 0; i < signature.inputs.size(); ++i) {
+    if (!seen[i]) {
+      const TensorSpec& spec = signature.inputs[i];
       return absl::InvalidArgumentError(absl::StrCat("missing input '", spec.name, "' (", DataTypeName(spec.type),
                                                      " ", ShapeText(spec.shape), ")"));
     }

@@ -54,6 +54,17 @@ TEST(ModelSignatureTest, ValidatesRequests) {
             std::string::npos);
 }
 
+TEST(ModelSignatureTest, EachOfSeveralInputsIsGivenOnceInAnyOrder) {
+  const ModelSignature signature{.inputs = {{"a", DataType::kFp32, {-1, 1}}, {"b", DataType::kFp32, {-1, 1}},
+                                            {"c", DataType::kFp32, {-1, 1}}},
+                                 .outputs = {{"y", DataType::kFp32, {-1, 1}}}};
+  auto input = [](const char* name) { return Tensor::Owned(name, DataType::kFp32, {1, 1}, std::string(4, '\0')); };
+  EXPECT_TRUE(ValidateRequest(signature, {input("c"), input("a"), input("b")}, {}).ok());
+  EXPECT_EQ(Message(ValidateRequest(signature, {input("c"), input("a")}, {})), "missing input 'b' (FP32 [-1,1])");
+  EXPECT_EQ(Message(ValidateRequest(signature, {input("b"), input("c"), input("b")}, {})),
+            "input 'b' is given twice");
+}
+
 TEST(ModelSignatureTest, RefusesEmptyInputsAndOutputsRequestedTwice) {
   const ModelSignature signature = Mlp();
   Tensor no_rows = Tensor::Owned("input__0", DataType::kFp32, {0, 4}, "");

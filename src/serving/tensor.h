@@ -40,6 +40,8 @@ class Tensor {
   absl::string_view bytes() const { return bytes_; }
   const char* data() const { return bytes_.data(); }
   size_t byte_size() const { return bytes_.size(); }
+  // What keeps the bytes valid; null when the tensor's maker keeps them valid instead.
+  const std::shared_ptr<const void>& owner() const { return owner_; }
 
   // Checks that the byte length matches the type and shape (for BYTES: that the length
   // prefixes walk exactly to the end, one per element).
