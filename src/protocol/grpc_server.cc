@@ -50,7 +50,7 @@ constexpr MethodInfo kMethods[] = {
 // handed to the call's I/O thread to send.
 void ReplyFramed(const std::shared_ptr<GrpcCall>& call, std::string framed) {
   call->Run([call, framed = std::move(framed)]() mutable {
-    if (absl::Now() >= call->deadline()) {
+    if (call->deadline() != absl::InfiniteFuture() && absl::Now() >= call->deadline()) {
       return call->Finish(absl::DeadlineExceededError("the call's deadline (grpc-timeout) passed before its answer"));
     }
     call->SendMessage(std::move(framed));

@@ -23,18 +23,6 @@ size_t InputBytes(const InferenceRequest& request) {
   return std::max<size_t>(1, bytes);
 }
 
-// Requests with equal keys can be concatenated along the first dimension.
-std::string BatchKey(const InferenceRequest& request, const std::vector<std::string>& outputs) {
-  std::string key;
-  for (const Tensor& input : request.inputs) {
-    absl::StrAppend(&key, input.name(), ":", DataTypeName(input.type()), ":");
-    for (size_t d = 1; d < input.shape().size(); ++d) absl::StrAppend(&key, input.shape()[d], ",");
-    absl::StrAppend(&key, ";");
-  }
-  for (const std::string& output : outputs) absl::StrAppend(&key, "->", output);
-  return key;
-}
-
 // Concatenates the same input of every request along the first dimension (one copy).
 Tensor Concatenate(const std::vector<const Tensor*>& parts, int64_t rows) {
   size_t bytes = 0;
@@ -185,7 +173,6 @@ absl::Status DynamicBatcher::Enqueue(InferenceRequest&& request, const Admission
   Pending pending{.request = std::move(request), .arrival = arrival, .queued = absl::Now(), .deadline = admission.deadline};
   for (const RequestedOutput& output : pending.request.outputs) pending.output_names.push_back(output.name);
   pending.rows = admission.rows;
-  if (batchable_) pending.batch_key = BatchKey(pending.request, pending.output_names);
   size_t depth = 0;
   absl::Status refused;
   std::optional<ComputeSlots::Hold> slot;
@@ -311,15 +298,30 @@ void DynamicBatcher::Take(std::deque<Pending>& queue, const std::vector<size_t>&
   queue.swap(kept);
 }
 
+bool DynamicBatcher::Batchable(const Pending& a, const Pending& b) {
+  // Compared in place: a key string built per request cost an allocation and formatting each.
+  if (a.output_names != b.output_names || a.request.inputs.size() != b.request.inputs.size()) return false;
+  for (size_t i = 0; i < a.request.inputs.size(); ++i) {
+    const Tensor& x = a.request.inputs[i];
+    const Tensor& y = b.request.inputs[i];
+    if (x.name() != y.name() || x.type() != y.type() || x.shape().size() != y.shape().size() ||
+        !std::equal(x.shape().begin() + (x.shape().empty() ? 0 : 1), x.shape().end(),
+                    y.shape().begin() + (y.shape().empty() ? 0 : 1))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 std::vector<size_t> DynamicBatcher::Choose(const std::deque<Pending>& queue, int64_t* rows) const {
   // Compatible requests in arrival order, up to maxBatchSize rows (one when not batching).
   const int64_t max_rows = batchable_ ? options_.config.max_batch_size : 1;
-  const std::string& key = queue.front().batch_key;
+  const Pending& first = queue.front();
   *rows = 0;
   std::vector<size_t> chosen;
   for (size_t i = 0; i < queue.size() && *rows < max_rows; ++i) {
     const Pending& p = queue[i];
-    if (p.batch_key != key || (batchable_ && *rows + p.rows > max_rows)) continue;
+    if (i > 0 && (!batchable_ || !Batchable(first, p) || *rows + p.rows > max_rows)) continue;
     *rows += batchable_ ? p.rows : max_rows;
     chosen.push_back(i);
   }
@@ -480,12 +482,14 @@ void DynamicBatcher::RunInstance() {
     }
     if (series_) series_->SetQueueDepth(static_cast<int64_t>(depth));
     for (Pending& p : expired) {
-      if (p.deadline > absl::Now()) {
-        Deliver(p, absl::CancelledError("the client went away while the request was queued; it was not executed"));
+      const absl::Time now = absl::Now();
+      if (p.deadline > now) {
+        Deliver(p, absl::CancelledError("the client went away while the request was queued; it was not executed"), now);
         continue;
       }
-      Deliver(p, absl::DeadlineExceededError(absl::StrCat("the request waited ", absl::FormatDuration(absl::Now() - p.arrival),
-                                                          ", past its timeout; it was not executed")));
+      Deliver(p, absl::DeadlineExceededError(absl::StrCat("the request waited ", absl::FormatDuration(now - p.arrival),
+                                                          ", past its timeout; it was not executed")),
+              now);
     }
     const size_t taken = batch.size() + expired.size();
     const bool executes = !batch.empty();
@@ -513,15 +517,17 @@ void DynamicBatcher::ExecuteOne(Pending& pending, absl::Time start) {
   }
   if (series_) series_->RecordExecution(pending.rows);
   if (!outputs.ok()) {
-    Deliver(pending, outputs.status());
+    Deliver(pending, outputs.status(), end);
     return;
   }
   if (series_) {
     series_->RecordSuccess({.total = end - pending.arrival, .queue = start - pending.queued, .compute = end - start,
                             .batch_size = static_cast<int>(pending.rows)});
   }
-  Deliver(pending, InferenceResponse{.model = options_.model_name, .version = options_.version,
-                                     .id = pending.request.id, .outputs = std::move(*outputs)});
+  Deliver(pending,
+          InferenceResponse{.model = options_.model_name, .version = options_.version, .id = pending.request.id,
+                            .outputs = std::move(*outputs)},
+          end);
 }
 
 void DynamicBatcher::Execute(std::vector<Pending> batch) {
@@ -575,20 +581,22 @@ void DynamicBatcher::Execute(std::vector<Pending> batch) {
   for (size_t r = 0; r < batch.size(); ++r) {
     Pending& p = batch[r];
     if (series_) series_->RecordAnswerTimes(end - p.arrival, start - p.queued);
-    Deliver(p, InferenceResponse{.model = options_.model_name, .version = options_.version, .id = std::move(p.request.id),
-                                 .outputs = std::move(split[r])});
+    Deliver(p,
+            InferenceResponse{.model = options_.model_name, .version = options_.version, .id = std::move(p.request.id),
+                              .outputs = std::move(split[r])},
+            end);
   }
 }
 
-void DynamicBatcher::Deliver(Pending& pending, absl::StatusOr<InferenceResponse> result) {
-  request_ns_.fetch_add(absl::ToInt64Nanoseconds(absl::Now() - pending.queued), std::memory_order_relaxed);
+void DynamicBatcher::Deliver(Pending& pending, absl::StatusOr<InferenceResponse> result, absl::Time now) {
+  request_ns_.fetch_add(absl::ToInt64Nanoseconds(now - pending.queued), std::memory_order_relaxed);
   if (!result.ok() && options_.metrics) {
     // A request dropped because its client left is not a failure of the model.
     const absl::StatusCode code = result.status().code();
     const char* reason = code == absl::StatusCode::kDeadlineExceeded ? "timeout"
                          : code == absl::StatusCode::kCancelled      ? "cancelled"
                                                                      : "execution_failed";
-    options_.metrics->RecordFailure(options_.model_name, options_.version, reason, absl::Now() - pending.arrival);
+    options_.metrics->RecordFailure(options_.model_name, options_.version, reason, now - pending.arrival);
   }
   if (!options_.config.preserve_ordering) {
     pending.done(std::move(result));

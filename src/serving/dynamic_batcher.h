@@ -129,8 +129,9 @@ class DynamicBatcher {
     absl::Time deadline;  // InfiniteFuture: none
     uint64_t sequence = 0;
     int64_t rows = 1;
-    std::string batch_key;  // requests with equal keys can share an execution
   };
+  // Whether two requests can share an execution: concatenated along the first dimension.
+  static bool Batchable(const Pending& a, const Pending& b);
 
   void RunInstance();
   // Whether an admitted request may run on the submitting thread now (see
@@ -155,7 +156,8 @@ class DynamicBatcher {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void Execute(std::vector<Pending> batch);
   void ExecuteOne(Pending& pending, absl::Time start);
-  void Deliver(Pending& pending, absl::StatusOr<InferenceResponse> result);
+  // `now`: when the answer is ready (a batch's answers share one reading of the clock).
+  void Deliver(Pending& pending, absl::StatusOr<InferenceResponse> result, absl::Time now);
   // With preserveOrdering: runs `done` (none: a place given up) once every answer with an
   // earlier sequence has gone out.
   void DeliverInOrder(uint64_t sequence, InferenceCallback done, absl::StatusOr<InferenceResponse> result);

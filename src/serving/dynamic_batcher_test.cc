@@ -222,6 +222,35 @@ TEST(DynamicBatcherTest, DifferentNonBatchShapesAreNotMixed) {
   }
 }
 
+TEST(DynamicBatcherTest, RequestsWithOtherInputNamesDatatypesOrRequestedOutputsAreNotMixed) {
+  FakeRecordingModel model;
+  absl::Notification gate;
+  model.gate_ = &gate;
+  Answers answers;
+  auto with_input = [](float value, const std::string& name, DataType type) {
+    InferenceRequest request = Request({value, value}, {1, 2});
+    request.inputs[0] = Tensor::Owned(name, type, {1, 2}, std::string(request.inputs[0].bytes()));
+    return request;
+  };
+  InferenceRequest asks_for_y = Request({2, 2}, {1, 2});
+  asks_for_y.outputs.push_back({.name = "y"});
+  {
+    DynamicBatcher batcher({.config = {.max_batch_size = 8, .max_queue_delay = absl::Milliseconds(20)}, .model = &model});
+    ASSERT_TRUE(Enqueue(batcher, Request({0, 0}, {1, 2}), answers.For(0)).ok());
+    absl::SleepFor(absl::Milliseconds(80));  // the instance holds request 0 at the gate
+    ASSERT_TRUE(Enqueue(batcher, Request({1, 1}, {1, 2}), answers.For(1)).ok());
+    ASSERT_TRUE(Enqueue(batcher, std::move(asks_for_y), answers.For(2)).ok());
+    ASSERT_TRUE(Enqueue(batcher, with_input(3, "z", DataType::kFp32), answers.For(3)).ok());
+    ASSERT_TRUE(Enqueue(batcher, with_input(4, "x", DataType::kInt32), answers.For(4)).ok());
+    ASSERT_TRUE(Enqueue(batcher, Request({5, 5}, {1, 2}), answers.For(5)).ok());
+    gate.Notify();
+    answers.WaitFor(6);
+  }
+  // Only the two plain requests shared an execution; the others each ran alone, in arrival order.
+  EXPECT_THAT(model.executions(), ElementsAre(1, 2, 1, 1, 1));
+  EXPECT_THAT(model.first_values(), ElementsAre(0, 1, 2, 3, 4));
+}
+
 TEST(DynamicBatcherTest, AnInstanceWhosePriorityAnotherEmptiedTurnsToTheLowerOne) {
   FakeRecordingModel model;
   absl::Notification gate;
