@@ -65,6 +65,10 @@ absl::Status SetBytes(absl::string_view v, uint64_t& out, uint64_t min,
 // client's need.
 constexpr uint64_t kMaxHeaderBytesCeiling = 8 << 20;
 
+// An I/O thread that polls longer than this between events burns a core for a client that has
+// gone quiet; a wake-up costs tens of microseconds, not milliseconds.
+constexpr absl::Duration kMaxIoBusyPoll = absl::Milliseconds(10);
+
 std::vector<ConfigOption> BuildOptions() {
   std::vector<ConfigOption> o;
   o.push_back({"dataDir", "data-dir", "DIR", "./meridian-data",
@@ -89,6 +93,15 @@ std::vector<ConfigOption> BuildOptions() {
                [](absl::string_view v, Config& c) {
                  ASSIGN_OR_RETURN(int64_t n, ParseIntInRange(v, 0, 256));
                  c.http.io_threads = static_cast<int>(n);
+                 return absl::OkStatus();
+               }});
+  o.push_back({"http.ioBusyPoll", "io-busy-poll", "DURATION", "100us",
+               "how long an I/O thread (HTTP and gRPC) keeps polling after its last event before it sleeps, "
+               "so that a client's next request finds it awake; 0 turns polling off (at most 10ms)",
+               [](absl::string_view v, Config& c) {
+                 ASSIGN_OR_RETURN(absl::Duration d, ParseNonNegativeDuration(v));
+                 if (d > kMaxIoBusyPoll) return absl::InvalidArgumentError("must be at most 10ms");
+                 c.http.io_busy_poll = d;
                  return absl::OkStatus();
                }});
   o.push_back({"http.readTimeout", "read-timeout", "DURATION", "30s",

@@ -29,6 +29,7 @@ struct HttpConfig {
   std::string host;
   uint16_t port = 0;
   int io_threads = 0;  // 0: one per CPU of the cgroup limit
+  absl::Duration io_busy_poll;  // of the HTTP and gRPC I/O threads (see http::RunIoThread)
   absl::Duration read_timeout;
   absl::Duration idle_timeout;
   uint64_t max_header_bytes = 0;

@@ -51,6 +51,21 @@ TEST(ConfigTest, TheHeaderLimitHasACeiling) {
               AllOf(HasSubstr("--max-header-bytes"), HasSubstr("at most 8388608 bytes")));
 }
 
+TEST(ConfigTest, IoThreadsPollForAShortWhileByDefaultAndAtMostTenMilliseconds) {
+  auto defaults = LoadConfig({});
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->http.io_busy_poll, absl::Microseconds(100));
+  auto off = LoadConfig({.flags = {{"http.ioBusyPoll", "0"}}});
+  ASSERT_TRUE(off.ok()) << off.status();
+  EXPECT_EQ(off->http.io_busy_poll, absl::ZeroDuration());
+  auto longest = LoadConfig({.flags = {{"http.ioBusyPoll", "10ms"}}});
+  ASSERT_TRUE(longest.ok()) << longest.status();
+  EXPECT_EQ(longest->http.io_busy_poll, absl::Milliseconds(10));
+  auto too_long = LoadConfig({.flags = {{"http.ioBusyPoll", "1s"}}});
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_THAT(std::string(too_long.status().message()), AllOf(HasSubstr("--io-busy-poll"), HasSubstr("at most 10ms")));
+}
+
 TEST(ConfigTest, FileThenEnvThenFlags) {
   std::string file = WriteFile("precedence.yaml",
                                "dataDir: /tmp/from-file\n"

@@ -659,7 +659,9 @@ class Http2Server::Impl {
     }
     for (auto& context : state_->contexts) {
       guards_.emplace_back(context->get_executor());
-      threads_.emplace_back([context = context.get()] { RunIoThread(*context, "h2-io"); });
+      threads_.emplace_back([context = context.get(), poll = state_->options.io_busy_poll] {
+        RunIoThread(*context, "h2-io", poll);
+      });
     }
     return absl::OkStatus();
   }

@@ -29,6 +29,8 @@ struct Http2ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 0;  // 0: the kernel picks a free port; see Http2Server::port()
   int io_threads = 1;
+  // How long an I/O thread polls after its last event before it sleeps (see RunIoThread).
+  absl::Duration io_busy_poll = absl::ZeroDuration();
   // TLS with ALPN "h2". The files are read again every tls_check_interval; a changed certificate
   // is used for new connections, and one that does not load is logged and the old one kept.
   std::optional<TlsFiles> tls;

@@ -779,7 +779,7 @@ class HttpServer::Impl {
     AcceptConnections(acceptor_, state_->contexts, [this](tcp::socket socket) { StartSession(std::move(socket)); });
     for (auto& ctx : state_->contexts) {
       guards_.emplace_back(ctx->get_executor());
-      threads_.emplace_back([ctx = ctx.get()] { RunIoThread(*ctx, "http-io"); });
+      threads_.emplace_back([ctx = ctx.get(), poll = o.io_busy_poll] { RunIoThread(*ctx, "http-io", poll); });
     }
     return absl::OkStatus();
   }

@@ -27,6 +27,8 @@ struct HttpServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 0;  // 0: the kernel picks a free port; see HttpServer::port()
   int io_threads = 1;
+  // How long an I/O thread polls after its last event before it sleeps (see RunIoThread).
+  absl::Duration io_busy_poll = absl::ZeroDuration();
   absl::Duration read_timeout = absl::Seconds(30);  // headers + body of one request; also writes
   absl::Duration idle_timeout = absl::Seconds(60);  // keep-alive wait between requests
   uint64_t max_header_bytes = 16 * 1024;

@@ -1,5 +1,7 @@
 #include "http/listener.h"
 
+#include <sched.h>
+
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
@@ -76,11 +78,35 @@ void AcceptConnections(std::shared_ptr<tcp::acceptor> acceptor,
   std::make_shared<AcceptLoop>(std::move(acceptor), contexts, std::move(start))->Next();
 }
 
-void RunIoThread(net::io_context& context, absl::string_view name) {
+namespace {
+
+// Runs `context` as io_context::run does, polling instead of sleeping for `busy_poll` after each
+// event (see RunIoThread).
+void RunPolling(net::io_context& context, std::chrono::nanoseconds busy_poll) {
+  auto last_event = std::chrono::steady_clock::now();
+  while (!context.stopped()) {
+    if (context.poll() > 0) {
+      last_event = std::chrono::steady_clock::now();
+    } else if (std::chrono::steady_clock::now() - last_event < busy_poll) {
+      sched_yield();  // a thread that has work (a model instance, another server) goes first
+    } else {
+      if (context.run_one() == 0) return;  // stopped, or out of work: run() would return too
+      last_event = std::chrono::steady_clock::now();
+    }
+  }
+}
+
+}  // namespace
+
+void RunIoThread(net::io_context& context, absl::string_view name, absl::Duration busy_poll) {
   NameThisThread(name);
   for (;;) {
     try {
-      context.run();
+      if (busy_poll > absl::ZeroDuration()) {
+        RunPolling(context, absl::ToChronoNanoseconds(busy_poll));
+      } else {
+        context.run();
+      }
       return;
     } catch (const std::exception& e) {
       log::Error("uncaught exception on an I/O thread", {{"error", e.what()}});

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
 
@@ -28,8 +29,16 @@ void AcceptConnections(std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor,
                        const std::vector<std::unique_ptr<boost::asio::io_context>>& contexts,
                        std::function<void(boost::asio::ip::tcp::socket)> start);
 
-// An I/O thread's loop, on a thread it names `name`: runs `context` until it is stopped. An
-// exception that escapes a handler is logged and the loop goes on.
-void RunIoThread(boost::asio::io_context& context, absl::string_view name);
+// An I/O thread's loop, on a thread it names `name`: runs `context` until it is stopped (or runs
+// out of work). An exception that escapes a handler is logged and the loop goes on.
+//
+// With `busy_poll` above zero the thread keeps polling for events for that long after its last
+// one before it sleeps, and gives the CPU to any other runnable thread at each empty poll. A client
+// that sends its next request within that time finds the thread awake. On a virtual machine,
+// where a thread's sleep and wake-up cost tens of microseconds of exits and interrupts, this
+// doubled a lone gRPC client's calls per second and cut the CPU each answer costs under load too
+// (docs/benchmarks.md, "Seventeenth session"); when nothing comes, it costs `busy_poll` of CPU
+// once per quiet spell.
+void RunIoThread(boost::asio::io_context& context, absl::string_view name, absl::Duration busy_poll);
 
 }  // namespace meridian::http

@@ -277,6 +277,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOp
       {.host = options.host,
        .port = options.port,
        .io_threads = options.io_threads,
+       .io_busy_poll = options.io_busy_poll,
        .tls = options.tls,
        .idle_timeout = options.idle_timeout},
       impl->handler.get());

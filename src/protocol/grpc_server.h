@@ -24,6 +24,7 @@ struct GrpcServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 0;  // 0 picks a free one
   int io_threads = 1;
+  absl::Duration io_busy_poll = absl::ZeroDuration();  // see http::RunIoThread
   serving::InferenceService* service = nullptr;  // not owned
   std::string server_version;
   std::function<bool()> ready;  // server readiness (ServerReady)

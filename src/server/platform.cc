@@ -242,6 +242,7 @@ class Platform::Parts {
         .host = config.http.host,
         .port = config.http.port,
         .io_threads = config.http.io_threads > 0 ? config.http.io_threads : AvailableCpus(),
+        .io_busy_poll = config.http.io_busy_poll,
         .read_timeout = config.http.read_timeout,
         .idle_timeout = config.http.idle_timeout,
         .max_header_bytes = config.http.max_header_bytes,
@@ -256,6 +257,7 @@ class Platform::Parts {
     ASSIGN_OR_RETURN(grpc_server, protocol::GrpcServer::Start({.host = config.http.host,
                                                                .port = config.grpc.port,
                                                                .io_threads = options.io_threads,
+                                                               .io_busy_poll = options.io_busy_poll,
                                                                .service = inference.get(),
                                                                .server_version = std::string(GetBuildInfo().version),
                                                                .ready = [this] { return health.Ready(); },
@@ -267,6 +269,7 @@ class Platform::Parts {
       http::HttpServerOptions redirect = options;
       redirect.port = config.http.tls.redirect_port;
       redirect.io_threads = 1;
+      redirect.io_busy_poll = absl::ZeroDuration();  // a redirect is not worth a polling thread
       redirect.tls.reset();
       redirect.gate = nullptr;
       redirect.redirect_to_https_port = http_server->port();
