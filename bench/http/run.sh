@@ -42,10 +42,11 @@ start_servers() {
   BARE_PORT=$(free_port)
   "$BIN/bench/bare_beast_server" "$BARE_PORT" "$THREADS" &
   MERIDIAN_PORT=$(free_port)
-  "$BIN/src/meridian" serve --port "$MERIDIAN_PORT" --io-threads "$THREADS" --auth false \
+  # --grpc-port 0: the two servers would otherwise both want the default gRPC port
+  "$BIN/src/meridian" serve --port "$MERIDIAN_PORT" --grpc-port 0 --io-threads "$THREADS" --auth false \
     --data-dir "$OUT/data1" --log-file "$OUT/meridian.log" &
   NOLOG_PORT=$(free_port)
-  "$BIN/src/meridian" serve --port "$NOLOG_PORT" --io-threads "$THREADS" --auth false \
+  "$BIN/src/meridian" serve --port "$NOLOG_PORT" --grpc-port 0 --io-threads "$THREADS" --auth false \
     --data-dir "$OUT/data2" --log-file "$OUT/meridian-nolog.log" --access-log false &
   wait_ready "$BARE_PORT"
   wait_ready "$MERIDIAN_PORT"
