@@ -34,44 +34,47 @@ bool RunsOn(net::io_context& context) {
   return ran.WaitForNotificationWithTimeout(absl::Seconds(10));
 }
 
+// An I/O thread running RunIoThread on its own context (kept in work), stopped and joined at the end.
+struct PollingIoThread {
+  explicit PollingIoThread(absl::Duration busy_poll)
+      : thread([this, busy_poll] { RunIoThread(context, "test-io", busy_poll); }) {}
+  ~PollingIoThread() {
+    context.stop();
+    thread.join();
+  }
+  net::io_context context{1};
+  net::executor_work_guard<net::io_context::executor_type> guard = net::make_work_guard(context);
+  std::thread thread;
+};
+
 TEST(RunIoThreadTest, APollingThreadRunsWhatArrivesWhileItPollsAndWakesForWhatArrivesAfter) {
-  net::io_context context(1);
-  auto guard = net::make_work_guard(context);
-  std::thread io([&context] { RunIoThread(context, "test-io", absl::Milliseconds(5)); });
-  EXPECT_TRUE(RunsOn(context));
-  EXPECT_TRUE(RunsOn(context));
+  PollingIoThread io(absl::Milliseconds(5));
+  EXPECT_TRUE(RunsOn(io.context));
+  EXPECT_TRUE(RunsOn(io.context));
   // Past the polling time the thread sleeps: a quiet second costs it next to no CPU.
   absl::SleepFor(absl::Milliseconds(50));
-  const absl::Duration before = CpuTimeOf(io);
+  const absl::Duration before = CpuTimeOf(io.thread);
   absl::SleepFor(absl::Seconds(1));
-  EXPECT_LT(CpuTimeOf(io) - before, absl::Milliseconds(100));
-  EXPECT_TRUE(RunsOn(context));  // and it wakes for the next event
-  context.stop();
-  io.join();
+  EXPECT_LT(CpuTimeOf(io.thread) - before, absl::Milliseconds(100));
+  EXPECT_TRUE(RunsOn(io.context));  // and it wakes for the next event
 }
 
 TEST(RunIoThreadTest, AfterAnEventTheThreadPollsInsteadOfSleeping) {
-  net::io_context context(1);
-  auto guard = net::make_work_guard(context);
-  std::thread io([&context] { RunIoThread(context, "test-io", absl::Milliseconds(400)); });
-  EXPECT_TRUE(RunsOn(context));
-  const absl::Duration before = CpuTimeOf(io);
+  PollingIoThread io(absl::Milliseconds(400));
+  EXPECT_TRUE(RunsOn(io.context));
+  const absl::Duration before = CpuTimeOf(io.thread);
   absl::SleepFor(absl::Milliseconds(200));
   // Polling, it runs whenever no other thread wants the CPU (a sleeping one would use none).
-  EXPECT_GT(CpuTimeOf(io) - before, absl::Milliseconds(10));
-  EXPECT_TRUE(RunsOn(context));
-  context.stop();
-  io.join();
+  EXPECT_GT(CpuTimeOf(io.thread) - before, absl::Milliseconds(10));
+  EXPECT_TRUE(RunsOn(io.context));
 }
 
 TEST(RunIoThreadTest, APollingThreadEndsWhenStoppedOrOutOfWorkAndOutlivesAThrowingHandler) {
-  net::io_context context(1);
-  auto guard = net::make_work_guard(context);
-  std::thread io([&context] { RunIoThread(context, "test-io", absl::Milliseconds(200)); });
-  net::post(context, [] { throw std::runtime_error("a handler's bug"); });
-  EXPECT_TRUE(RunsOn(context));  // the loop went on after the exception
-  context.stop();  // while it polls
-  io.join();
+  {
+    PollingIoThread io(absl::Milliseconds(200));
+    net::post(io.context, [] { throw std::runtime_error("a handler's bug"); });
+    EXPECT_TRUE(RunsOn(io.context));  // the loop went on after the exception
+  }  // stopped while it polls
 
   net::io_context idle(1);
   std::atomic<bool> ran{false};
