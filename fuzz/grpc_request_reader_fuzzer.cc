@@ -10,7 +10,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string message(reinterpret_cast<const char*>(data), size);
-  auto request = meridian::protocol::ReadCommonInferRequest(message);
+  auto request = meridian::protocol::ReadCommonInferRequest(message, nullptr);  // `message` outlives it
   if (!request) return 0;
   if (request->inputs.empty()) __builtin_trap();
   for (const meridian::serving::Tensor& input : request->inputs) {

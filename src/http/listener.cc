@@ -56,6 +56,22 @@ struct AcceptLoop : std::enable_shared_from_this<AcceptLoop> {
   size_t next = 0;
 };
 
+// Runs `context` as io_context::run does, polling instead of sleeping for `busy_poll` after each
+// event (see RunIoThread).
+void RunPolling(net::io_context& context, std::chrono::nanoseconds busy_poll) {
+  auto last_event = std::chrono::steady_clock::now();
+  while (!context.stopped()) {
+    if (context.poll() > 0) {
+      last_event = std::chrono::steady_clock::now();
+    } else if (std::chrono::steady_clock::now() - last_event < busy_poll) {
+      sched_yield();  // a thread that has work (a model instance, another server) goes first
+    } else {
+      if (context.run_one() == 0) return;  // stopped, or out of work: run() would return too
+      last_event = std::chrono::steady_clock::now();
+    }
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<tcp::acceptor>> OpenListener(net::io_context& context, const std::string& host,
@@ -77,26 +93,6 @@ void AcceptConnections(std::shared_ptr<tcp::acceptor> acceptor,
                        std::function<void(tcp::socket)> start) {
   std::make_shared<AcceptLoop>(std::move(acceptor), contexts, std::move(start))->Next();
 }
-
-namespace {
-
-// Runs `context` as io_context::run does, polling instead of sleeping for `busy_poll` after each
-// event (see RunIoThread).
-void RunPolling(net::io_context& context, std::chrono::nanoseconds busy_poll) {
-  auto last_event = std::chrono::steady_clock::now();
-  while (!context.stopped()) {
-    if (context.poll() > 0) {
-      last_event = std::chrono::steady_clock::now();
-    } else if (std::chrono::steady_clock::now() - last_event < busy_poll) {
-      sched_yield();  // a thread that has work (a model instance, another server) goes first
-    } else {
-      if (context.run_one() == 0) return;  // stopped, or out of work: run() would return too
-      last_event = std::chrono::steady_clock::now();
-    }
-  }
-}
-
-}  // namespace
 
 void RunIoThread(net::io_context& context, absl::string_view name, absl::Duration busy_poll) {
   NameThisThread(name);
