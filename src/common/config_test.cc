@@ -64,6 +64,11 @@ TEST(ConfigTest, IoThreadsPollForAShortWhileByDefaultAndAtMostTenMilliseconds) {
   auto too_long = LoadConfig({.flags = {{"http.ioBusyPoll", "1s"}}});
   ASSERT_FALSE(too_long.ok());
   EXPECT_THAT(std::string(too_long.status().message()), AllOf(HasSubstr("--io-busy-poll"), HasSubstr("at most 10ms")));
+  for (const char* bad : {"-1us", "soon", "100"}) {
+    auto refused = LoadConfig({.flags = {{"http.ioBusyPoll", bad}}});
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_THAT(std::string(refused.status().message()), HasSubstr("--io-busy-poll")) << bad;
+  }
 }
 
 TEST(ConfigTest, FileThenEnvThenFlags) {
