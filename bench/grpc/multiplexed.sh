@@ -12,7 +12,10 @@
 # successes as h2load counted (requests cancelled when h2load hangs up at the end are neither).
 # Meridian's rows also give the server's CPU time per answer (user + system, from /proc), which
 # the load generator sharing the cores does not distort, and the batching rows their throughput
-# over the in-process loop of the same round (vs_in_process_loop). Prints one JSON line per run.
+# over the in-process loop of the same round (vs_in_process_loop). The loop runs just before and
+# just after the 1 x 64 row, which is compared with the mean of the two: the machine's speed drifts
+# within seconds here, and one loop measured well before the row compared it with another moment.
+# Prints one JSON line per run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source bench/common.sh  # reads [SECONDS=4] [ROUNDS=3]
@@ -45,6 +48,18 @@ for line in sys.stdin:
 print(int(ok), int(failed))"
 }
 
+# with_loop_ratio(row), Python: the row with its throughput over the mean of the loop runs in
+# LOOP_RPS (space-separated rates; unset: the row as it is).
+export WITH_LOOP_RATIO='
+import os
+def with_loop_ratio(row):
+    loops = [float(rate) for rate in os.environ.get("LOOP_RPS", "").split()]
+    if loops:
+        row["in_process_loop_rps"] = loops
+        row["vs_in_process_loop"] = round(row["rps"] / (sum(loops) / len(loops)), 2)
+    return row
+'
+
 server_cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
 
 # h2 LABEL PORT MODEL CONNECTIONS STREAMS_EACH [check]
@@ -59,6 +74,7 @@ h2() {
   python3 - "$1" "$4" "$5" "$SECONDS_PER_RUN" "$WORK/h2.out" "$WORK/h2.log" "${before:-}" "${after:-}" \
     "$(( ${cpu_after:-0} - ${cpu_before:-0} ))" "$(getconf CLK_TCK)" <<'PY'
 import json, os, re, sys
+exec(os.environ['WITH_LOOP_RATIO'])
 label, connections, streams, seconds, out, log, before, after, cpu_ticks, ticks_per_second = sys.argv[1:]
 text = open(out).read()
 counts = re.search(r'requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored', text)
@@ -76,31 +92,42 @@ if before:
     row['server_cpu_us_per_answer'] = round(int(cpu_ticks) / int(ticks_per_second) * 1e6 / max(1, ok1 - ok0), 1)
     if bad1 - bad0 != 0 or ok1 - ok0 < succeeded:
         sys.exit(f'{label}: the server counted {ok1 - ok0} successes and {bad1 - bad0} failures for {succeeded} answers')
-if 'batching' in label and os.environ.get('LOOP_RPS'):
-    row['vs_in_process_loop'] = round(succeeded / float(seconds) / float(os.environ['LOOP_RPS']), 2)
-print(json.dumps(row))
+print(json.dumps(with_loop_ratio(row) if 'batching' in label else row))
 PY
 }
 loadgen() {  # loadgen LABEL PROTOCOL PORT MODEL CONCURRENCY
   $LOADGEN --protocol "$2" --target "127.0.0.1:$3" --model "$4" --fixture mlp-torchscript --concurrency "$5" \
     --seconds "$SECONDS_PER_RUN" | python3 -c "import json,sys; d=json.load(sys.stdin); d['system']='$1'; print(json.dumps(d))"
 }
-h2 warm-up "$GRPC" mlp-batched 1 64 check > /dev/null  # TorchScript specialises on its first runs
-for round in $(seq 1 "$ROUNDS"); do
-  loop_row=$($BIN/bench/backend_bench --benchmark_min_time=1 --benchmark_format=json --benchmark_filter='Run/mlp_torchscript/1/' 2>/dev/null |
+# in_process_loop: one JSON row, the in-process batch-1 loop (backend_bench, 1 s).
+in_process_loop() {
+  $BIN/bench/backend_bench --benchmark_min_time=1 --benchmark_format=json --benchmark_filter='Run/mlp_torchscript/1/' 2>/dev/null |
     python3 -c "
 import json, sys
 for b in json.load(sys.stdin)['benchmarks']:
-    print(json.dumps({'system': 'in-process batch 1', 'rps': round(1e9 / b['real_time'], 1), 'p50_us': round(b['real_time'] / 1e3, 1)}))")
-  echo "$loop_row"
-  # The batching rows of this round give their throughput over this loop's (#5's goal: at least 1 at 64).
-  export LOOP_RPS=$(python3 -c "import json, sys; print(json.loads(sys.argv[1])['rps'])" "$loop_row")
+    print(json.dumps({'system': 'in-process batch 1', 'rps': round(1e9 / b['real_time'], 1), 'p50_us': round(b['real_time'] / 1e3, 1)}))"
+}
+rps_of() { python3 -c "import json, sys; print(json.loads(sys.argv[1])['rps'])" "$1"; }
+h2 warm-up "$GRPC" mlp-batched 1 64 check > /dev/null  # TorchScript specialises on its first runs
+for round in $(seq 1 "$ROUNDS"); do
+  # #5's goal: at 64 calls with batching, at least the loop's throughput. LOOP_RPS: the loop rates
+  # the next batching rows are compared with (with two, their mean).
+  loop_before=$(in_process_loop)
+  echo "$loop_before"
+  unset LOOP_RPS
+  row_1x64=$(h2 meridian-grpc-batching "$GRPC" mlp-batched 1 64 check)
+  loop_after=$(in_process_loop)
+  export LOOP_RPS="$(rps_of "$loop_before") $(rps_of "$loop_after")"
+  python3 -c "$WITH_LOOP_RATIO
+import json, sys
+print(json.dumps(with_loop_ratio(json.loads(sys.argv[1]))))" "$row_1x64"
+  echo "$loop_after"
+  export LOOP_RPS="$(rps_of "$loop_after")"
+  h2 meridian-grpc-batching "$GRPC" mlp-batched 2 32 check
+  h2 meridian-grpc-batching "$GRPC" mlp-batched 64 1 check
   h2 canned-nghttp2 "$CANNED_H2" mlp 1 64
   h2 canned-nghttp2 "$CANNED_H2" mlp 1 1
   loadgen canned-nghttp2-library-client grpc "$CANNED_H2" mlp 1
-  h2 meridian-grpc-batching "$GRPC" mlp-batched 1 64 check
-  h2 meridian-grpc-batching "$GRPC" mlp-batched 2 32 check
-  h2 meridian-grpc-batching "$GRPC" mlp-batched 64 1 check
   h2 meridian-grpc "$GRPC" mlp 1 1 check
   loadgen meridian-grpc-library-client grpc "$GRPC" mlp 1
   loadgen meridian-binary-batching binary "$HTTP" mlp-batched 64
