@@ -2,6 +2,7 @@
 // serving health and metrics, and shutdown on signals.
 
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <filesystem>
 #include <fstream>
@@ -11,7 +12,11 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/read.hpp"
+#include "boost/asio/write.hpp"
 #include "common/blas_kernels.h"
 #include "common/config.h"
 #include "gmock/gmock.h"
@@ -107,6 +112,83 @@ TEST(MeridianBinaryTest, ServesHealthAndMetricsThenExitsCleanlyOnSigterm) {
   ASSERT_TRUE(status.has_value()) << "did not exit after SIGTERM";
   EXPECT_EQ(*status, 0);
   EXPECT_THAT(server.child().Stderr(), HasSubstr("shutdown complete"));
+}
+
+// Whether the server closed `socket` (a read ends with end of file or a reset within `wait`).
+bool ClosedByServer(boost::asio::ip::tcp::socket& socket, absl::Duration wait) {
+  socket.non_blocking(true);
+  const absl::Time give_up = absl::Now() + wait;
+  while (absl::Now() < give_up) {
+    char byte = 0;
+    boost::system::error_code ec;
+    socket.read_some(boost::asio::buffer(&byte, 1), ec);
+    if (ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset) return true;
+    if (ec != boost::asio::error::would_block) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return false;
+}
+
+// Sends `bytes` on a new connection to `port` and reads at least `answer_bytes` back: the server
+// has taken the connection.
+std::unique_ptr<boost::asio::ip::tcp::socket> ConnectionTheServerTook(boost::asio::io_context& context,
+                                                                     uint16_t port, const std::string& bytes,
+                                                                     size_t answer_bytes) {
+  auto socket = std::make_unique<boost::asio::ip::tcp::socket>(context);
+  socket->connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  boost::asio::write(*socket, boost::asio::buffer(bytes));
+  std::string answer(answer_bytes, '\0');
+  boost::asio::read(*socket, boost::asio::buffer(answer));
+  return socket;
+}
+
+TEST(MeridianBinaryTest, ConnectionsPastTheLimitAreRefusedOnEitherPortAndCounted) {
+  const std::string dir = FreshDir("connection-limit");
+  testing::TestServer server(dir, dir + "/data", {"--max-connections", "2"});
+  const uint16_t port = server.WaitUntilStarted();
+  ASSERT_NE(port, 0) << server.child().Stderr();
+  const uint16_t grpc_port =
+      static_cast<uint16_t>(std::stoi(std::string(absl::StripPrefix(server.grpc_target(), "127.0.0.1:"))));
+  boost::asio::io_context context;
+  // One keep-alive HTTP connection, answered; one HTTP/2 connection (gRPC's port), whose SETTINGS
+  // came back: both limits' places taken.
+  auto http = ConnectionTheServerTook(context, port, "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n", 12);
+  const std::string preface = std::string("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n") + std::string("\0\0\0\4\0\0\0\0\0", 9);
+  auto grpc = ConnectionTheServerTook(context, grpc_port, preface, 9);
+
+  for (uint16_t refused_port : {port, grpc_port}) {
+    boost::asio::ip::tcp::socket third(context);
+    third.connect({boost::asio::ip::make_address("127.0.0.1"), refused_port});
+    EXPECT_TRUE(ClosedByServer(third, absl::Seconds(10))) << refused_port;
+  }
+  EXPECT_FALSE(ClosedByServer(*http, absl::Milliseconds(100)));
+
+  // The gRPC connection goes: its place is free for the next client (here, a scrape).
+  grpc.reset();
+  absl::StatusOr<http::ClientResponse> metrics;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    metrics = ClientFor(port)->Get("/metrics");
+    if (metrics.ok()) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  EXPECT_THAT(metrics->body, AllOf(HasSubstr("http_connections_max 2"), HasSubstr("http_connections_open 2"),
+                                   HasSubstr("http_connections_refused_total ")));
+  EXPECT_THAT(metrics->body, ::testing::Not(HasSubstr("http_connections_refused_total 0")));
+  EXPECT_THAT(server.child().Stderr(), AllOf(HasSubstr("connection limit"), HasSubstr("--max-connections")));
+}
+
+TEST(MeridianBinaryTest, TheDefaultConnectionLimitIsThreeQuartersOfTheOpenFileLimit) {
+  const std::string dir = FreshDir("connection-limit-default");
+  Server server(dir);
+  const uint16_t port = server.WaitUntilStarted();
+  ASSERT_NE(port, 0) << server.child().Stderr();
+  rlimit files{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &files), 0);  // `meridian serve` raises its soft limit to this
+  ASSERT_NE(files.rlim_max, RLIM_INFINITY);
+  auto metrics = ClientFor(port)->Get("/metrics");
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  EXPECT_THAT(metrics->body, HasSubstr("http_connections_max " + std::to_string(files.rlim_max / 4 * 3) + "\n"));
 }
 
 TEST(MeridianBinaryTest, SigintAlsoShutsDownGracefully) {

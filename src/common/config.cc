@@ -104,6 +104,14 @@ std::vector<ConfigOption> BuildOptions() {
                  c.http.io_busy_poll = d;
                  return absl::OkStatus();
                }});
+  o.push_back({"http.maxConnections", "max-connections", "N", "0",
+               "client connections open at once, HTTP and gRPC together; more are closed as they arrive "
+               "(counted in http_connections_refused_total); 0 means three quarters of the open-file limit",
+               [](absl::string_view v, Config& c) {
+                 ASSIGN_OR_RETURN(int64_t n, ParseIntInRange(v, 0, 1 << 30));
+                 c.http.max_connections = static_cast<uint64_t>(n);
+                 return absl::OkStatus();
+               }});
   o.push_back({"http.readTimeout", "read-timeout", "DURATION", "30s",
                "time allowed to receive a request's headers and body",
                [](absl::string_view v, Config& c) { return SetPositiveDuration(v, c.http.read_timeout); }});

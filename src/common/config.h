@@ -34,6 +34,9 @@ struct HttpConfig {
   absl::Duration idle_timeout;
   uint64_t max_header_bytes = 0;
   uint64_t max_body_bytes = 0;
+  // Client connections open at once, HTTP and gRPC together; 0: three quarters of the open-file
+  // limit (the rest stays for models, the database and logs).
+  uint64_t max_connections = 0;
   bool access_log = false;
   TlsConfig tls;
 };

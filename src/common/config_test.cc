@@ -71,6 +71,23 @@ TEST(ConfigTest, IoThreadsPollForAShortWhileByDefaultAndAtMostTenMilliseconds) {
   }
 }
 
+TEST(ConfigTest, TheConnectionLimitIsDerivedByDefaultAndTakesACountFromEachSource) {
+  auto defaults = LoadConfig({});
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->http.max_connections, 0u);  // three quarters of the open-file limit, at startup
+  auto from_flag = LoadConfig({.flags = {{"http.maxConnections", "500"}}});
+  ASSERT_TRUE(from_flag.ok()) << from_flag.status();
+  EXPECT_EQ(from_flag->http.max_connections, 500u);
+  auto from_env = LoadConfig({.env = {{"MERIDIAN_HTTP_MAX_CONNECTIONS", "64"}}});
+  ASSERT_TRUE(from_env.ok()) << from_env.status();
+  EXPECT_EQ(from_env->http.max_connections, 64u);
+  for (const char* bad : {"-1", "many", "1.5", "2000000000"}) {
+    auto refused = LoadConfig({.flags = {{"http.maxConnections", bad}}});
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_THAT(std::string(refused.status().message()), HasSubstr("--max-connections")) << bad;
+  }
+}
+
 TEST(ConfigTest, FileThenEnvThenFlags) {
   std::string file = WriteFile("precedence.yaml",
                                "dataDir: /tmp/from-file\n"

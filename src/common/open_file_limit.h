@@ -15,4 +15,7 @@ namespace meridian {
 // now in force.
 absl::StatusOr<uint64_t> RaiseOpenFileLimit();
 
+// The soft limit in force now (RLIM_INFINITY as the largest uint64_t).
+absl::StatusOr<uint64_t> OpenFileLimit();
+
 }  // namespace meridian

@@ -26,6 +26,10 @@ TEST(OpenFileLimitTest, RaisesTheSoftLimitToTheHardLimit) {
   EXPECT_EQ(now.rlim_cur, original.rlim_max);
   EXPECT_EQ(now.rlim_max, original.rlim_max);  // never lowered
 
+  absl::StatusOr<uint64_t> now_in_force = OpenFileLimit();
+  ASSERT_TRUE(now_in_force.ok()) << now_in_force.status();
+  EXPECT_EQ(*now_in_force, static_cast<uint64_t>(original.rlim_max));
+
   // At the hard limit already: nothing to do.
   raised = RaiseOpenFileLimit();
   ASSERT_TRUE(raised.ok()) << raised.status();

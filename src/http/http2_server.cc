@@ -102,6 +102,8 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
 
   // On the I/O thread.
   virtual void Start() = 0;
+  // The connection's place under the connection limit, given back when the connection is gone.
+  void Hold(ConnectionLimit::Slot slot) { slot_ = std::move(slot); }
 
   // Tasks from other threads (answers from a model's instances) are queued and run together by
   // one hand-off to the I/O thread, and what they send goes out in one write: a batch's answers
@@ -515,6 +517,7 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
   bool closed_ = false;
   bool closed_by_error_ = false;
   bool preface_received_ = false;
+  ConnectionLimit::Slot slot_;  // given back when the connection object goes (its socket closed)
 };
 
 namespace {
@@ -652,7 +655,10 @@ class Http2Server::Impl {
     if (!acceptor.ok()) return acceptor.status();
     acceptor_ = *std::move(acceptor);
     port_ = acceptor_->local_endpoint().port();
-    AcceptConnections(acceptor_, state_->contexts, [this](tcp::socket socket) { StartConnection(std::move(socket)); });
+    AcceptConnections(acceptor_, state_->contexts, state_->options.connection_limit,
+                      [this](tcp::socket socket, ConnectionLimit::Slot slot) {
+                        StartConnection(std::move(socket), std::move(slot));
+                      });
     if (options.tls) {
       tls_timer_ = std::make_unique<net::steady_timer>(*state_->contexts[0]);
       WatchTlsFiles();
@@ -707,7 +713,7 @@ class Http2Server::Impl {
   int64_t open_streams() const { return state_->open_streams.load(); }
 
  private:
-  void StartConnection(tcp::socket socket) {
+  void StartConnection(tcp::socket socket, ConnectionLimit::Slot slot) {
     boost::system::error_code ec;
     const tcp::endpoint remote = socket.remote_endpoint(ec);
     std::string peer = ec ? "unknown" : remote.address().to_string();
@@ -720,6 +726,7 @@ class Http2Server::Impl {
     } else {
       connection = std::make_shared<SocketConnection<tcp::socket>>(state_, std::move(socket), std::move(peer), nullptr);
     }
+    connection->Hold(std::move(slot));
     net::post(executor, [connection] { connection->Start(); });
   }
 

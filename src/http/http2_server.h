@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "http/connection_limit.h"
 #include "http/tls_files.h"
 
 namespace meridian::http {
@@ -43,6 +44,9 @@ struct Http2ServerOptions {
   // new one for their next call), so that idle connections do not pile up. Zero: never.
   absl::Duration idle_timeout = absl::ZeroDuration();
   uint64_t max_header_bytes = 16 * 1024;   // a request's header block; more resets the stream
+  // Shared with the process's other listeners; connections past it are closed on accept. Null:
+  // no limit.
+  std::shared_ptr<ConnectionLimit> connection_limit;
 };
 
 class Http2Connection;

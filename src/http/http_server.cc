@@ -56,11 +56,16 @@ std::chrono::steady_clock::duration ToChrono(absl::Duration d) { return absl::To
 class SessionBase {
  public:
   virtual ~SessionBase() = default;
+  // The connection's place under the connection limit, given back when the session ends.
+  void Hold(ConnectionLimit::Slot slot) { slot_ = std::move(slot); }
   // Runs on the session's own thread: closes the connection if it waits for a request.
   virtual void CloseIfIdle() = 0;
   // Closes the connection now. Only when no I/O thread runs (end of shutdown).
   virtual void ForceClose() = 0;
   virtual net::any_io_executor executor() = 0;
+
+ private:
+  ConnectionLimit::Slot slot_;
 };
 
 // What every connection shares with the server. Sessions hold it by shared_ptr so that it
@@ -776,7 +781,10 @@ class HttpServer::Impl {
     if (!acceptor.ok()) return acceptor.status();
     acceptor_ = *std::move(acceptor);
     port_ = acceptor_->local_endpoint().port();
-    AcceptConnections(acceptor_, state_->contexts, [this](tcp::socket socket) { StartSession(std::move(socket)); });
+    AcceptConnections(acceptor_, state_->contexts, o.connection_limit,
+                      [this](tcp::socket socket, ConnectionLimit::Slot slot) {
+                        StartSession(std::move(socket), std::move(slot));
+                      });
     for (auto& ctx : state_->contexts) {
       guards_.emplace_back(ctx->get_executor());
       threads_.emplace_back([ctx = ctx.get(), poll = o.io_busy_poll] { RunIoThread(*ctx, "http-io", poll); });
@@ -825,7 +833,7 @@ class HttpServer::Impl {
   int64_t in_flight() const { return state_->in_flight.load(); }
 
  private:
-  void StartSession(tcp::socket socket) {
+  void StartSession(tcp::socket socket, ConnectionLimit::Slot slot) {
     beast::error_code ec;
     auto endpoint = socket.remote_endpoint(ec);
     std::string remote = ec ? "unknown" : endpoint.address().to_string();
@@ -835,10 +843,12 @@ class HttpServer::Impl {
       auto session = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
           state_, beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *ssl),
           std::move(remote), ssl);
+      session->Hold(std::move(slot));
       net::post(executor, [session] { session->Start(); });
     } else {
       auto session = std::make_shared<Session<beast::tcp_stream>>(
           state_, beast::tcp_stream(std::move(socket)), std::move(remote));
+      session->Hold(std::move(slot));
       net::post(executor, [session] { session->Start(); });
     }
   }

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "http/request_gate.h"
+#include "http/connection_limit.h"
 #include "http/request_observer.h"
 #include "http/router.h"
 #include "http/tls_files.h"
@@ -40,6 +41,9 @@ struct HttpServerOptions {
   // Asked about every routed request before its body is read; null lets everything through.
   // Not owned; must outlive the server.
   RequestGate* gate = nullptr;
+  // Shared with the process's other listeners; connections past it are closed on accept. Null:
+  // no limit.
+  std::shared_ptr<ConnectionLimit> connection_limit;
 };
 
 class HttpServer {

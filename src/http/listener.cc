@@ -3,6 +3,7 @@
 #include <sched.h>
 
 #include <chrono>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "boost/asio/steady_timer.hpp"
@@ -28,10 +29,12 @@ absl::StatusOr<tcp::endpoint> Resolve(const std::string& host, uint16_t port) {
   return results.begin()->endpoint();
 }
 
+constexpr std::chrono::seconds kRefusalWarningEvery(10);
+
 struct AcceptLoop : std::enable_shared_from_this<AcceptLoop> {
   AcceptLoop(std::shared_ptr<tcp::acceptor> acceptor, const std::vector<std::unique_ptr<net::io_context>>& contexts,
-             std::function<void(tcp::socket)> start)
-      : acceptor(std::move(acceptor)), contexts(contexts), start(std::move(start)) {}
+             std::shared_ptr<ConnectionLimit> limit, std::function<void(tcp::socket, ConnectionLimit::Slot)> start)
+      : acceptor(std::move(acceptor)), contexts(contexts), limit(std::move(limit)), start(std::move(start)) {}
 
   void Next() {
     net::io_context& target = *contexts[next++ % contexts.size()];
@@ -45,15 +48,35 @@ struct AcceptLoop : std::enable_shared_from_this<AcceptLoop> {
         });
         return;
       }
-      self->start(std::move(socket));
+      self->Admit(std::move(socket));
       self->Next();
     });
   }
 
+  void Admit(tcp::socket socket) {
+    if (!limit) return start(std::move(socket), ConnectionLimit::Slot());
+    std::optional<ConnectionLimit::Slot> slot = limit->TryTake();
+    if (slot) return start(std::move(socket), *std::move(slot));
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    ++refused_since_warning;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_warning >= kRefusalWarningEvery) {
+      log::Warn("refused client connections: the server is at its connection limit (--max-connections)",
+                {{"limit", limit->max()}, {"refused", refused_since_warning}});
+      last_warning = now;
+      refused_since_warning = 0;
+    }
+  }
+
   std::shared_ptr<tcp::acceptor> acceptor;
   const std::vector<std::unique_ptr<net::io_context>>& contexts;
-  std::function<void(tcp::socket)> start;
+  std::shared_ptr<ConnectionLimit> limit;
+  std::function<void(tcp::socket, ConnectionLimit::Slot)> start;
   size_t next = 0;
+  // Refusals come in floods; one warning per kRefusalWarningEvery says how many.
+  std::chrono::steady_clock::time_point last_warning;
+  uint64_t refused_since_warning = 0;
 };
 
 // Runs `context` as io_context::run does, polling instead of sleeping for `busy_poll` after each
@@ -90,8 +113,9 @@ absl::StatusOr<std::shared_ptr<tcp::acceptor>> OpenListener(net::io_context& con
 
 void AcceptConnections(std::shared_ptr<tcp::acceptor> acceptor,
                        const std::vector<std::unique_ptr<net::io_context>>& contexts,
-                       std::function<void(tcp::socket)> start) {
-  std::make_shared<AcceptLoop>(std::move(acceptor), contexts, std::move(start))->Next();
+                       std::shared_ptr<ConnectionLimit> limit,
+                       std::function<void(tcp::socket, ConnectionLimit::Slot)> start) {
+  std::make_shared<AcceptLoop>(std::move(acceptor), contexts, std::move(limit), std::move(start))->Next();
 }
 
 void RunIoThread(net::io_context& context, absl::string_view name, absl::Duration busy_poll) {

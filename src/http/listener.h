@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
+#include "http/connection_limit.h"
 
 namespace meridian::http {
 
@@ -23,11 +24,15 @@ absl::StatusOr<std::shared_ptr<boost::asio::ip::tcp::acceptor>> OpenListener(boo
                                                                            const std::string& host, uint16_t port);
 
 // Accepts connections until `acceptor` is closed, each onto the next of `contexts` in turn, and
-// hands each to `start` (on the acceptor's thread). A failed accept (typically out of file
-// descriptors) is retried after 100 ms instead of spinning. `contexts` must outlive the loop.
+// hands each to `start` (on the acceptor's thread) with its slot under `limit`, which the
+// connection holds for as long as it lives. A connection past the limit is closed at once (with a
+// warning at most every 10 seconds); a null `limit` admits every one, with an empty slot. A
+// failed accept (typically out of file descriptors) is retried after 100 ms instead of spinning.
+// `contexts` must outlive the loop.
 void AcceptConnections(std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor,
                        const std::vector<std::unique_ptr<boost::asio::io_context>>& contexts,
-                       std::function<void(boost::asio::ip::tcp::socket)> start);
+                       std::shared_ptr<ConnectionLimit> limit,
+                       std::function<void(boost::asio::ip::tcp::socket, ConnectionLimit::Slot)> start);
 
 // An I/O thread's loop, on a thread it names `name`: runs `context` until it is stopped (or runs
 // out of work). An exception that escapes a handler is logged and the loop goes on.

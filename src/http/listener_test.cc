@@ -6,6 +6,8 @@
 #include <atomic>
 #include <stdexcept>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -82,6 +84,74 @@ TEST(RunIoThreadTest, APollingThreadEndsWhenStoppedOrOutOfWorkAndOutlivesAThrowi
   std::thread out_of_work([&idle] { RunIoThread(idle, "test-io", absl::Milliseconds(5)); });
   out_of_work.join();  // no work guard: returns once its handlers are run, as io_context::run does
   EXPECT_TRUE(ran);
+}
+
+// A client socket connected to 127.0.0.1:port; whether the server closed it (the next read ends
+// within `wait`, with end of file or a reset) or kept it open.
+bool ClosedByServer(net::ip::tcp::socket& client, absl::Duration wait) {
+  client.non_blocking(true);
+  const absl::Time give_up = absl::Now() + wait;
+  while (absl::Now() < give_up) {
+    char byte = 0;
+    boost::system::error_code ec;
+    client.read_some(net::buffer(&byte, 1), ec);
+    if (ec == net::error::eof || ec == net::error::connection_reset) return true;
+    if (ec != net::error::would_block) return false;  // data, or another error: not a refusal
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return false;
+}
+
+TEST(AcceptConnectionsTest, ConnectionsPastTheLimitAreClosedOnArrivalAndAFreedSlotAdmitsTheNext) {
+  net::io_context context(1);
+  std::vector<std::unique_ptr<net::io_context>> contexts;
+  contexts.push_back(std::make_unique<net::io_context>(1));
+  absl::StatusOr<std::shared_ptr<net::ip::tcp::acceptor>> acceptor = OpenListener(*contexts[0], "127.0.0.1", 0);
+  ASSERT_TRUE(acceptor.ok()) << acceptor.status();
+  const uint16_t port = (*acceptor)->local_endpoint().port();
+  auto limit = std::make_shared<ConnectionLimit>(1);
+  // What the server holds for each admitted connection: its socket and its slot.
+  std::vector<std::pair<net::ip::tcp::socket, ConnectionLimit::Slot>> admitted;
+  std::atomic<int> admissions{0};
+  AcceptConnections(*acceptor, contexts, limit, [&](net::ip::tcp::socket socket, ConnectionLimit::Slot slot) {
+    admitted.emplace_back(std::move(socket), std::move(slot));
+    admissions.fetch_add(1);
+  });
+  auto guard = net::make_work_guard(*contexts[0]);
+  std::thread io([&contexts] { contexts[0]->run(); });
+  const net::ip::tcp::endpoint server(net::ip::make_address("127.0.0.1"), port);
+
+  net::ip::tcp::socket first(context);
+  first.connect(server);
+  net::ip::tcp::socket second(context);
+  second.connect(server);  // the kernel completes the handshake; the server then closes it
+  EXPECT_TRUE(ClosedByServer(second, absl::Seconds(10)));
+  EXPECT_FALSE(ClosedByServer(first, absl::Milliseconds(200)));
+  EXPECT_EQ(admissions.load(), 1);
+  EXPECT_EQ(limit->open(), 1u);
+  EXPECT_EQ(limit->refused(), 1u);
+
+  // The first connection ends: its slot goes back, and the next client is admitted.
+  absl::Notification released;
+  net::post(*contexts[0], [&] {
+    admitted.clear();
+    released.Notify();
+  });
+  ASSERT_TRUE(released.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_EQ(limit->open(), 0u);
+  net::ip::tcp::socket third(context);
+  third.connect(server);
+  EXPECT_FALSE(ClosedByServer(third, absl::Milliseconds(200)));
+  EXPECT_EQ(admissions.load(), 2);
+  EXPECT_EQ(limit->refused(), 1u);
+
+  net::post(*contexts[0], [&] {
+    boost::system::error_code ignored;
+    (*acceptor)->close(ignored);
+    admitted.clear();
+  });
+  guard.reset();
+  io.join();
 }
 
 }  // namespace

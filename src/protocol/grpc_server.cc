@@ -279,7 +279,8 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOp
        .io_threads = options.io_threads,
        .io_busy_poll = options.io_busy_poll,
        .tls = options.tls,
-       .idle_timeout = options.idle_timeout},
+       .idle_timeout = options.idle_timeout,
+       .connection_limit = options.connection_limit},
       impl->handler.get());
   if (server.status().code() == absl::StatusCode::kFailedPrecondition) {
     return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", options.host, ":", options.port, " (",

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "http/connection_limit.h"
 #include "http/request_gate.h"
 #include "http/tls_files.h"
 #include "serving/inference_service.h"
@@ -37,6 +38,8 @@ struct GrpcServerOptions {
   std::optional<http::TlsFiles> tls;
   // A connection without a call for this long is sent GOAWAY and closed; zero: never.
   absl::Duration idle_timeout = absl::ZeroDuration();
+  // Shared with the HTTP listener (see http::ConnectionLimit); null: no limit.
+  std::shared_ptr<http::ConnectionLimit> connection_limit;
 };
 
 class GrpcServer {

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <set>
@@ -23,6 +24,7 @@
 #include "health/health_routes.h"
 #include "health/health_state.h"
 #include "http/access_log.h"
+#include "http/connection_limit.h"
 #include "http/http_server.h"
 #include "metrics/exposition.h"
 #include "metrics/http_metrics.h"
@@ -36,11 +38,13 @@
 #include "protocol/serving_routes.h"
 #include "server/backends.h"
 #include "server/child_process_model_validator.h"
+#include "server/connection_limit_collector.h"
 #include "server/registry_model_source.h"
 #include "serving/inference_service.h"
 #include "serving/local_response_cache.h"
 #include "serving/redis_response_cache.h"
 #include "serving/model_repository.h"
+#include "common/open_file_limit.h"
 #include "common/thread_pool.h"
 #include "deploy/deployment_controller.h"
 #include "deploy/deployment_routes.h"
@@ -68,6 +72,16 @@ class HttpMetricsObserver final : public http::RequestObserver {
  private:
   metrics::HttpMetrics* metrics_;
 };
+
+// --max-connections, or by default three quarters of the open-file limit (which `meridian serve`
+// has raised to its hard limit): the other quarter stays for models, the database and logs.
+uint64_t MaxConnections(const HttpConfig& http) {
+  if (http.max_connections > 0) return http.max_connections;
+  constexpr uint64_t kFallback = 1024;  // when the limit cannot be read
+  const absl::StatusOr<uint64_t> open_files = OpenFileLimit();
+  if (!open_files.ok()) return kFallback;
+  return std::max<uint64_t>(1, std::min<uint64_t>(*open_files, uint64_t{1} << 40) / 4 * 3);
+}
 
 void RegisterBuildInfo(prometheus::Registry& registry) {
   const BuildInfo& build = GetBuildInfo();
@@ -101,6 +115,7 @@ class Platform::Parts {
   std::shared_ptr<prometheus::Registry> metrics_registry = std::make_shared<prometheus::Registry>();
   std::shared_ptr<metrics::ProcessCollector> process_collector =
       std::make_shared<metrics::ProcessCollector>();
+  std::shared_ptr<http::ConnectionLimit> connection_limit;  // the HTTP and gRPC listeners share it
   std::unique_ptr<metrics::HttpMetrics> http_metrics;
   serving::BackendRegistry backends;
   std::unique_ptr<RegistryModelSource> model_source;
@@ -224,6 +239,7 @@ class Platform::Parts {
     auto router = std::make_shared<http::Router>();
     RETURN_IF_ERROR(health::AddHealthRoutes(&health, *router));
     RETURN_IF_ERROR(auth::AddAuthRoutes({.access = access.get(), .audit = audit.get(), .store = security}, *router));
+    connection_limit = std::make_shared<http::ConnectionLimit>(MaxConnections(config.http));
     RETURN_IF_ERROR(AddMetricsRoute(*router));
     RETURN_IF_ERROR(registry::AddRegistryRoutes(
         {.registry = registry.get(), .max_artifact_bytes = config.registry.max_artifact_bytes}, *router));
@@ -247,7 +263,8 @@ class Platform::Parts {
         .idle_timeout = config.http.idle_timeout,
         .max_header_bytes = config.http.max_header_bytes,
         .max_body_bytes = config.http.max_body_bytes,
-        .gate = gate.get()};
+        .gate = gate.get(),
+        .connection_limit = connection_limit};
     if (!config.http.tls.cert_file.empty()) {
       options.tls = http::TlsFiles{config.http.tls.cert_file, config.http.tls.key_file, config.http.tls.client_ca_file};
     }
@@ -264,7 +281,8 @@ class Platform::Parts {
                                                                .max_message_bytes = config.serving.max_request_bytes,
                                                                .gate = gate.get(),
                                                                .tls = options.tls,
-                                                               .idle_timeout = config.grpc.idle_timeout}));
+                                                               .idle_timeout = config.grpc.idle_timeout,
+                                                               .connection_limit = connection_limit}));
     if (config.http.tls.redirect_port != 0) {
       http::HttpServerOptions redirect = options;
       redirect.port = config.http.tls.redirect_port;
@@ -284,6 +302,7 @@ class Platform::Parts {
                                    {"port", http_server->port()},
                                    {"grpc_port", grpc_server->port()},
                                    {"io_threads", options.io_threads},
+                                   {"max_connections", connection_limit->max()},
                                    {"blas_kernels", BlasKernelsDescription()},
                                    {"metadata", config.store.postgres_url.empty() ? "sqlite" : "postgresql"},
                                    {"auth", config.auth.enabled ? "tokens" : "off"},
@@ -407,7 +426,8 @@ class Platform::Parts {
   }
 
   absl::Status AddMetricsRoute(http::Router& router) {
-    std::vector<std::shared_ptr<prometheus::Collectable>> collectables = {metrics_registry, process_collector};
+    std::vector<std::shared_ptr<prometheus::Collectable>> collectables = {
+        metrics_registry, process_collector, std::make_shared<ConnectionLimitCollector>(connection_limit)};
     return router.Add(http::Route{
         .method = http::HttpMethod::kGet,
         .pattern = "/metrics",
