@@ -210,6 +210,45 @@ TEST(GrpcIdleTimeoutTest, AClientsNextCallAfterTheIdleTimeoutIsAnswered) {
   }
 }
 
+TEST(GrpcConnectionLimitTest, AClientPastTheLimitGetsUnavailableAndIsAnsweredOnceThereIsRoom) {
+  const std::string dir = testing::FreshTestDir("grpc_connection_limit");
+  testing::TestServer server(dir, dir + "/data", {"--max-connections", "1"});
+  const uint16_t port = server.WaitUntilStarted();
+  ASSERT_NE(port, 0) << server.child().Stderr();
+  // Another client holds the one place: a keep-alive HTTP connection, answered once.
+  int held = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(held, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(held, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  const std::string request = "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_EQ(write(held, request.data(), request.size()), static_cast<ssize_t>(request.size()));
+  char answer[12];
+  ASSERT_EQ(recv(held, answer, sizeof(answer), MSG_WAITALL), static_cast<ssize_t>(sizeof(answer)));
+
+  auto stub = inference::GRPCInferenceService::NewStub(
+      grpc::CreateChannel(server.grpc_target(), grpc::InsecureChannelCredentials()));
+  {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    inference::ServerLiveResponse live;
+    const grpc::Status refused = stub->ServerLive(&context, {}, &live);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE) << refused.error_message();
+  }
+
+  close(held);  // the place is free again
+  // The channel reconnects after its backoff (a second); a call that waits for it is answered.
+  grpc::ClientContext context;
+  context.set_wait_for_ready(true);
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  inference::ServerLiveResponse live;
+  const grpc::Status answered = stub->ServerLive(&context, {}, &live);
+  EXPECT_TRUE(answered.ok()) << answered.error_message();
+  EXPECT_TRUE(live.live());
+}
+
 TEST_F(GrpcEndToEndTest, HealthMetadataAndErrors) {
   const testing::ModelFixture fixture = Push("mlp-onnx");
   {
