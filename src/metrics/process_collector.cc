@@ -10,20 +10,10 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "metrics/single_value_family.h"
 
 namespace meridian::metrics {
 namespace {
-
-prometheus::MetricFamily Family(std::string name, std::string help, prometheus::MetricType type,
-                                double value) {
-  prometheus::ClientMetric metric;
-  if (type == prometheus::MetricType::Counter) {
-    metric.counter.value = value;
-  } else {
-    metric.gauge.value = value;
-  }
-  return prometheus::MetricFamily{std::move(name), std::move(help), type, {metric}};
-}
 
 double BootTimeSeconds() {
   std::ifstream in("/proc/stat");
@@ -56,15 +46,15 @@ std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
     };
     const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
     const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
-    out.push_back(Family("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
-                         prometheus::MetricType::Counter, (field(14) + field(15)) / ticks));
-    out.push_back(Family("process_start_time_seconds",
-                         "Start time of the process since unix epoch in seconds.",
-                         prometheus::MetricType::Gauge, BootTimeSeconds() + field(22) / ticks));
-    out.push_back(Family("process_virtual_memory_bytes", "Virtual memory size in bytes.",
-                         prometheus::MetricType::Gauge, field(23)));
-    out.push_back(Family("process_resident_memory_bytes", "Resident memory size in bytes.",
-                         prometheus::MetricType::Gauge, field(24) * page));
+    out.push_back(SingleValueFamily("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
+                                    prometheus::MetricType::Counter, (field(14) + field(15)) / ticks));
+    out.push_back(SingleValueFamily("process_start_time_seconds",
+                                    "Start time of the process since unix epoch in seconds.",
+                                    prometheus::MetricType::Gauge, BootTimeSeconds() + field(22) / ticks));
+    out.push_back(SingleValueFamily("process_virtual_memory_bytes", "Virtual memory size in bytes.",
+                                    prometheus::MetricType::Gauge, field(23)));
+    out.push_back(SingleValueFamily("process_resident_memory_bytes", "Resident memory size in bytes.",
+                                    prometheus::MetricType::Gauge, field(24) * page));
   }
   std::error_code ec;
   double fds = 0;
@@ -72,12 +62,12 @@ std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
        !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
     ++fds;
   }
-  out.push_back(Family("process_open_fds", "Number of open file descriptors.",
-                       prometheus::MetricType::Gauge, fds));
+  out.push_back(
+      SingleValueFamily("process_open_fds", "Number of open file descriptors.", prometheus::MetricType::Gauge, fds));
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
-    out.push_back(Family("process_max_fds", "Maximum number of open file descriptors.",
-                         prometheus::MetricType::Gauge, static_cast<double>(limit.rlim_cur)));
+    out.push_back(SingleValueFamily("process_max_fds", "Maximum number of open file descriptors.",
+                                    prometheus::MetricType::Gauge, static_cast<double>(limit.rlim_cur)));
   }
   return out;
 }
