@@ -1,19 +1,20 @@
 #include "http/connection_limit.h"
 
+#include <utility>
+
 namespace meridian::http {
 
 ConnectionLimit::Slot& ConnectionLimit::Slot::operator=(Slot&& other) noexcept {
   if (this != &other) {
     Release();
-    limit_ = other.limit_;
-    other.limit_ = nullptr;
+    limit_ = std::move(other.limit_);
   }
   return *this;
 }
 
 void ConnectionLimit::Slot::Release() {
   if (limit_ != nullptr) limit_->open_.fetch_sub(1, std::memory_order_relaxed);
-  limit_ = nullptr;
+  limit_.reset();
 }
 
 std::optional<ConnectionLimit::Slot> ConnectionLimit::TryTake() {
@@ -24,7 +25,7 @@ std::optional<ConnectionLimit::Slot> ConnectionLimit::TryTake() {
       return std::nullopt;
     }
   } while (!open_.compare_exchange_weak(open, open + 1, std::memory_order_relaxed));
-  return Slot(this);
+  return Slot(shared_from_this());
 }
 
 }  // namespace meridian::http

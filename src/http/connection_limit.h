@@ -8,23 +8,28 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <utility>
 
 namespace meridian::http {
 
-class ConnectionLimit {
+class ConnectionLimit : public std::enable_shared_from_this<ConnectionLimit> {
  public:
   // At most `max_connections` open at once; 0: no limit (connections are still counted).
-  explicit ConnectionLimit(uint64_t max_connections) : max_(max_connections) {}
+  static std::shared_ptr<ConnectionLimit> Create(uint64_t max_connections) {
+    return std::shared_ptr<ConnectionLimit>(new ConnectionLimit(max_connections));
+  }
   ConnectionLimit(const ConnectionLimit&) = delete;
   ConnectionLimit& operator=(const ConnectionLimit&) = delete;
 
   // One open connection's place under the limit, given back when the slot is destroyed (with its
-  // connection). An empty slot (default-constructed, or moved from) holds nothing.
+  // connection). It keeps the limit alive: a connection may outlive its server and whatever else
+  // held the limit. An empty slot (default-constructed, or moved from) holds nothing.
   class Slot {
    public:
     Slot() = default;
-    Slot(Slot&& other) noexcept : limit_(other.limit_) { other.limit_ = nullptr; }
+    Slot(Slot&& other) noexcept = default;
     Slot& operator=(Slot&& other) noexcept;
     Slot(const Slot&) = delete;
     Slot& operator=(const Slot&) = delete;
@@ -32,13 +37,13 @@ class ConnectionLimit {
 
    private:
     friend class ConnectionLimit;
-    explicit Slot(ConnectionLimit* limit) : limit_(limit) {}
+    explicit Slot(std::shared_ptr<ConnectionLimit> limit) : limit_(std::move(limit)) {}
     void Release();
-    ConnectionLimit* limit_ = nullptr;  // not owned; outlives its slots
+    std::shared_ptr<ConnectionLimit> limit_;
   };
 
   // A slot for a newly accepted connection, or nullopt (counted as refused) when the limit is
-  // reached. The limit must outlive every slot it gives.
+  // reached.
   std::optional<Slot> TryTake();
 
   uint64_t max() const { return max_; }
@@ -46,6 +51,8 @@ class ConnectionLimit {
   uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
 
  private:
+  explicit ConnectionLimit(uint64_t max_connections) : max_(max_connections) {}
+
   const uint64_t max_;
   std::atomic<uint64_t> open_{0};
   std::atomic<uint64_t> refused_{0};

@@ -109,7 +109,7 @@ TEST(AcceptConnectionsTest, ConnectionsPastTheLimitAreClosedOnArrivalAndAFreedSl
   absl::StatusOr<std::shared_ptr<net::ip::tcp::acceptor>> acceptor = OpenListener(*contexts[0], "127.0.0.1", 0);
   ASSERT_TRUE(acceptor.ok()) << acceptor.status();
   const uint16_t port = (*acceptor)->local_endpoint().port();
-  auto limit = std::make_shared<ConnectionLimit>(1);
+  std::shared_ptr<ConnectionLimit> limit = ConnectionLimit::Create(1);
   // What the server holds for each admitted connection: its socket and its slot.
   std::vector<std::pair<net::ip::tcp::socket, ConnectionLimit::Slot>> admitted;
   std::atomic<int> admissions{0};

@@ -239,7 +239,7 @@ class Platform::Parts {
     auto router = std::make_shared<http::Router>();
     RETURN_IF_ERROR(health::AddHealthRoutes(&health, *router));
     RETURN_IF_ERROR(auth::AddAuthRoutes({.access = access.get(), .audit = audit.get(), .store = security}, *router));
-    connection_limit = std::make_shared<http::ConnectionLimit>(MaxConnections(config.http));
+    connection_limit = http::ConnectionLimit::Create(MaxConnections(config.http));
     RETURN_IF_ERROR(AddMetricsRoute(*router));
     RETURN_IF_ERROR(registry::AddRegistryRoutes(
         {.registry = registry.get(), .max_artifact_bytes = config.registry.max_artifact_bytes}, *router));
