@@ -24,6 +24,7 @@
 #include "tests/raw_http2_client.h"
 #include "tests/serving_fixtures.h"
 #include "tests/test_server.h"
+#include "testing/raw_connection.h"
 
 namespace meridian {
 namespace {
@@ -216,17 +217,9 @@ TEST(GrpcConnectionLimitTest, AClientPastTheLimitGetsUnavailableAndIsAnsweredOnc
   const uint16_t port = server.WaitUntilStarted();
   ASSERT_NE(port, 0) << server.child().Stderr();
   // Another client holds the one place: a keep-alive HTTP connection, answered once.
-  int held = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(held, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(connect(held, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-  const std::string request = "GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n";
-  ASSERT_EQ(write(held, request.data(), request.size()), static_cast<ssize_t>(request.size()));
-  char answer[12];
-  ASSERT_EQ(recv(held, answer, sizeof(answer), MSG_WAITALL), static_cast<ssize_t>(sizeof(answer)));
+  auto held = std::make_unique<testing::RawConnection>(port);
+  ASSERT_TRUE(held->Send("GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_THAT(held->ReadUntil("\r\n\r\n"), HasSubstr("200 OK"));
 
   auto stub = inference::GRPCInferenceService::NewStub(
       grpc::CreateChannel(server.grpc_target(), grpc::InsecureChannelCredentials()));
@@ -238,7 +231,7 @@ TEST(GrpcConnectionLimitTest, AClientPastTheLimitGetsUnavailableAndIsAnsweredOnc
     EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE) << refused.error_message();
   }
 
-  close(held);  // the place is free again
+  held.reset();  // the place is free again
   // The channel reconnects after its backoff (a second); a call that waits for it is answered.
   grpc::ClientContext context;
   context.set_wait_for_ready(true);

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -14,6 +15,7 @@
 #include "boost/asio/executor_work_guard.hpp"
 #include "boost/asio/post.hpp"
 #include "gtest/gtest.h"
+#include "testing/raw_connection.h"
 
 namespace meridian::http {
 namespace {
@@ -86,24 +88,7 @@ TEST(RunIoThreadTest, APollingThreadEndsWhenStoppedOrOutOfWorkAndOutlivesAThrowi
   EXPECT_TRUE(ran);
 }
 
-// A client socket connected to 127.0.0.1:port; whether the server closed it (the next read ends
-// within `wait`, with end of file or a reset) or kept it open.
-bool ClosedByServer(net::ip::tcp::socket& client, absl::Duration wait) {
-  client.non_blocking(true);
-  const absl::Time give_up = absl::Now() + wait;
-  while (absl::Now() < give_up) {
-    char byte = 0;
-    boost::system::error_code ec;
-    client.read_some(net::buffer(&byte, 1), ec);
-    if (ec == net::error::eof || ec == net::error::connection_reset) return true;
-    if (ec != net::error::would_block) return false;  // data, or another error: not a refusal
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return false;
-}
-
 TEST(AcceptConnectionsTest, ConnectionsPastTheLimitAreClosedOnArrivalAndAFreedSlotAdmitsTheNext) {
-  net::io_context context(1);
   std::vector<std::unique_ptr<net::io_context>> contexts;
   contexts.push_back(std::make_unique<net::io_context>(1));
   absl::StatusOr<std::shared_ptr<net::ip::tcp::acceptor>> acceptor = OpenListener(*contexts[0], "127.0.0.1", 0);
@@ -119,14 +104,10 @@ TEST(AcceptConnectionsTest, ConnectionsPastTheLimitAreClosedOnArrivalAndAFreedSl
   });
   auto guard = net::make_work_guard(*contexts[0]);
   std::thread io([&contexts] { contexts[0]->run(); });
-  const net::ip::tcp::endpoint server(net::ip::make_address("127.0.0.1"), port);
-
-  net::ip::tcp::socket first(context);
-  first.connect(server);
-  net::ip::tcp::socket second(context);
-  second.connect(server);  // the kernel completes the handshake; the server then closes it
-  EXPECT_TRUE(ClosedByServer(second, absl::Seconds(10)));
-  EXPECT_FALSE(ClosedByServer(first, absl::Milliseconds(200)));
+  testing::RawConnection first(port);
+  testing::RawConnection second(port);  // the kernel completes the handshake; the server then closes it
+  EXPECT_TRUE(second.ClosedByPeerWithin(std::chrono::seconds(10)));
+  EXPECT_FALSE(first.ClosedByPeerWithin(std::chrono::milliseconds(200)));
   EXPECT_EQ(admissions.load(), 1);
   EXPECT_EQ(limit->open(), 1u);
   EXPECT_EQ(limit->refused(), 1u);
@@ -139,9 +120,8 @@ TEST(AcceptConnectionsTest, ConnectionsPastTheLimitAreClosedOnArrivalAndAFreedSl
   });
   ASSERT_TRUE(released.WaitForNotificationWithTimeout(absl::Seconds(10)));
   EXPECT_EQ(limit->open(), 0u);
-  net::ip::tcp::socket third(context);
-  third.connect(server);
-  EXPECT_FALSE(ClosedByServer(third, absl::Milliseconds(200)));
+  testing::RawConnection third(port);
+  EXPECT_FALSE(third.ClosedByPeerWithin(std::chrono::milliseconds(200)));
   EXPECT_EQ(admissions.load(), 2);
   EXPECT_EQ(limit->refused(), 1u);
 
