@@ -373,6 +373,45 @@ TEST_F(GrpcEndToEndTest, AStreamCarriesManyRequestsAndAnswersEachOneEvenWhenSome
   }
 }
 
+// The way bench/grpc/pipelined_stream_client drives a stream: many requests in flight on it at
+// once. They fill whole batches, which run as soon as they are full (the model's queue delay is
+// far longer than the test), and every answer carries its own request's id and result. (The
+// fixture's requests have 3 rows each: 10 make a batch of 30.)
+TEST_F(GrpcEndToEndTest, RequestsPipelinedOnOneStreamFillWholeBatchesAndEachGetsItsOwnAnswer) {
+  auto fixture = testing::LoadFixture("mlp-onnx");
+  ASSERT_TRUE(fixture.ok()) << fixture.status();
+  ASSERT_EQ(fixture->inputs[0].shape()[0], 3);
+  fixture->metadata_json = R"({"batching":{"maxBatchSize":30,"maxQueueDelay":"30s","instances":2}})";
+  ASSERT_TRUE(testing::PushAndLoad(*client_, *fixture, "pipelined-mlp").ok());
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));  // fail, not hang
+  auto stream = stub_->ModelStreamInfer(&context);
+  constexpr int kRequests = 60;
+  for (int i = 0; i < kRequests; ++i) {
+    inference::ModelInferRequest request = RawRequest(*fixture);
+    request.set_model_name("pipelined-mlp");
+    request.set_id("p-" + std::to_string(i));
+    ASSERT_TRUE(stream->Write(request));
+  }
+  std::set<std::string> ids;
+  inference::ModelStreamInferResponse answer;
+  while (ids.size() < kRequests && stream->Read(&answer)) {
+    EXPECT_EQ(answer.error_message(), "");
+    ExpectMatches(*fixture, answer.infer_response());
+    ids.insert(answer.infer_response().id());
+  }
+  EXPECT_TRUE(stream->WritesDone());
+  EXPECT_FALSE(stream->Read(&answer)) << "an answer more than the requests";
+  const grpc::Status finished = stream->Finish();
+  EXPECT_TRUE(finished.ok()) << finished.error_code() << " " << finished.error_message();
+  EXPECT_EQ(ids.size(), static_cast<size_t>(kRequests));
+  for (int i = 0; i < kRequests; ++i) EXPECT_TRUE(ids.contains("p-" + std::to_string(i))) << i;
+  const std::string metrics = client_->Get("/metrics")->body;
+  EXPECT_EQ(testing::MetricValue(metrics, R"(inference_exec_count_total{model="pipelined-mlp",version="1.0.0"})"), 6);
+  EXPECT_EQ(testing::MetricValue(metrics, R"(inference_batch_size_sum{model="pipelined-mlp",version="1.0.0"})"),
+            3 * kRequests);
+}
+
 TEST_F(GrpcEndToEndTest, AStreamThatSendsFarAheadOfReadingIsHeldBackAndLosesNothing) {
   const testing::ModelFixture fixture = Push("mlp-onnx");
   grpc::ClientContext context;

@@ -313,18 +313,24 @@ bool DynamicBatcher::Batchable(const Pending& a, const Pending& b) {
   return true;
 }
 
-std::vector<size_t> DynamicBatcher::Choose(const std::deque<Pending>& queue, int64_t* rows) const {
+std::vector<size_t> DynamicBatcher::Choose(const std::deque<Pending>& queue, int64_t* rows, bool* full) const {
   // Compatible requests in arrival order, up to maxBatchSize rows (one when not batching).
   const int64_t max_rows = batchable_ ? options_.config.max_batch_size : 1;
   const Pending& first = queue.front();
   *rows = 0;
+  *full = false;
   std::vector<size_t> chosen;
   for (size_t i = 0; i < queue.size() && *rows < max_rows; ++i) {
     const Pending& p = queue[i];
-    if (i > 0 && (!batchable_ || !Batchable(first, p) || *rows + p.rows > max_rows)) continue;
+    if (i > 0 && (!batchable_ || !Batchable(first, p))) continue;
+    if (i > 0 && *rows + p.rows > max_rows) {
+      *full = true;  // a later, smaller request may still fit
+      continue;
+    }
     *rows += batchable_ ? p.rows : max_rows;
     chosen.push_back(i);
   }
+  if (*rows >= max_rows) *full = true;
   return chosen;
 }
 
@@ -340,8 +346,9 @@ std::vector<DynamicBatcher::Pending> DynamicBatcher::TakeFullBatchToRunHere(size
   }
   std::deque<Pending>& queue = queues_[level];
   int64_t rows = 0;
-  std::vector<size_t> chosen = Choose(queue, &rows);
-  if (rows < options_.config.max_batch_size) return {};
+  bool full = false;
+  std::vector<size_t> chosen = Choose(queue, &rows, &full);
+  if (!full) return {};
   const int64_t per_kib = batch_time_.ns_per_kib();
   if (per_kib <= 0) return {};  // no batch measured yet
   size_t bytes = 0;
@@ -428,8 +435,8 @@ std::vector<DynamicBatcher::Pending> DynamicBatcher::NextBatch(std::vector<Pendi
     Take(queue, late, expired);
     if (!expired->empty()) return {};
     int64_t rows = 0;
-    std::vector<size_t> chosen = Choose(queue, &rows);
-    const bool full = rows >= max_rows;
+    bool full = false;
+    std::vector<size_t> chosen = Choose(queue, &rows, &full);
     const bool preferred = std::find(config.preferred_batch_sizes.begin(), config.preferred_batch_sizes.end(), rows) !=
                            config.preferred_batch_sizes.end();
     const absl::Time flush_at = queue.front().queued + config.max_queue_delay;

@@ -143,7 +143,11 @@ class DynamicBatcher {
   // Executes a batch taken by TakeFullBatchToRunHere on the submitting thread, then counts it done.
   void ExecuteBatchInline(std::vector<Pending> batch, std::optional<ComputeSlots::Hold> slot);
   // The compatible requests at the front of `queue`, up to maxBatchSize rows; *rows: theirs.
-  std::vector<size_t> Choose(const std::deque<Pending>& queue, int64_t* rows) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // *full: the batch can take no more of what is queued, because it has maxBatchSize rows or a
+  // compatible request does not fit in what is left (requests of 3 rows never make 32: waiting
+  // out the queue delay would add nothing, and the one left out waits for the next batch anyway).
+  std::vector<size_t> Choose(const std::deque<Pending>& queue, int64_t* rows, bool* full) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // A full batch at `level` that the submitting thread may execute itself; empty when not.
   std::vector<Pending> TakeFullBatchToRunHere(size_t level, absl::Time now, std::optional<ComputeSlots::Hold>* slot)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);

@@ -156,6 +156,29 @@ TEST(DynamicBatcherTest, AFullBatchGoesAsSoonAsItsLastRowArrives) {
   EXPECT_THAT(model.executions(), ElementsAre(4));
 }
 
+// Requests of 3 rows never make a batch of exactly 4: a batch goes as soon as a compatible request
+// that does not fit is queued behind it, not after the queue delay (found with 64 requests of 3
+// rows pipelined on one gRPC stream, which waited out a 30 s delay with 192 rows queued).
+TEST(DynamicBatcherTest, ABatchGoesAtOnceWhenTheNextRequestDoesNotFitInIt) {
+  FakeRecordingModel model;
+  Answers answers;
+  DynamicBatcher batcher({.config = {.max_batch_size = 4, .max_queue_delay = absl::Seconds(5)}, .model = &model});
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(Enqueue(batcher, Request({1, 1, 1, 1, 1, 1}, {3, 2}), answers.For(1)).ok());
+  ASSERT_TRUE(Enqueue(batcher, Request({2, 2, 2, 2, 2, 2}, {3, 2}), answers.For(2)).ok());
+  answers.WaitFor(1);  // the first alone: the second does not fit beside it
+  // The second's batch has room for one row: a row completes it.
+  ASSERT_TRUE(Enqueue(batcher, Request({3, 3}, {1, 2}), answers.For(3)).ok());
+  answers.WaitFor(3);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2)) << "a batch waited for the queue delay";
+  EXPECT_THAT(model.executions(), ElementsAre(3, 4));
+  absl::MutexLock lock(&answers.mutex);
+  for (auto& [tag, response] : answers.got) {
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_FLOAT_EQ(response->outputs[0].At<float>(0), tag + 1.0f);
+  }
+}
+
 TEST(DynamicBatcherTest, WithoutAQueueDelayBatchesAreWhatQueuedWhileTheInstanceWasBusy) {
   // maxQueueDelay 0: nothing waits for rows to come, yet requests that arrive while the instance
   // executes go together in its next execution, so batches grow with the load by themselves.
@@ -780,6 +803,28 @@ TEST(DynamicBatcherTest, AFullBatchRunsOnTheThreadThatCompletedItOnceBatchesAreM
     EXPECT_FLOAT_EQ(response->outputs[0].At<float>(0), tag + 1.0f);
   }
 }
+
+// The same rule on the submitting thread: a batch with no room for the request just queued
+// behind it is full.
+TEST(DynamicBatcherTest, ABatchWithNoRoomForTheNextRequestRunsOnTheThreadThatQueuedIt) {
+  FakeRecordingModel model;
+  Answers answers;
+  DynamicBatcher batcher({.config = {.max_batch_size = 4, .max_queue_delay = absl::Seconds(5)},
+                          .model = &model,
+                          .execute_inline_below = absl::Milliseconds(50)});
+  EnqueueRows(batcher, answers, 4, 0);  // measured quick
+  for (int i = 0; i < 2; ++i) {
+    InferenceRequest request = Request({5, 5, 5, 5, 5, 5}, {3, 2});
+    request.may_execute_batch_inline = true;
+    ASSERT_TRUE(Enqueue(batcher, std::move(request), answers.For(10 + i)).ok());
+  }
+  {
+    absl::MutexLock lock(&answers.mutex);
+    ASSERT_EQ(answers.got.size(), 5u) << "the second request's thread did not run the first one's batch";
+  }
+  EXPECT_EQ(model.threads().back(), std::this_thread::get_id());
+  EXPECT_THAT(model.executions(), ElementsAre(4, 3));
+}  // the batcher's end runs the second at once, without waiting out the delay
 
 TEST(DynamicBatcherTest, AFullBatchOfRequestsThatWaitedRunsHereUnlessOneOfTheirClientsHasGone) {
   FakeRecordingModel model;
