@@ -7,14 +7,17 @@
 # batching (2 instances, maxBatchSize 32, maxQueueDelay 500us) at 64 calls in flight on 1, 2 and
 # 64 connections, and without batching at 1 call; for comparison, serving_loadgen with gRPC's own
 # C++ client at 1 call (against the canned server too: the clients' own share of a lone call) and
-# binary REST at 64 clients. h2load checks HTTP statuses, not grpc-status, so each Meridian run is
+# binary REST at 64 clients; and the streaming extension ModelStreamInfer with 64 requests in
+# flight on one stream (pipelined_stream_client: the lean client h2load is, for a stream, which
+# h2load cannot drive). h2load checks HTTP statuses, not grpc-status, so each Meridian run is
 # checked against the server's inference_requests_total: no failed outcome, and at least as many
 # successes as h2load counted (requests cancelled when h2load hangs up at the end are neither).
 # Meridian's rows also give the server's CPU time per answer (user + system, from /proc), which
 # the load generator sharing the cores does not distort, and the batching rows their throughput
-# over the in-process loop of the same round (vs_in_process_loop). The loop runs just before and
-# just after the 1 x 64 row, which is compared with the mean of the two: the machine's speed drifts
-# within seconds here, and one loop measured well before the row compared it with another moment.
+# over the in-process loop of the same round (vs_in_process_loop). The loop runs just before, between
+# and just after the unary 1 x 64 row and the stream's row, each compared with the mean of the two
+# loop runs around it: the machine's speed drifts within seconds here, and one loop measured well
+# before a row compared it with another moment.
 # Prints one JSON line per run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -95,6 +98,34 @@ if before:
 print(json.dumps(with_loop_ratio(row) if 'batching' in label else row))
 PY
 }
+# pipelined_stream LABEL PORT MODEL IN_FLIGHT: one ModelStreamInfer stream with IN_FLIGHT requests
+# in flight, checked against the server's counts as h2's rows are.
+pipelined_stream() {
+  local before after cpu_before cpu_after
+  before=$(outcomes)
+  cpu_before=$(server_cpu_ticks)
+  $BIN/bench/pipelined_stream_client --target "127.0.0.1:$2" --body "$WORK/$3.body" --in-flight "$4" \
+    --seconds "$SECONDS_PER_RUN" > "$WORK/stream.out"
+  cpu_after=$(server_cpu_ticks)
+  after=$(outcomes)
+  python3 - "$1" "$WORK/stream.out" "$before" "$after" "$(( cpu_after - cpu_before ))" "$(getconf CLK_TCK)" <<'PY'
+import json, os, sys
+exec(os.environ['WITH_LOOP_RATIO'])
+label, out, before, after, cpu_ticks, ticks_per_second = sys.argv[1:]
+client = json.load(open(out))
+row = {'system': label, 'client': 'pipelined_stream_client', 'connections': 1, 'concurrency': client['in_flight'],
+       'requests': client['requests'], 'errors': client['errors'], 'rps': client['rps'],
+       'p50_us': client['p50_us'], 'p95_us': client['p95_us'], 'p99_us': client['p99_us']}
+ok0, bad0 = map(int, before.split()); ok1, bad1 = map(int, after.split())
+row['server_failures'] = bad1 - bad0
+# The server's CPU over the whole run, the client's warm-up second included, per answer it gave.
+row['server_cpu_us_per_answer'] = round(int(cpu_ticks) / int(ticks_per_second) * 1e6 / max(1, ok1 - ok0), 1)
+if bad1 - bad0 != 0 or client['errors'] != 0 or ok1 - ok0 < client['requests']:
+    sys.exit(f'{label}: the server counted {ok1 - ok0} successes and {bad1 - bad0} failures, '
+             f'the client {client["requests"]} answers and {client["errors"]} errors')
+print(json.dumps(with_loop_ratio(row)))
+PY
+}
 loadgen() {  # loadgen LABEL PROTOCOL PORT MODEL CONCURRENCY
   $LOADGEN --protocol "$2" --target "127.0.0.1:$3" --model "$4" --fixture mlp-torchscript --concurrency "$5" \
     --seconds "$SECONDS_PER_RUN" | python3 -c "import json,sys; d=json.load(sys.stdin); d['system']='$1'; print(json.dumps(d))"
@@ -116,11 +147,16 @@ for round in $(seq 1 "$ROUNDS"); do
   echo "$loop_before"
   unset LOOP_RPS
   row_1x64=$(h2 meridian-grpc-batching "$GRPC" mlp-batched 1 64 check)
+  loop_between=$(in_process_loop)
+  row_stream=$(pipelined_stream meridian-grpc-stream-batching "$GRPC" mlp-batched 64)
   loop_after=$(in_process_loop)
-  export LOOP_RPS="$(rps_of "$loop_before") $(rps_of "$loop_after")"
-  python3 -c "$WITH_LOOP_RATIO
+  LOOP_RPS="$(rps_of "$loop_before") $(rps_of "$loop_between")" python3 -c "$WITH_LOOP_RATIO
 import json, sys
 print(json.dumps(with_loop_ratio(json.loads(sys.argv[1]))))" "$row_1x64"
+  echo "$loop_between"
+  LOOP_RPS="$(rps_of "$loop_between") $(rps_of "$loop_after")" python3 -c "$WITH_LOOP_RATIO
+import json, sys
+print(json.dumps(with_loop_ratio(json.loads(sys.argv[1]))))" "$row_stream"
   echo "$loop_after"
   export LOOP_RPS="$(rps_of "$loop_after")"
   h2 meridian-grpc-batching "$GRPC" mlp-batched 2 32 check
