@@ -609,6 +609,38 @@ TEST_F(GrpcWireTest, MalformedMessagesAreClearErrorsAndTheServerGoesOn) {
   ExpectStillServes(fixture);
 }
 
+// A stream's messages packed back to back, as a pipelining client sends them: DATA frames of 16
+// KiB carry one message's end, whole messages and the next one's start. More of them than a stream
+// takes in flight (kMaxStreamRequestsInFlight): the server pauses and resumes reading between
+// them. Each is answered once, with its own id, and none is lost or read twice.
+TEST_F(GrpcWireTest, MessagesPackedIntoDataFramesAreEachAnsweredOnce) {
+  const testing::ModelFixture fixture = Push("mlp-onnx");
+  constexpr int kMessages = 300;
+  std::string body;
+  for (int i = 0; i < kMessages; ++i) {
+    inference::ModelInferRequest request = RawRequest(fixture);
+    request.set_id("m-" + std::to_string(i));
+    body += testing::GrpcFrame(request.SerializeAsString());
+  }
+  absl::StatusOr<testing::RawHttp2Answer> answer =
+      testing::RawHttp2Request(grpc_port(), testing::GrpcHeaders("ModelStreamInfer"), body, absl::Seconds(60));
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  ASSERT_EQ(GrpcStatus(*answer).first, 0) << GrpcStatus(*answer).second;
+  std::map<std::string, int> answered;
+  for (size_t at = 0; at + 5 <= answer->body.size();) {
+    const auto* prefix = reinterpret_cast<const uint8_t*>(answer->body.data() + at);
+    const size_t size = (size_t{prefix[1]} << 24) | (size_t{prefix[2]} << 16) | (size_t{prefix[3]} << 8) | prefix[4];
+    inference::ModelStreamInferResponse streamed;
+    ASSERT_TRUE(streamed.ParseFromString(answer->body.substr(at + 5, size)));
+    EXPECT_EQ(streamed.error_message(), "");
+    ExpectMatches(fixture, streamed.infer_response());
+    ++answered[streamed.infer_response().id()];
+    at += 5 + size;
+  }
+  EXPECT_EQ(answered.size(), static_cast<size_t>(kMessages));
+  for (int i = 0; i < kMessages; ++i) EXPECT_EQ(answered["m-" + std::to_string(i)], 1) << i;
+}
+
 TEST_F(GrpcWireTest, GzipAndDeflateRequestsAreAnswered) {
   const testing::ModelFixture fixture = Push("mlp-onnx");
   const std::string message = RawRequest(fixture).SerializeAsString();

@@ -116,7 +116,8 @@ class GrpcCall : public std::enable_shared_from_this<GrpcCall> {
   Handlers handlers_;
   UnaryMethod unary_method_;  // StartUnary's, until it runs or the call ends
   std::optional<GrpcMessage> request_;  // StartUnary's request message
-  std::string buffer_;  // request bytes not yet delivered as messages
+  std::string buffer_;  // request bytes not yet delivered as messages (from delivered_ on)
+  size_t delivered_ = 0;  // within a Deliver: the bytes of buffer_ already delivered
   size_t unconsumed_ = 0;  // received while paused: the client's window is not yet given back
   bool paused_ = false;
   bool request_ended_ = false;
