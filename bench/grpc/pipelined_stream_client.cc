@@ -5,10 +5,11 @@
 // stream, which h2load cannot drive (it sends one body per stream).
 //
 // Usage: pipelined_stream_client --target 127.0.0.1:PORT --body FILE [--in-flight 64]
-//        [--seconds 4] [--warmup-seconds 1]
+//        [--seconds 4] [--warmup-seconds 1] [--token TOKEN]
 // FILE is one length-prefixed gRPC ModelInferRequest (serving_loadgen --write-grpc-body). Each
 // request gets its own id, which the answer repeats: latency is measured per request, whatever
-// order the answers come in. Prints one JSON line:
+// order the answers come in. TOKEN goes as a bearer token (a server with authentication on). Prints
+// one JSON line:
 // {"protocol","in_flight","requests","errors","rps","p50_us","p95_us","p99_us"}; an answer with an
 // error message counts as an error, and a stream that ends early fails the run (exit 1).
 
@@ -45,6 +46,7 @@ struct Options {
   int in_flight = 64;
   double seconds = 4;
   double warmup_seconds = 1;
+  std::string token;
 };
 
 [[noreturn]] void Fail(const std::string& why) {
@@ -110,13 +112,14 @@ class PipelinedStream {
     nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings));
     nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, 64 << 20);
     const std::string authority = options_.host + ":" + std::to_string(options_.port);
-    const std::pair<std::string, std::string> headers[] = {
+    std::vector<std::pair<std::string, std::string>> headers = {
         {":method", "POST"},
         {":scheme", "http"},
         {":authority", authority},
         {":path", "/inference.GRPCInferenceService/ModelStreamInfer"},
         {"content-type", "application/grpc"},
         {"te", "trailers"}};
+    if (!options_.token.empty()) headers.emplace_back("authorization", "Bearer " + options_.token);
     std::vector<nghttp2_nv> nvs;
     for (const auto& [name, value] : headers) {
       nvs.push_back({reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
@@ -299,6 +302,7 @@ class PipelinedStream {
 
 Options Parse(int argc, char** argv) {
   Options options;
+  if ((argc - 1) % 2 != 0) Fail(std::string("every flag takes a value; ") + argv[argc - 1] + " has none");
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
@@ -315,6 +319,8 @@ Options Parse(int argc, char** argv) {
       options.seconds = std::stod(value);
     } else if (flag == "--warmup-seconds") {
       options.warmup_seconds = std::stod(value);
+    } else if (flag == "--token") {
+      options.token = value;
     } else {
       Fail("unknown flag " + flag);
     }
