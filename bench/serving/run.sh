@@ -4,8 +4,10 @@
 #      transport alone: servers answering the same binary request without inference
 #      (bench/http/lean_asio_server.cc, bench/http/bare_beast_server.cc);
 #   2. Meridian over OIP v2 JSON, binary, gRPC and gRPC streaming (ModelStreamInfer) at concurrency
-#      1, 8 and 64, batching off and on
-#      (TorchScript MLP on 784 inputs), the CNN without and with batching, and an overload run;
+#      1, 8 and 64, batching off and on (TorchScript MLP on 784 inputs): for streaming, a stream per
+#      client (gRPC's C++ client, "grpc-stream") and one stream with that many requests in flight
+#      (bench/grpc/pipelined_stream_client, "grpc-stream-pipelined"); the CNN without and with
+#      batching, and an overload run;
 #   3. FastAPI + uvicorn around python3-torch on the same model (bench/serving/python_peer.py);
 #   4. the ONNX MLP on Meridian and on Node.js + onnxruntime-node (bench/serving/node_peer, npm).
 # Writes JSON lines to $OUT/results.jsonl (default bench/serving/results) and plots with
@@ -82,11 +84,22 @@ run() {  # run SYSTEM MODEL FIXTURE PROTOCOL CONCURRENCY [PORT]
   echo "$line" | python3 -c "import json,sys; d=json.loads(sys.stdin.read()); d.update(system='$1', model='$2'); print(json.dumps(d))" \
     | tee -a "$RESULTS"
 }
+pipelined() {  # pipelined SYSTEM MODEL FIXTURE IN_FLIGHT: one ModelStreamInfer stream
+  [ -f "$WORK/$2.body" ] || $LOADGEN --write-grpc-body "$WORK/$2.body" --model "$2" --fixture "$3"
+  $BIN/bench/pipelined_stream_client --target "127.0.0.1:$GRPC" --body "$WORK/$2.body" --in-flight "$4" \
+    --seconds "$SECONDS_PER_RUN" | python3 -c "
+import json, sys
+d = json.loads(sys.stdin.read())
+d.update(system='$1', model='$2', concurrency=d.pop('in_flight'), rows=1, rejected=0)
+print(json.dumps(d))" | tee -a "$RESULTS"
+}
 for c in 1 8 64; do
   for p in json binary grpc grpc-stream; do
     run meridian mlp mlp-torchscript "$p" "$c"
     run meridian-batching mlp-batched mlp-torchscript "$p" "$c"
   done
+  pipelined meridian mlp mlp-torchscript "$c"
+  pipelined meridian-batching mlp-batched mlp-torchscript "$c"
 done
 for c in 1 64; do
   run meridian cnn cnn-torchscript binary "$c"
