@@ -155,9 +155,9 @@ void GrpcCall::Resume() {
 void GrpcCall::Deliver() {
   // Messages are taken from delivered_ on, and what is left moves to the front once at the end:
   // a DATA frame of a pipelining client carries several messages, and moving the rest after
-  // each one cost more than the messages' own copies. delivered_ is a member, not a local, so
-  // that a handler that delivers again (a stream resumed while its answer is sent) reads on from
-  // where this loop is.
+  // each one cost more than the messages' own copies. delivered_ is a member, not a local: should
+  // a handler reach Deliver again (through Resume), the inner call reads on from where this loop
+  // is, and this loop from where the inner one left off.
   absl::Status failure;
   while (!paused_ && !finished_ && buffer_.size() - delivered_ >= kGrpcMessagePrefixBytes) {
     const absl::string_view pending = absl::string_view(buffer_).substr(delivered_);
