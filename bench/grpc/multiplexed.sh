@@ -139,6 +139,12 @@ for b in json.load(sys.stdin)['benchmarks']:
     print(json.dumps({'system': 'in-process batch 1', 'rps': round(1e9 / b['real_time'], 1), 'p50_us': round(b['real_time'] / 1e3, 1)}))"
 }
 rps_of() { python3 -c "import json, sys; print(json.loads(sys.argv[1])['rps'])" "$1"; }
+# with_loops ROW LOOP_RATES: the JSON row with its throughput over the mean of those loop rates.
+with_loops() {
+  LOOP_RPS="$2" python3 -c "$WITH_LOOP_RATIO
+import json, sys
+print(json.dumps(with_loop_ratio(json.loads(sys.argv[1]))))" "$1"
+}
 h2 warm-up "$GRPC" mlp-batched 1 64 check > /dev/null  # TorchScript specialises on its first runs
 for round in $(seq 1 "$ROUNDS"); do
   # #5's goal: at 64 calls with batching, at least the loop's throughput. LOOP_RPS: the loop rates
@@ -150,13 +156,9 @@ for round in $(seq 1 "$ROUNDS"); do
   loop_between=$(in_process_loop)
   row_stream=$(pipelined_stream meridian-grpc-stream-batching "$GRPC" mlp-batched 64)
   loop_after=$(in_process_loop)
-  LOOP_RPS="$(rps_of "$loop_before") $(rps_of "$loop_between")" python3 -c "$WITH_LOOP_RATIO
-import json, sys
-print(json.dumps(with_loop_ratio(json.loads(sys.argv[1]))))" "$row_1x64"
+  with_loops "$row_1x64" "$(rps_of "$loop_before") $(rps_of "$loop_between")"
   echo "$loop_between"
-  LOOP_RPS="$(rps_of "$loop_between") $(rps_of "$loop_after")" python3 -c "$WITH_LOOP_RATIO
-import json, sys
-print(json.dumps(with_loop_ratio(json.loads(sys.argv[1]))))" "$row_stream"
+  with_loops "$row_stream" "$(rps_of "$loop_between") $(rps_of "$loop_after")"
   echo "$loop_after"
   export LOOP_RPS="$(rps_of "$loop_after")"
   h2 meridian-grpc-batching "$GRPC" mlp-batched 2 32 check
