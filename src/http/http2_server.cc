@@ -21,6 +21,7 @@
 #include "boost/asio/steady_timer.hpp"
 #include "boost/asio/write.hpp"
 #include "common/logging.h"
+#include "http/adaptive_read_size.h"
 #include "http/connection_registry.h"
 #include "http/listener.h"
 #include "http/tls_context.h"
@@ -31,9 +32,7 @@ namespace {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-// What one read takes from the socket: a connection starts small and grows while its reads fill
-// the buffer (a busy connection then reads many requests per system call), and shrinks when
-// they no longer do, so that idle connections hold little.
+// What one read takes from the socket (AdaptiveReadSize): from 16 KiB to 256 KiB.
 constexpr size_t kMinReadChunk = 16 * 1024;
 constexpr size_t kMaxReadChunk = 256 * 1024;
 constexpr int kSmallReadsBeforeShrinking = 64;
@@ -256,25 +255,11 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
     }
     Flush();
     if (closed_) return;
-    ResizeReadBuffer(bytes);
-    ReadSome();
-  }
-
-  // Doubles the buffer after a read that filled it; halves it after many reads in a row that
-  // used less than an eighth (not after one: reads of a busy connection vary).
-  void ResizeReadBuffer(size_t last_read) {
-    size_t size = buffer_.size();
-    small_reads_ = last_read < size / 8 ? small_reads_ + 1 : 0;
-    if (last_read == size && size < kMaxReadChunk) {
-      size *= 2;
-    } else if (small_reads_ >= kSmallReadsBeforeShrinking && size > kMinReadChunk) {
-      size /= 2;
-      small_reads_ = 0;
-    } else {
-      return;
+    if (read_size_.After(bytes)) {
+      buffer_.resize(read_size_.size());
+      buffer_.shrink_to_fit();
     }
-    buffer_.resize(size);
-    buffer_.shrink_to_fit();
+    ReadSome();
   }
 
   void OnWritten(boost::system::error_code ec) {
@@ -284,8 +269,8 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
     Flush();
   }
 
-  std::vector<char> buffer_ = std::vector<char>(kMinReadChunk);
-  int small_reads_ = 0;  // reads in a row that used less than an eighth of buffer_
+  AdaptiveReadSize read_size_{kMinReadChunk, kMaxReadChunk, kSmallReadsBeforeShrinking};
+  std::vector<char> buffer_ = std::vector<char>(kMinReadChunk);  // read_size_.size() bytes
 
  private:
   void ScheduleFlush() {
