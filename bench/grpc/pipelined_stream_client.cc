@@ -343,15 +343,16 @@ int main(int argc, char** argv) {
   if (framed.size() < kPrefixBytes || !request.ParseFromString(framed.substr(kPrefixBytes))) {
     Fail(options.body + " is not a length-prefixed ModelInferRequest");
   }
-  // The id is the one field that changes: a placeholder of fixed width, found once, written per request.
-  const std::string placeholder(kIdDigits, '#');
-  request.set_id(placeholder);
+  // The id is the one field that changes between requests: it is serialized as a marker of
+  // kIdDigits characters, whose offset is found once; SendOne writes each request's digits there.
+  const std::string id_marker(kIdDigits, '#');
+  request.set_id(id_marker);
   const std::string message = request.SerializeAsString();
   std::string request_template(kPrefixBytes, '\0');
   const auto size = static_cast<uint32_t>(message.size());
   for (int i = 0; i < 4; ++i) request_template[1 + i] = static_cast<char>(size >> (24 - 8 * i));
   request_template += message;
-  const size_t id_offset = request_template.find(placeholder);
+  const size_t id_offset = request_template.find(id_marker);
   PipelinedStream stream(options, request_template, id_offset);
   stream.Run();
   stream.Report();
