@@ -27,6 +27,7 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -215,6 +216,7 @@ class PipelinedStream {
     if (!FindField(message, 2, &response) || !FindField(response, 3, &id) || id.size() != kIdDigits) {
       Fail("an answer without the id of its request");
     }
+    if (id.find_first_not_of("0123456789") != std::string::npos) Fail("an answer's id is not one this client sent");
     const uint64_t index = std::stoull(id);
     if (index >= started_.size()) Fail("an answer to a request never sent");
     const Clock::time_point now = Clock::now();
@@ -334,7 +336,12 @@ Options Parse(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const Options options = Parse(argc, argv);
+  Options options;
+  try {
+    options = Parse(argc, argv);
+  } catch (const std::logic_error&) {  // std::stoi and friends on text that is not a number
+    Fail("--target's port, --in-flight, --seconds and --warmup-seconds want numbers");
+  }
   std::ifstream file(options.body, std::ios::binary);
   std::stringstream bytes;
   bytes << file.rdbuf();
